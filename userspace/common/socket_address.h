@@ -1,0 +1,33 @@
+#pragma once
+// Socket addresses as users write them ("[::]:8684", "10.0.0.1:80") and as we
+// print them: IPv6 in brackets, IPv4-mapped IPv6 shown as plain IPv4.
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace observer {
+
+struct SocketAddress {
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+
+  int family() const { return storage.ss_family; }
+  const sockaddr *get() const { return reinterpret_cast<const sockaddr *>(&storage); }
+  static SocketAddress from(const sockaddr *sa, socklen_t len);
+};
+
+// Parses "ADDR:PORT" where ADDR is an IPv4 literal, a bracketed IPv6 literal,
+// or empty (meaning the dual-stack wildcard "[::]"). Returns nullopt and sets
+// `error` to a one-line reason on failure.
+std::optional<SocketAddress> parse_socket_address(std::string_view text, std::string &error);
+
+std::string format_ip(const sockaddr *sa);
+int port_of(const sockaddr *sa);
+// "ip:port", with IPv6 in brackets.
+std::string format_endpoint(const sockaddr *sa);
+inline std::string format_endpoint(const SocketAddress &a) { return format_endpoint(a.get()); }
+
+}  // namespace observer

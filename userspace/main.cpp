@@ -1,0 +1,80 @@
+// mptcp-observer: wires the sources to the views and runs until SIGINT or
+// SIGTERM. Everything that can fail at start-up fails here with one line.
+#include <signal.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "common/log.h"
+#include "common/version.h"
+#include "http/http_server.h"
+#include "options.h"
+#include "views/checker/checker_routes.h"
+#include "views/health_routes.h"
+
+using namespace observer;
+
+namespace {
+std::string server_header() { return std::string("mptcp-observer/") + kVersion; }
+
+// Blocks the shutdown signals in every thread; main waits for them in sigwait.
+sigset_t block_shutdown_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  return set;
+}
+}  // namespace
+
+int main(int argc, char **argv) {
+  const std::string program = "mptcp-observer";
+  const auto parsed = parse_options(std::vector<std::string>(argv + 1, argv + argc));
+  if (!parsed.error.empty()) {
+    std::cerr << program << ": " << parsed.error << "\n";
+    return 2;
+  }
+  if (parsed.show_help) {
+    std::cout << help_text(program);
+    return 0;
+  }
+  if (parsed.show_version) {
+    std::cout << program << " " << kVersion << " (" << kRevision << ")\n";
+    return 0;
+  }
+  const Options &opt = parsed.options;
+  log::set_min_level(opt.log_level);
+  const sigset_t shutdown_signals = block_shutdown_signals();
+
+  http::ServerLimits limits;
+  limits.threads = opt.threads;
+  limits.max_connections = opt.max_connections;
+  http::HttpServer checker("checker", limits);
+  checker.set_default_headers({{"Server", server_header()}});
+  for (const auto &address : opt.checker_listen) {
+    std::string error;
+    auto listener = http::open_listener(address, /*want_mptcp=*/true, error);
+    if (!listener) {
+      log::error("checker", error);
+      return 1;
+    }
+    if (listener->transport == http::Transport::mptcp) {
+      log::info("checker", "listening on " + format_endpoint(listener->address) + " (MPTCP)");
+    } else {
+      log::warn("checker", "listening on " + format_endpoint(listener->address) + " (plain TCP: " +
+                               listener->fallback_reason + "; every client will be reported as not using MPTCP)");
+    }
+    checker.add_listener(std::move(*listener));
+  }
+  checker::install_checker_routes(checker);
+  install_health_routes(checker);
+  checker.start();
+
+  int signal_number = 0;
+  sigwait(&shutdown_signals, &signal_number);
+  log::info("main", std::string("received ") + (signal_number == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");
+  checker.stop();
+  return 0;
+}

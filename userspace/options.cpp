@@ -1,0 +1,115 @@
+#include "options.h"
+
+#include <charconv>
+
+namespace observer {
+namespace {
+bool parse_count(const std::string &text, size_t min, size_t max, size_t &out) {
+  size_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || v < min || v > max) return false;
+  out = v;
+  return true;
+}
+}  // namespace
+
+std::string help_text(const std::string &program) {
+  return "Usage: " + program + R"( [FLAGS]
+
+mptcp-observer answers "am I using MPTCP?" for every client that connects,
+from the kernel's own view of that connection.
+
+  curl http://HOST:8684/                 one-line verdict, then the subflows
+  curl http://HOST:8684/?format=json     the same as JSON (or Accept: application/json)
+  curl http://HOST:8684/?wait=2s         wait up to 2s for joined subflows first
+  curl http://HOST:8684/download?size=10M  10 MiB to measure throughput over all subflows
+  curl http://HOST:8684/healthz          200 while serving, with what is serving
+
+Flags:
+  --listen ADDR:PORT    checker address; repeat for several. Default [::]:8684
+                        (IPv4 and IPv6). IPv6 in brackets: [::1]:8684. Port 0
+                        picks a free port.
+  --threads N           request worker threads (1-1024). Default 16.
+  --max-connections N   open client connections before new ones are refused
+                        (1-1000000). Default 20000.
+  --log-level LEVEL     debug, info, warn or error. Default info. Logs go to
+                        stderr, one event per line.
+  --help                this text
+  --version             version and git revision
+
+The checker listens with an MPTCP socket. Where the kernel has no MPTCP, or
+net.mptcp.enabled=0, it listens on plain TCP, says so once at start-up, and
+tells every client it is not using MPTCP.
+)";
+}
+
+ParsedOptions parse_options(const std::vector<std::string> &args) {
+  ParsedOptions p;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string flag = args[i];
+    std::optional<std::string> inline_value;
+    if (const auto eq = flag.find('='); flag.rfind("--", 0) == 0 && eq != std::string::npos) {
+      inline_value = flag.substr(eq + 1);
+      flag.resize(eq);
+    }
+    auto value = [&](std::string &out) {
+      if (inline_value) {
+        out = *inline_value;
+        return true;
+      }
+      if (i + 1 >= args.size()) {
+        p.error = flag + " needs a value (see --help)";
+        return false;
+      }
+      out = args[++i];
+      return true;
+    };
+    std::string v;
+    if (flag == "--help" || flag == "-h") {
+      p.show_help = true;
+    } else if (flag == "--version") {
+      p.show_version = true;
+    } else if (flag == "--listen") {
+      if (!value(v)) return p;
+      std::string why;
+      const auto address = parse_socket_address(v, why);
+      if (!address) {
+        p.error = "--listen: " + why;
+        return p;
+      }
+      p.options.checker_listen.push_back(*address);
+    } else if (flag == "--threads") {
+      if (!value(v)) return p;
+      if (!parse_count(v, 1, 1024, p.options.threads)) {
+        p.error = "--threads: '" + v + "' is not a number from 1 to 1024";
+        return p;
+      }
+    } else if (flag == "--max-connections") {
+      if (!value(v)) return p;
+      if (!parse_count(v, 1, 1000000, p.options.max_connections)) {
+        p.error = "--max-connections: '" + v + "' is not a number from 1 to 1000000";
+        return p;
+      }
+    } else if (flag == "--log-level") {
+      if (!value(v)) return p;
+      if (v == "debug") p.options.log_level = log::Level::debug;
+      else if (v == "info") p.options.log_level = log::Level::info;
+      else if (v == "warn") p.options.log_level = log::Level::warn;
+      else if (v == "error") p.options.log_level = log::Level::error;
+      else {
+        p.error = "--log-level: '" + v + "' is not one of debug, info, warn, error";
+        return p;
+      }
+    } else {
+      p.error = "unknown flag '" + args[i] + "' (see --help)";
+      return p;
+    }
+  }
+  if (p.options.checker_listen.empty()) {
+    std::string unused;
+    p.options.checker_listen.push_back(*parse_socket_address("[::]:8684", unused));
+  }
+  return p;
+}
+
+}  // namespace observer

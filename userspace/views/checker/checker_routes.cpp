@@ -1,0 +1,130 @@
+#include "views/checker/checker_routes.h"
+
+#include <sys/socket.h>
+
+#include <array>
+#include <cstring>
+#include <thread>
+
+#include "common/timestamp.h"
+#include "sources/getsockopt/mptcp_sockopt_reader.h"
+#include "views/checker/negotiation.h"
+#include "views/checker/query.h"
+#include "views/checker/report.h"
+
+namespace observer::checker {
+namespace {
+using Clock = std::chrono::steady_clock;
+
+std::string endpoint_of(int fd, bool peer) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  const int rc = peer ? getpeername(fd, reinterpret_cast<sockaddr *>(&ss), &len)
+                      : getsockname(fd, reinterpret_cast<sockaddr *>(&ss), &len);
+  return rc == 0 ? format_endpoint(reinterpret_cast<sockaddr *>(&ss)) : "unknown";
+}
+
+// The headers the seed's webserver sends on every answer.
+void set_checker_headers(httplib::Response &res, const CheckerReport &r) {
+  res.set_header("X-MPTCP", r.status.uses_mptcp() ? "true" : "false");
+  res.set_header("X-Client-Address", r.client);
+  res.set_header("X-Timestamp", r.timestamp);
+  res.set_header("Cache-Control", "no-store");
+}
+
+CheckerReport observe(int fd) {
+  CheckerReport r;
+  r.status = sockopt::read_mptcp_status(fd);
+  r.client = endpoint_of(fd, true);
+  r.server = endpoint_of(fd, false);
+  r.timestamp = rfc3339_now();
+  return r;
+}
+
+// MP_JOINs come after the first data, so usually after the request. Wait for
+// the subflow set to grow, but not when the kernel's limit says no join can
+// come, and not past the deadline or a shutdown.
+void wait_for_joins(const http::HttpServer &server, int fd, CheckerReport &r,
+                    std::chrono::milliseconds wait) {
+  const auto start = Clock::now();
+  const auto deadline = start + wait;
+  const size_t initial = r.status.subflows.size();
+  while (r.status.uses_mptcp() && Clock::now() < deadline && !server.stopping()) {
+    if (r.status.extra_subflows >= r.status.subflows_max) break;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    std::this_thread::sleep_for(std::min(left, std::chrono::milliseconds(20)));
+    MptcpStatus now = sockopt::read_mptcp_status(fd);
+    if (now.verdict == Verdict::error) break;
+    r.status = std::move(now);
+    if (r.status.subflows.size() > initial) break;
+  }
+  r.timestamp = rfc3339_now();
+  r.waited = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+}
+
+void bad_request(httplib::Response &res, const std::string &why) {
+  res.status = 400;
+  res.set_content("400 Bad Request: " + why + "\n", "text/plain; charset=utf-8");
+}
+
+void serve_check(const http::HttpServer &server, const httplib::Request &req, httplib::Response &res) {
+  const int fd = http::HttpServer::current_socket();
+  CheckerReport r = observe(fd);
+  set_checker_headers(res, r);
+
+  std::string error;
+  const auto query = parse_checker_query(req.params, error);
+  if (!query) return bad_request(res, error);
+  const auto format = choose_format(query->format ? std::optional<std::string_view>(*query->format) : std::nullopt,
+                                    req.get_header_value("Accept"), error);
+  if (!format) return bad_request(res, error);
+  if (r.status.verdict == Verdict::error) {
+    res.status = 500;
+    res.set_content(std::string("500 Internal Server Error: the kernel did not report this connection's MPTCP status: ") +
+                        std::strerror(r.status.error_number) + "\n",
+                    "text/plain; charset=utf-8");
+    return;
+  }
+  if (query->wait.count() > 0) {
+    wait_for_joins(server, fd, r, query->wait);
+    set_checker_headers(res, r);
+  }
+  res.set_header("Vary", "Accept");
+  switch (*format) {
+    case Format::text: res.set_content(render_text(r), "text/plain; charset=utf-8"); break;
+    case Format::json: res.set_content(render_json(r), "application/json"); break;
+    case Format::html: res.set_content(render_html(r), "text/html; charset=utf-8"); break;
+  }
+}
+
+void serve_download(const httplib::Request &req, httplib::Response &res) {
+  const CheckerReport r = observe(http::HttpServer::current_socket());
+  set_checker_headers(res, r);
+  std::string error;
+  const auto query = parse_download_query(req.params, error);
+  if (!query) return bad_request(res, error);
+  // One static block of filler, sent as often as needed: memory does not
+  // grow with the size asked for.
+  static const std::array<char, 64 * 1024> filler = [] {
+    std::array<char, 64 * 1024> a{};
+    for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<char>('a' + i % 26);
+    return a;
+  }();
+  res.set_header("Content-Disposition", "attachment; filename=\"mptcp-download.bin\"");
+  res.set_content_provider(query->size, "application/octet-stream",
+                           [](size_t offset, size_t length, httplib::DataSink &sink) {
+                             const size_t chunk = std::min(length, filler.size() - offset % filler.size());
+                             return sink.write(filler.data() + offset % filler.size(), chunk);
+                           });
+}
+
+}  // namespace
+
+void install_checker_routes(http::HttpServer &server) {
+  server.route_get("/", [&server](const httplib::Request &req, httplib::Response &res) {
+    serve_check(server, req, res);
+  });
+  server.route_get("/download", serve_download);
+}
+
+}  // namespace observer::checker

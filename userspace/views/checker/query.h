@@ -1,0 +1,32 @@
+#pragma once
+// The checker's query parameters, checked strictly: a typo or a hostile
+// value gets a one-line reason, never a silent default.
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace observer::checker {
+
+using QueryParams = std::multimap<std::string, std::string>;  // the shape httplib::Params has
+
+inline constexpr std::chrono::milliseconds kMaxWait{10000};
+inline constexpr uint64_t kMaxDownloadBytes = 1ull << 30;
+inline constexpr uint64_t kDefaultDownloadBytes = 10ull << 20;
+
+struct CheckerQuery {
+  std::optional<std::string> format;
+  std::chrono::milliseconds wait{0};
+};
+
+struct DownloadQuery {
+  uint64_t size = kDefaultDownloadBytes;
+};
+
+std::optional<CheckerQuery> parse_checker_query(const QueryParams &params, std::string &error);
+std::optional<DownloadQuery> parse_download_query(const QueryParams &params, std::string &error);
+// For pages that take no parameters (/healthz): any parameter is an error.
+bool reject_any_params(const QueryParams &params, std::string &error);
+
+}  // namespace observer::checker

@@ -1,0 +1,45 @@
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+
+#include "views/checker/report.h"
+
+namespace observer::checker {
+
+std::string render_json(const CheckerReport &r) {
+  nlohmann::ordered_json subflows = nlohmann::ordered_json::array();
+  for (const auto &s : r.status.subflows) {
+    nlohmann::ordered_json j;
+    j["kind"] = subflow_kind_name(s.kind);
+    // local and remote as the server sees them: local is the checker's end.
+    j["local"] = format_endpoint(s.local);
+    j["remote"] = format_endpoint(s.remote);
+    if (s.tcp) {
+      j["rtt_us"] = s.tcp->rtt_us;
+      j["rttvar_us"] = s.tcp->rttvar_us;
+      j["snd_cwnd"] = s.tcp->snd_cwnd;
+      j["retransmits"] = s.tcp->total_retrans;
+      if (s.tcp->bytes_sent) j["bytes_sent"] = *s.tcp->bytes_sent;
+      if (s.tcp->bytes_received) j["bytes_received"] = *s.tcp->bytes_received;
+      if (s.tcp->bytes_acked) j["bytes_acked"] = *s.tcp->bytes_acked;
+    }
+    subflows.push_back(std::move(j));
+  }
+  nlohmann::ordered_json j;
+  j["mptcp"] = r.status.uses_mptcp();
+  j["verdict"] = verdict_name(r.status.verdict);
+  if (const auto why = verdict_explanation(r); !why.empty()) j["explanation"] = why;
+  j["client"] = r.client;
+  j["server"] = r.server;
+  j["timestamp"] = r.timestamp;
+  if (r.status.verdict == Verdict::mptcp || r.status.verdict == Verdict::fallback) {
+    char token[16];
+    std::snprintf(token, sizeof token, "%08x", r.status.token);
+    j["token"] = token;
+  }
+  j["waited_ms"] = r.waited.count();
+  j["subflows"] = std::move(subflows);
+  return j.dump(2) + "\n";
+}
+
+}  // namespace observer::checker

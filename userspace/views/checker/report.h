@@ -1,0 +1,31 @@
+#pragma once
+// Everything one checker answer says, gathered before any rendering, so the
+// three formats cannot disagree.
+#include <chrono>
+#include <string>
+
+#include "sources/getsockopt/mptcp_status.h"
+
+namespace observer::checker {
+
+struct CheckerReport {
+  MptcpStatus status;
+  std::string client;     // "ip:port" of the connection the request came on
+  std::string server;     // "ip:port" the client reached
+  std::string timestamp;  // RFC 3339
+  std::chrono::milliseconds waited{0};
+};
+
+// The first line of every text answer, exactly.
+inline const char *verdict_line(const CheckerReport &r) {
+  return r.status.uses_mptcp() ? "You are using MPTCP." : "You are not using MPTCP.";
+}
+
+// Why a connection is not MPTCP, in a user's words; empty for MPTCP.
+std::string verdict_explanation(const CheckerReport &r);
+
+std::string render_text(const CheckerReport &r);
+std::string render_json(const CheckerReport &r);
+std::string render_html(const CheckerReport &r);
+
+}  // namespace observer::checker

@@ -1,0 +1,35 @@
+#include "views/health_routes.h"
+
+#include <nlohmann/json.hpp>
+
+#include "common/version.h"
+#include "views/checker/query.h"
+
+namespace observer {
+
+void install_health_routes(http::HttpServer &server) {
+  server.route_get("/healthz", [&server](const httplib::Request &req, httplib::Response &res) {
+    std::string error;
+    if (!checker::reject_any_params(req.params, error)) {
+      res.status = 400;
+      res.set_content("400 Bad Request: " + error + "\n", "text/plain; charset=utf-8");
+      return;
+    }
+    nlohmann::ordered_json listeners = nlohmann::ordered_json::array();
+    for (const auto &l : server.listeners()) {
+      nlohmann::ordered_json j;
+      j["address"] = format_endpoint(l.address);
+      j["transport"] = l.transport == http::Transport::mptcp ? "mptcp" : "tcp";
+      if (!l.fallback_reason.empty()) j["note"] = l.fallback_reason;
+      listeners.push_back(std::move(j));
+    }
+    nlohmann::ordered_json j;
+    j["status"] = "serving";
+    j["version"] = kVersion;
+    j["listeners"] = std::move(listeners);
+    res.set_header("Cache-Control", "no-store");
+    res.set_content(j.dump(2) + "\n", "application/json");
+  });
+}
+
+}  // namespace observer
