@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# The checker, end to end: real MPTCP and TCP clients in the client
+# namespace talk to the daemon in the server namespace, and every answer is
+# checked against what the connection really is.
+set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+source "$HERE/lib/topology.sh"
+source "$HERE/lib/assert.sh"
+: "${OBSERVER_BIN:?path to mptcp-observer}" "${PROBE_BIN:?path to mptcp_http_probe}"
+
+topo_up
+LOG=$(mktemp); trap 'topo_down; rm -f "$LOG"' EXIT
+# Two workers only, so the idle-connection test below proves that idle
+# keep-alive connections do not occupy workers.
+start_in "$SRV" "$OBSERVER_BIN" --listen '[::]:8684' --threads 2 2>"$LOG"
+DAEMON=$LAST_PID
+wait_for_http "http://$SRV4:8684/healthz" || { cat "$LOG"; exit 1; }
+
+URL4="http://$SRV4:8684"
+URL6="http://[$SRV6]:8684"
+header() { grep -i "^$1:" <<<"$2" | head -1 | cut -d' ' -f2- | tr -d '\r'; }
+
+echo "# start-up log"
+assert_match 'info  checker: listening on \[::\]:8684 \(MPTCP\)' "$(cat "$LOG")" "one log line for the MPTCP listener"
+
+echo "# plain curl over IPv4: not MPTCP, with the seed's headers"
+HDRS=$(in_client curl -s -D - -o /tmp/body.$$ "$URL4/"); BODY=$(cat /tmp/body.$$)
+assert_eq "You are not using MPTCP." "$(head -1 <<<"$BODY")" "plain curl first line"
+assert_eq "false" "$(header X-MPTCP "$HDRS")" "X-MPTCP false for plain TCP"
+assert_match "^$CLI4_A:[0-9]+$" "$(header X-Client-Address "$HDRS")" "X-Client-Address is the client's ip:port"
+assert_match '^20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z$' "$(header X-Timestamp "$HDRS")" "X-Timestamp is RFC 3339"
+assert_match '^mptcp-observer/' "$(header Server "$HDRS")" "Server header"
+assert_contains "Subflows: 0" "$BODY" "plain TCP has no subflows"
+
+echo "# mptcpize curl over IPv4 and IPv6: MPTCP"
+HDRS=$(in_client mptcpize run curl -s -D - -o /tmp/body.$$ "$URL4/"); BODY=$(cat /tmp/body.$$)
+assert_eq "You are using MPTCP." "$(head -1 <<<"$BODY")" "mptcpize curl first line (IPv4)"
+assert_eq "true" "$(header X-MPTCP "$HDRS")" "X-MPTCP true"
+assert_match "Client: $CLI4_A:[0-9]+" "$BODY" "text names the client address"
+assert_match "initial client $CLI4_A:[0-9]+ <-> server $SRV4:8684, rtt [0-9.]+ ms" "$BODY" "text line for the initial subflow"
+BODY=$(in_client mptcpize run curl -s "$URL6/")
+assert_eq "You are using MPTCP." "$(head -1 <<<"$BODY")" "mptcpize curl first line (IPv6)"
+assert_match "Client: \[$CLI6_A\]:[0-9]+" "$BODY" "IPv6 client in brackets"
+
+echo "# JSON by Accept header and by ?format=json"
+JSON=$(in_client mptcpize run curl -s -H 'Accept: application/json' "$URL4/")
+assert_eq "true" "$(jq -r .mptcp <<<"$JSON")" "JSON mptcp true"
+assert_match "^$CLI4_A:[0-9]+$" "$(jq -r .client <<<"$JSON")" "JSON client"
+assert_eq "initial" "$(jq -r '.subflows[0].kind' <<<"$JSON")" "JSON first subflow is initial"
+assert_match '^[0-9]+$' "$(jq -r '.subflows[0].rtt_us' <<<"$JSON")" "JSON subflow has rtt_us"
+assert_match '^[0-9]+$' "$(jq -r '.subflows[0].bytes_received' <<<"$JSON")" "JSON subflow has bytes_received"
+JSON=$(in_client curl -s "$URL4/?format=json")
+assert_eq "false" "$(jq -r .mptcp <<<"$JSON")" "?format=json for plain TCP says false"
+assert_eq "0" "$(jq -r '.subflows | length' <<<"$JSON")" "plain TCP JSON has no subflows"
+
+echo "# an MPTCP client sends data, then asks with ?wait: the join from the second path shows"
+for v in 4 6; do
+  if [[ $v == 4 ]]; then host=$SRV4; second=$CLI4_B; first=$CLI4_A; else host=$SRV6; second="\\[$CLI6_B\\]"; first="\\[$CLI6_A\\]"; fi
+  JSON=$(in_client "$PROBE_BIN" "$host" 8684 /download?size=256K "/?format=json&wait=3s")
+  assert_eq "true" "$(jq -r .mptcp <<<"$JSON")" "IPv$v probe: mptcp"
+  assert_eq "2" "$(jq -r '.subflows | length' <<<"$JSON")" "IPv$v probe: two subflows"
+  assert_match "^$first:[0-9]+$" "$(jq -r '.subflows[] | select(.kind=="initial") | .remote' <<<"$JSON")" "IPv$v probe: initial subflow from the first path"
+  assert_match "^$second:[0-9]+$" "$(jq -r '.subflows[] | select(.kind=="join") | .remote' <<<"$JSON")" "IPv$v probe: join from the second path"
+done
+
+echo "# ?wait on a fresh connection: the answer comes once the join is there"
+BODY=$(in_client mptcpize run curl -s "$URL4/?wait=5s")
+assert_contains "Subflows: 2" "$BODY" "wait=5s sees the joined subflow"
+assert_match "join +client $CLI4_B:[0-9]+" "$BODY" "text marks the join"
+
+echo "# HTML for browsers"
+HTML=$(in_client mptcpize run curl -s -H 'Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' "$URL4/")
+assert_contains '<h1 class="yes" id="verdict">You are using MPTCP.</h1>' "$HTML" "HTML verdict"
+assert_contains '<table id="subflows">' "$HTML" "HTML subflow table"
+assert_not_contains '<script' "$HTML" "HTML has no scripts"
+assert_not_contains 'src="http' "$HTML" "HTML loads nothing from elsewhere"
+
+echo "# download streams the size asked for over MPTCP"
+OUT=$(in_client mptcpize run curl -s -D /tmp/hdr.$$ -o /dev/null -w '%{size_download} %{http_code}' "$URL4/download?size=10M")
+assert_eq "10485760 200" "$OUT" "download of 10M"
+assert_eq "true" "$(header X-MPTCP "$(cat /tmp/hdr.$$)")" "download carries X-MPTCP"
+assert_eq "10485760" "$(header Content-Length "$(cat /tmp/hdr.$$)")" "download has a Content-Length"
+
+echo "# bad input gets a clear answer"
+code_and_body() { in_client curl -s -w '\n%{http_code}' "$@"; }
+OUT=$(code_and_body "$URL4/?wait=abc"); assert_eq "400" "$(tail -1 <<<"$OUT")" "wait=abc is 400"
+assert_eq 1 "$(head -n -1 <<<"$OUT" | grep -c .)" "the 400 reason is one line"
+assert_contains "wait" "$OUT" "the 400 reason names the parameter"
+OUT=$(code_and_body "$URL4/?wait=11s"); assert_eq "400" "$(tail -1 <<<"$OUT")" "wait over 10s is 400"
+OUT=$(code_and_body "$URL4/?format=xml"); assert_eq "400" "$(tail -1 <<<"$OUT")" "format=xml is 400"
+OUT=$(code_and_body "$URL4/download?size=2G"); assert_eq "400" "$(tail -1 <<<"$OUT")" "size over 1G is 400"
+OUT=$(code_and_body "$URL4/nope"); assert_eq "404" "$(tail -1 <<<"$OUT")" "unknown path is 404"
+OUT=$(code_and_body -X POST "$URL4/"); assert_eq "405" "$(tail -1 <<<"$OUT")" "POST is 405"
+OUT=$(code_and_body -X DELETE "$URL4/download"); assert_eq "405" "$(tail -1 <<<"$OUT")" "DELETE is 405"
+RAW=$(in_client timeout 5 bash -c "exec 3<>/dev/tcp/$SRV4/8684; printf 'NONSENSE\r\n\r\n' >&3; cat <&3")
+assert_match '^HTTP/1.1 400' "$RAW" "a malformed request line gets 400"
+RAW=$(in_client timeout 5 bash -c "exec 3<>/dev/tcp/$SRV4/8684; printf 'GET / HTTP/1.1\r\nX-Big: ' >&3; head -c 200000 /dev/zero | tr '\0' a >&3 2>/dev/null; cat <&3" 2>/dev/null)
+assert_not_contains "200 OK" "$RAW" "a 200 KB header is not served"
+
+echo "# idle keep-alive connections do not hold up other clients"
+in_client bash -c "for i in 1 2 3 4 5 6; do exec {fd}<>/dev/tcp/$SRV4/8684; done; sleep 8" &
+IDLE=$!
+sleep 0.5
+OUT=$(in_client curl -s --max-time 3 -o /dev/null -w '%{http_code}' "$URL4/")
+assert_eq "200" "$OUT" "a request is served while 6 idle connections are open (2 workers)"
+kill $IDLE 2>/dev/null; wait $IDLE 2>/dev/null
+
+echo "# a path that strips the MPTCP option: the server sees plain TCP"
+in_router iptables -t mangle -A FORWARD -p tcp --dport 8684 -j TCPOPTSTRIP --strip-options 30
+BODY=$(in_client mptcpize run curl -s "$URL4/")
+assert_eq "You are not using MPTCP." "$(head -1 <<<"$BODY")" "stripped MPTCP option reported as not MPTCP"
+in_router iptables -t mangle -F FORWARD
+
+echo "# the daemon is still serving after all of the above"
+assert_eq "200" "$(in_client curl -s -o /dev/null -w '%{http_code}' "$URL4/healthz")" "healthz still 200"
+kill -0 "$DAEMON" 2>/dev/null && pass "daemon process alive" || fail "daemon died"
+assert_eq "" "$(grep -E ' (error|warn) ' "$LOG")" "no warnings or errors in the log"
+
+rm -f /tmp/body.$$ /tmp/hdr.$$
+finish
