@@ -46,6 +46,12 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text, s
     error = "'" + std::string(text) + "' needs a unit of ms or s (examples: 500ms, 2s)";
     return std::nullopt;
   }
+  // Anything near int64's range is nonsense for a duration; refuse it before
+  // the conversion, which would otherwise be undefined.
+  if (millis > 1e15) {
+    error = "'" + std::string(text) + "' is too long";
+    return std::nullopt;
+  }
   return std::chrono::milliseconds(static_cast<int64_t>(millis + 0.5));
 }
 
@@ -56,18 +62,18 @@ std::optional<uint64_t> parse_byte_size(std::string_view text, std::string &erro
     error = "'" + std::string(text) + "' is not a size (examples: 1024, 64K, 10M, 1G)";
     return std::nullopt;
   }
-  uint64_t multiplier = 1;
+  // Units are exact: K, KB or KiB (any case), likewise M and G; none or B
+  // for bytes. "10BB" is a typo, not 10 bytes.
   std::string u(unit);
   for (auto &c : u) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  if (u.size() == 3 && u.substr(1) == "IB") u.resize(1);
-  if (u.size() == 2 && u[1] == 'B') u.resize(1);
+  uint64_t multiplier;
   if (u.empty() || u == "B") {
     multiplier = 1;
-  } else if (u == "K") {
+  } else if (u == "K" || u == "KB" || u == "KIB") {
     multiplier = 1ull << 10;
-  } else if (u == "M") {
+  } else if (u == "M" || u == "MB" || u == "MIB") {
     multiplier = 1ull << 20;
-  } else if (u == "G") {
+  } else if (u == "G" || u == "GB" || u == "GIB") {
     multiplier = 1ull << 30;
   } else {
     error = "'" + std::string(text) + "' has an unknown unit (use K, M or G)";

@@ -1,0 +1,103 @@
+// Command-line flags: a bad flag stops start-up with one line that says what
+// to change.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "options.h"
+
+using namespace observer;
+
+namespace {
+using Args = std::vector<std::string>;
+}
+
+TEST_CASE("parse_options without flags listens on [::]:8684 with 16 threads", "[options]") {
+  const auto p = parse_options({});
+  CHECK(p.error.empty());
+  CHECK_FALSE(p.show_help);
+  CHECK_FALSE(p.show_version);
+  REQUIRE(p.options.checker_listen.size() == 1);
+  CHECK(format_endpoint(p.options.checker_listen[0]) == "[::]:8684");
+  CHECK(p.options.checker_listen[0].family() == AF_INET6);
+  CHECK(p.options.threads == 16);
+  CHECK(p.options.max_connections == 20000);
+  CHECK(p.options.log_level == log::Level::info);
+}
+
+TEST_CASE("parse_options takes each --listen, as two words or with =", "[options]") {
+  struct Case {
+    Args args;
+    std::vector<std::string> listen;
+  };
+  const auto c = GENERATE(values<Case>({
+      {{"--listen", "127.0.0.1:8685"}, {"127.0.0.1:8685"}},
+      {{"--listen=127.0.0.1:8685"}, {"127.0.0.1:8685"}},
+      {{"--listen", "[::1]:0", "--listen=0.0.0.0:80"}, {"[::1]:0", "0.0.0.0:80"}},
+      {{"--listen", ":9000"}, {"[::]:9000"}},
+  }));
+  const auto p = parse_options(c.args);
+  INFO("error: " << p.error);
+  REQUIRE(p.error.empty());
+  std::vector<std::string> shown;
+  for (const auto &a : p.options.checker_listen) shown.push_back(format_endpoint(a));
+  CHECK(shown == c.listen);
+}
+
+TEST_CASE("parse_options reads counts and the log level", "[options]") {
+  CHECK(parse_options({"--threads", "1"}).options.threads == 1);
+  CHECK(parse_options({"--threads=1024"}).options.threads == 1024);
+  CHECK(parse_options({"--max-connections", "5"}).options.max_connections == 5);
+
+  struct Case {
+    const char *name;
+    log::Level level;
+  };
+  const auto c = GENERATE(values<Case>({
+      {"debug", log::Level::debug},
+      {"info", log::Level::info},
+      {"warn", log::Level::warn},
+      {"error", log::Level::error},
+  }));
+  INFO("--log-level " << c.name);
+  const auto p = parse_options({"--log-level", c.name});
+  CHECK(p.error.empty());
+  CHECK(p.options.log_level == c.level);
+}
+
+TEST_CASE("parse_options sets --help and --version", "[options]") {
+  CHECK(parse_options({"--help"}).show_help);
+  CHECK(parse_options({"-h"}).show_help);
+  CHECK_FALSE(parse_options({"--help"}).show_version);
+  CHECK(parse_options({"--version"}).show_version);
+  CHECK_FALSE(parse_options({"--version"}).show_help);
+}
+
+TEST_CASE("parse_options stops at a bad flag with one line saying why", "[options]") {
+  struct Case {
+    Args args;
+    const char *says;  // part of the error
+  };
+  const auto c = GENERATE(values<Case>({
+      {{"--threads", "0"}, "--threads: '0' is not a number from 1 to 1024"},
+      {{"--threads", "2000"}, "--threads: '2000'"},
+      {{"--threads", "abc"}, "--threads: 'abc'"},
+      {{"--threads=-1"}, "--threads: '-1'"},
+      {{"--max-connections", "0"}, "--max-connections: '0'"},
+      {{"--listen", "8684"}, "--listen: '8684' is not ADDR:PORT"},
+      {{"--listen", "::1:80"}, "--listen: "},
+      {{"--log-level", "loud"}, "--log-level: 'loud'"},
+      {{"--verbose"}, "unknown flag '--verbose'"},
+      {{"--listen=[::]:1", "-x"}, "unknown flag '-x'"},
+      {{"--threads"}, "--threads needs a value"},
+      {{"--listen"}, "--listen needs a value"},
+      {{"--log-level"}, "--log-level needs a value"},
+  }));
+  std::string joined;
+  for (const auto &a : c.args) joined += a + " ";
+  INFO("args: " << joined);
+  const auto p = parse_options(c.args);
+  CHECK_THAT(p.error, Catch::Contains(c.says));
+  CHECK(p.error.find('\n') == std::string::npos);
+}
