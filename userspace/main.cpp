@@ -7,16 +7,12 @@
 
 #include "common/log.h"
 #include "common/version.h"
-#include "http/http_server.h"
+#include "daemon.h"
 #include "options.h"
-#include "views/checker/checker_routes.h"
-#include "views/health_routes.h"
 
 using namespace observer;
 
 namespace {
-std::string server_header() { return std::string("mptcp-observer/") + kVersion; }
-
 // Blocks the shutdown signals in every thread; main waits for them in sigwait.
 sigset_t block_shutdown_signals() {
   sigset_t set;
@@ -48,33 +44,12 @@ int main(int argc, char **argv) {
   log::set_min_level(opt.log_level);
   const sigset_t shutdown_signals = block_shutdown_signals();
 
-  http::ServerLimits limits;
-  limits.threads = opt.threads;
-  limits.max_connections = opt.max_connections;
-  http::HttpServer checker("checker", limits);
-  checker.set_default_headers({{"Server", server_header()}});
-  for (const auto &address : opt.checker_listen) {
-    std::string error;
-    auto listener = http::open_listener(address, /*want_mptcp=*/true, error);
-    if (!listener) {
-      log::error("checker", error);
-      return 1;
-    }
-    if (listener->transport == http::Transport::mptcp) {
-      log::info("checker", "listening on " + format_endpoint(listener->address) + " (MPTCP)");
-    } else {
-      log::warn("checker", "listening on " + format_endpoint(listener->address) + " (plain TCP: " +
-                               listener->fallback_reason + "; every client will be reported as not using MPTCP)");
-    }
-    checker.add_listener(std::move(*listener));
-  }
-  checker::install_checker_routes(checker);
-  install_health_routes(checker);
-  checker.start();
+  Daemon daemon(opt);
+  if (!daemon.start()) return 1;
 
   int signal_number = 0;
   sigwait(&shutdown_signals, &signal_number);
   log::info("main", std::string("received ") + (signal_number == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");
-  checker.stop();
+  daemon.stop();
   return 0;
 }

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "common/durations.h"
+
 namespace observer {
 namespace {
 bool parse_count(const std::string &text, size_t min, size_t max, size_t &out) {
@@ -34,6 +36,28 @@ Flags:
                         (1-1000000). Default 20000.
   --log-level LEVEL     debug, info, warn or error. Default info. Logs go to
                         stderr, one event per line.
+
+Admin API (connection details name client addresses: keep it on loopback):
+  --admin-listen ADDR:PORT
+                        default 127.0.0.1:8685; '' disables it. Serves
+                        /api/v1/connections, /api/v1/events and /healthz.
+
+Tracing (every MPTCP subflow on the host, with BPF; needs root or
+CAP_BPF+CAP_PERFMON+CAP_NET_ADMIN; without them the checker still serves):
+  --no-bpf              do not load the BPF programs
+  --cgroup PATH         cgroup v2 directory to trace (default: the root of
+                        the cgroup2 mount, i.e. every process)
+  --bpf-ringbuf-size SIZE
+                        BPF ring buffer, a power of two of at least 4K.
+                        Default 1M. Events that do not fit are counted as lost.
+  --max-tracked-connections N
+                        connection table cap (1-10000000). Default 262144.
+  --reconcile-interval DURATION
+                        how often sock_diag snapshots repair the table
+                        (100ms-1h). Default 10s.
+  --netns-dir DIR       namespaces to reconcile besides the daemon's own.
+                        Default /run/netns (where `ip netns` names them);
+                        '' for none.
   --help                this text
   --version             version and git revision
 
@@ -45,6 +69,7 @@ tells every client it is not using MPTCP.
 
 ParsedOptions parse_options(const std::vector<std::string> &args) {
   ParsedOptions p;
+  bool admin_set = false;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string flag = args[i];
     std::optional<std::string> inline_value;
@@ -90,6 +115,53 @@ ParsedOptions parse_options(const std::vector<std::string> &args) {
         p.error = "--max-connections: '" + v + "' is not a number from 1 to 1000000";
         return p;
       }
+    } else if (flag == "--admin-listen") {
+      if (!value(v)) return p;
+      if (v.empty()) {
+        p.options.admin_listen.reset();
+        admin_set = true;
+        continue;
+      }
+      std::string why;
+      const auto address = parse_socket_address(v, why);
+      if (!address) {
+        p.error = "--admin-listen: " + why;
+        return p;
+      }
+      p.options.admin_listen = *address;
+      admin_set = true;
+    } else if (flag == "--no-bpf") {
+      p.options.bpf = false;
+    } else if (flag == "--cgroup") {
+      if (!value(v)) return p;
+      p.options.cgroup = v;
+    } else if (flag == "--bpf-ringbuf-size") {
+      if (!value(v)) return p;
+      std::string why;
+      const auto bytes = parse_byte_size(v, why);
+      if (!bytes || *bytes < 4096 || *bytes > (1ull << 30) || (*bytes & (*bytes - 1)) != 0) {
+        p.error = "--bpf-ringbuf-size: '" + v + "' is not a power of two from 4K to 1G";
+        return p;
+      }
+      p.options.bpf_ringbuf_bytes = static_cast<uint32_t>(*bytes);
+    } else if (flag == "--max-tracked-connections") {
+      if (!value(v)) return p;
+      if (!parse_count(v, 1, 10000000, p.options.max_tracked_connections)) {
+        p.error = "--max-tracked-connections: '" + v + "' is not a number from 1 to 10000000";
+        return p;
+      }
+    } else if (flag == "--reconcile-interval") {
+      if (!value(v)) return p;
+      std::string why;
+      const auto d = parse_duration(v, why);
+      if (!d || *d < std::chrono::milliseconds(100) || *d > std::chrono::hours(1)) {
+        p.error = "--reconcile-interval: '" + v + "' is not a duration from 100ms to 3600s";
+        return p;
+      }
+      p.options.reconcile_interval = *d;
+    } else if (flag == "--netns-dir") {
+      if (!value(v)) return p;
+      p.options.netns_dir = v;
     } else if (flag == "--log-level") {
       if (!value(v)) return p;
       if (v == "debug") p.options.log_level = log::Level::debug;
@@ -105,10 +177,11 @@ ParsedOptions parse_options(const std::vector<std::string> &args) {
       return p;
     }
   }
+  std::string unused;
   if (p.options.checker_listen.empty()) {
-    std::string unused;
     p.options.checker_listen.push_back(*parse_socket_address("[::]:8684", unused));
   }
+  if (!admin_set) p.options.admin_listen = *parse_socket_address("127.0.0.1:8685", unused);
   return p;
 }
 

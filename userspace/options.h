@@ -1,5 +1,6 @@
 #pragma once
 // Command-line flags: parsed here, checked here, and explained in --help.
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,9 +12,17 @@ namespace observer {
 
 struct Options {
   std::vector<SocketAddress> checker_listen;  // default [::]:8684
+  std::optional<SocketAddress> admin_listen;  // default 127.0.0.1:8685; --admin-listen '' disables
   size_t threads = 16;
   size_t max_connections = 20000;
   log::Level log_level = log::Level::info;
+  // tracing
+  bool bpf = true;
+  std::string cgroup;  // empty: the root of the cgroup2 mount
+  uint32_t bpf_ringbuf_bytes = 1u << 20;
+  size_t max_tracked_connections = 262144;
+  std::chrono::milliseconds reconcile_interval{10000};
+  std::string netns_dir = "/run/netns";
 };
 
 struct ParsedOptions {

@@ -7,8 +7,8 @@
 
 namespace observer {
 
-void install_health_routes(http::HttpServer &server) {
-  server.route_get("/healthz", [&server](const httplib::Request &req, httplib::Response &res) {
+void install_health_routes(http::HttpServer &server, std::function<nlohmann::ordered_json()> sources) {
+  server.route_get("/healthz", [&server, sources](const httplib::Request &req, httplib::Response &res) {
     std::string error;
     if (!checker::reject_any_params(req.params, error)) {
       res.status = 400;
@@ -27,6 +27,7 @@ void install_health_routes(http::HttpServer &server) {
     j["status"] = "serving";
     j["version"] = kVersion;
     j["listeners"] = std::move(listeners);
+    j["sources"] = sources();
     res.set_header("Cache-Control", "no-store");
     res.set_content(j.dump(2) + "\n", "application/json");
   });

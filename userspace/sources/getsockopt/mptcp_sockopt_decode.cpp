@@ -20,8 +20,6 @@ const char *verdict_name(Verdict v) {
   return "error";
 }
 
-const char *subflow_kind_name(SubflowKind k) { return k == SubflowKind::initial ? "initial" : "join"; }
-
 namespace sockopt {
 
 abi::mptcp_info decode_mptcp_info(std::span<const std::byte> answer) {

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "common/mptcp_terms.h"
 #include "common/socket_address.h"
 
 namespace observer {
@@ -16,9 +17,6 @@ enum class Verdict {
   error,      // the kernel refused to say (errno in MptcpStatus::error_number)
 };
 const char *verdict_name(Verdict v);
-
-enum class SubflowKind { initial, join };
-const char *subflow_kind_name(SubflowKind k);
 
 // The figures from a subflow's struct tcp_info that users ask about.
 struct TcpFigures {

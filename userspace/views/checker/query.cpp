@@ -5,9 +5,7 @@
 #include "common/durations.h"
 
 namespace observer::checker {
-namespace {
-// Every key must be one we know, and appear once.
-bool check_keys(const QueryParams &params, std::initializer_list<const char *> allowed, std::string &error) {
+bool check_param_names(const QueryParams &params, std::initializer_list<const char *> allowed, std::string &error) {
   for (const auto &[key, value] : params) {
     bool known = false;
     for (const char *a : allowed) known = known || key == a;
@@ -25,10 +23,9 @@ bool check_keys(const QueryParams &params, std::initializer_list<const char *> a
   }
   return true;
 }
-}  // namespace
 
 std::optional<CheckerQuery> parse_checker_query(const QueryParams &params, std::string &error) {
-  if (!check_keys(params, {"format", "wait"}, error)) return std::nullopt;
+  if (!check_param_names(params, {"format", "wait"}, error)) return std::nullopt;
   CheckerQuery q;
   if (auto it = params.find("format"); it != params.end()) q.format = it->second;
   if (auto it = params.find("wait"); it != params.end()) {
@@ -48,7 +45,7 @@ std::optional<CheckerQuery> parse_checker_query(const QueryParams &params, std::
 }
 
 std::optional<DownloadQuery> parse_download_query(const QueryParams &params, std::string &error) {
-  if (!check_keys(params, {"size"}, error)) return std::nullopt;
+  if (!check_param_names(params, {"size"}, error)) return std::nullopt;
   DownloadQuery q;
   if (auto it = params.find("size"); it != params.end()) {
     std::string why;
@@ -67,7 +64,7 @@ std::optional<DownloadQuery> parse_download_query(const QueryParams &params, std
 }
 
 bool reject_any_params(const QueryParams &params, std::string &error) {
-  return check_keys(params, {}, error);
+  return check_param_names(params, {}, error);
 }
 
 }  // namespace observer::checker

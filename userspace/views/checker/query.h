@@ -3,6 +3,7 @@
 // value gets a one-line reason, never a silent default.
 #include <chrono>
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <string>
@@ -23,6 +24,9 @@ struct CheckerQuery {
 struct DownloadQuery {
   uint64_t size = kDefaultDownloadBytes;
 };
+
+// Every key must be one of `allowed` and appear once; else a one-line error.
+bool check_param_names(const QueryParams &params, std::initializer_list<const char *> allowed, std::string &error);
 
 std::optional<CheckerQuery> parse_checker_query(const QueryParams &params, std::string &error);
 std::optional<DownloadQuery> parse_download_query(const QueryParams &params, std::string &error);

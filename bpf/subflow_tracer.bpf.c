@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Sees every MPTCP subflow of the processes in one cgroup v2 subtree, from
+ * sock_ops alone (no kprobes or fentry): MPTCP attaches the subflows it
+ * creates in the kernel to the cgroup of the socket's owner, so they pass
+ * through this program like the owner's own sockets.
+ *
+ *   TCP_CONNECT_CB          active subflow created (initial or MP_JOIN)
+ *   ACTIVE_ESTABLISHED_CB   handshake done: joined, fell back, or join rejected
+ *   PASSIVE_ESTABLISHED_CB  accepted subflow, or a plain client on an MPTCP listener
+ *   TCP_LISTEN_CB           an MPTCP listener (to recognise its plain clients)
+ *   STATE_CB (to CLOSE)     a subflow or failed join attempt ends
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "mptcp_compat.bpf.h"
+#include "mptcp_events.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define AF_INET 2
+#define AF_INET6 10
+#define TCP_CLOSE 7
+#define ECONNRESET 104
+#define ECONNREFUSED 111
+#define ETIMEDOUT 110
+#define EPIPE 32
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, MPO_DEFAULT_RINGBUF_BYTES); /* user space may resize before load */
+} mpo_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MPO_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} mpo_counters SEC(".maps");
+
+/* What we remember about a subflow between callbacks. Socket-local storage
+ * is freed with the socket, so nothing here can leak or fill up. */
+struct subflow_state {
+	__u64 created_ns;
+	__u8 kind;
+	__u8 direction;
+	__u8 established;
+	__u8 failure_reported;
+	__u8 is_listener;
+	__u8 pad[3];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct subflow_state);
+} mpo_subflows SEC(".maps");
+
+/* MPTCP listeners by (netns, port): a plain TCP child accepted on one of
+ * these ports is an inbound fallback. */
+struct listener_key {
+	__u32 netns;
+	__u16 port;
+	__u16 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct listener_key);
+	__type(value, __u8);
+} mpo_listeners SEC(".maps");
+
+static __always_inline void count(__u32 which)
+{
+	__u64 *v = bpf_map_lookup_elem(&mpo_counters, &which);
+	if (v)
+		*v += 1;
+}
+
+static __always_inline __u32 netns_of(struct sock *sk)
+{
+	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+}
+
+static __always_inline void fill_addresses(struct mpo_event *e, struct sock *sk)
+{
+	e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	e->local_port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	e->remote_port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (e->family == AF_INET6) {
+		BPF_CORE_READ_INTO(&e->local_addr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(&e->remote_addr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	} else {
+		BPF_CORE_READ_INTO((__u32 *)e->local_addr, sk, __sk_common.skc_rcv_saddr);
+		BPF_CORE_READ_INTO((__u32 *)e->remote_addr, sk, __sk_common.skc_daddr);
+	}
+}
+
+static __always_inline void fill_subflow(struct mpo_event *e, struct mptcp_subflow_context *ctx)
+{
+	if (!ctx)
+		return;
+	e->token = MPO_SUBFLOW_FIELD(ctx, token);
+	e->local_id = (__u8)MPO_SUBFLOW_FIELD(ctx, local_id);
+	e->remote_id = MPO_SUBFLOW_FIELD(ctx, remote_id);
+	e->backup = MPO_SUBFLOW_FIELD(ctx, backup) || MPO_SUBFLOW_FIELD(ctx, request_bkup);
+	e->reset_seen = MPO_SUBFLOW_FIELD(ctx, reset_seen);
+	e->reset_reason = MPO_SUBFLOW_FIELD(ctx, reset_reason);
+}
+
+/* Reserve, fill the common part, submit: a full ring buffer is counted. */
+static __always_inline void emit(struct bpf_sock_ops *ops, struct sock *sk,
+				 struct mptcp_subflow_context *ctx, __u8 type, __u8 direction,
+				 __u8 kind, __u8 reason, __u64 duration_ns)
+{
+	struct mpo_event *e = bpf_ringbuf_reserve(&mpo_events, sizeof(*e), 0);
+	if (!e) {
+		count(MPO_CNT_DROPPED);
+		return;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->timestamp_ns = bpf_ktime_get_ns();
+	e->cookie = bpf_get_socket_cookie(ops);
+	e->duration_ns = duration_ns;
+	e->netns = netns_of(sk);
+	e->ifindex = mpo_sk_ifindex(sk);
+	e->tcp_error = BPF_CORE_READ(sk, sk_err);
+	e->type = type;
+	e->direction = direction;
+	e->kind = kind;
+	e->reason = reason;
+	fill_addresses(e, sk);
+	fill_subflow(e, ctx);
+	bpf_ringbuf_submit(e, 0);
+	count(MPO_CNT_EVENTS);
+}
+
+static __always_inline struct subflow_state *remember(struct bpf_sock_ops *ops, __u8 kind, __u8 direction)
+{
+	struct bpf_sock *bsk = ops->sk;
+	if (!bsk)
+		return NULL;
+	struct subflow_state *st = bpf_sk_storage_get(&mpo_subflows, bsk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!st)
+		return NULL;
+	st->created_ns = bpf_ktime_get_ns();
+	st->kind = kind;
+	st->direction = direction;
+	/* Only this socket's STATE_CB is switched on, not every socket's. */
+	bpf_sock_ops_cb_flags_set(ops, ops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
+	return st;
+}
+
+static __always_inline struct subflow_state *recall(struct bpf_sock_ops *ops)
+{
+	struct bpf_sock *bsk = ops->sk;
+	if (!bsk)
+		return NULL;
+	return bpf_sk_storage_get(&mpo_subflows, bsk, 0, 0);
+}
+
+static __always_inline struct sock *kernel_sock(struct bpf_sock_ops *ops)
+{
+	struct bpf_sock *bsk = ops->sk;
+	if (!bsk)
+		return NULL;
+	return (struct sock *)bpf_skc_to_tcp_sock(bsk);
+}
+
+static __always_inline void on_connect(struct bpf_sock_ops *ops, struct sock *sk)
+{
+	struct mptcp_subflow_context *ctx = mpo_subflow_ctx(sk);
+	if (!ctx)
+		return;
+	__u8 kind = MPO_SUBFLOW_FIELD(ctx, request_join) ? MPO_KIND_JOIN : MPO_KIND_INITIAL;
+	if (kind == MPO_KIND_INITIAL && !MPO_SUBFLOW_FIELD(ctx, request_mptcp))
+		return;
+	if (!remember(ops, kind, MPO_DIR_ACTIVE))
+		return;
+	emit(ops, sk, ctx, MPO_EV_SUBFLOW_CREATED, MPO_DIR_ACTIVE, kind, MPO_REASON_NONE, 0);
+}
+
+static __always_inline void on_active_established(struct bpf_sock_ops *ops, struct sock *sk)
+{
+	struct subflow_state *st = recall(ops);
+	struct mptcp_subflow_context *ctx = mpo_subflow_ctx(sk);
+	if (!st || !ctx)
+		return;
+	__u64 latency = bpf_ktime_get_ns() - st->created_ns;
+	if (st->kind == MPO_KIND_JOIN) {
+		if (MPO_SUBFLOW_FIELD(ctx, mp_join)) {
+			st->established = 1;
+			emit(ops, sk, ctx, MPO_EV_SUBFLOW_ESTABLISHED, MPO_DIR_ACTIVE, MPO_KIND_JOIN, MPO_REASON_NONE, latency);
+		} else {
+			/* subflow_finish_connect() ran just before this callback and
+			 * found no valid MP_JOIN in the SYN-ACK; the kernel resets it. */
+			st->failure_reported = 1;
+			emit(ops, sk, ctx, MPO_EV_JOIN_FAILED, MPO_DIR_ACTIVE, MPO_KIND_JOIN, MPO_REASON_REJECTED, latency);
+		}
+		return;
+	}
+	if (MPO_SUBFLOW_FIELD(ctx, mp_capable)) {
+		st->established = 1;
+		emit(ops, sk, ctx, MPO_EV_SUBFLOW_ESTABLISHED, MPO_DIR_ACTIVE, MPO_KIND_INITIAL, MPO_REASON_NONE, latency);
+	} else {
+		st->failure_reported = 1;
+		emit(ops, sk, ctx, MPO_EV_FALLBACK, MPO_DIR_ACTIVE, MPO_KIND_INITIAL, MPO_REASON_NO_MPTCP, latency);
+	}
+}
+
+static __always_inline void on_passive_established(struct bpf_sock_ops *ops, struct sock *sk)
+{
+	struct mptcp_subflow_context *ctx = mpo_subflow_ctx(sk);
+	if (!ctx) {
+		/* Plain TCP: interesting only when it reached an MPTCP listener. */
+		struct listener_key key = { .netns = netns_of(sk), .port = BPF_CORE_READ(sk, __sk_common.skc_num) };
+		if (bpf_map_lookup_elem(&mpo_listeners, &key))
+			emit(ops, sk, NULL, MPO_EV_FALLBACK, MPO_DIR_PASSIVE, MPO_KIND_INITIAL, MPO_REASON_PLAIN_CLIENT, 0);
+		return;
+	}
+	__u8 kind;
+	if (MPO_SUBFLOW_FIELD(ctx, mp_join))
+		kind = MPO_KIND_JOIN;
+	else if (MPO_SUBFLOW_FIELD(ctx, mp_capable))
+		kind = MPO_KIND_INITIAL;
+	else
+		return;
+	struct subflow_state *st = remember(ops, kind, MPO_DIR_PASSIVE);
+	if (!st)
+		return;
+	st->established = 1;
+	/* The SYN's arrival time is gone with the request socket; the kernel's
+	 * first RTT sample (SYN-ACK to ACK) is the handshake time we can see. */
+	__u64 srtt_us = BPF_CORE_READ((struct tcp_sock *)sk, srtt_us) >> 3;
+	emit(ops, sk, ctx, MPO_EV_SUBFLOW_ESTABLISHED, MPO_DIR_PASSIVE, kind, MPO_REASON_NONE, srtt_us * 1000);
+}
+
+static __always_inline void on_listen(struct bpf_sock_ops *ops, struct sock *sk)
+{
+	if (!BPF_CORE_READ((struct tcp_sock *)sk, is_mptcp))
+		return;
+	struct listener_key key = { .netns = netns_of(sk), .port = BPF_CORE_READ(sk, __sk_common.skc_num) };
+	__u8 one = 1;
+	bpf_map_update_elem(&mpo_listeners, &key, &one, BPF_ANY);
+	struct subflow_state *st = remember(ops, MPO_KIND_INITIAL, MPO_DIR_PASSIVE);
+	if (st)
+		st->is_listener = 1;
+	emit(ops, sk, NULL, MPO_EV_LISTENER, MPO_DIR_PASSIVE, MPO_KIND_INITIAL, MPO_REASON_NONE, 0);
+}
+
+static __always_inline __u8 close_reason(struct sock *sk, struct mptcp_subflow_context *ctx)
+{
+	if (ctx && MPO_SUBFLOW_FIELD(ctx, reset_seen))
+		return MPO_REASON_RESET;
+	int err = BPF_CORE_READ(sk, sk_err);
+	if (!err)
+		err = BPF_CORE_READ(sk, sk_err_soft);
+	switch (err) {
+	case 0: return MPO_REASON_CLOSED;
+	case ECONNREFUSED: return MPO_REASON_REFUSED;
+	case ETIMEDOUT: return MPO_REASON_TIMEOUT;
+	case ECONNRESET:
+	case EPIPE: return MPO_REASON_RESET;
+	default: return MPO_REASON_UNREACHABLE;
+	}
+}
+
+static __always_inline void on_close(struct bpf_sock_ops *ops, struct sock *sk)
+{
+	struct subflow_state *st = recall(ops);
+	if (!st)
+		return;
+	if (st->is_listener) {
+		struct listener_key key = { .netns = netns_of(sk), .port = BPF_CORE_READ(sk, __sk_common.skc_num) };
+		bpf_map_delete_elem(&mpo_listeners, &key);
+		return;
+	}
+	struct mptcp_subflow_context *ctx = mpo_subflow_ctx(sk);
+	__u64 lifetime = bpf_ktime_get_ns() - st->created_ns;
+	__u8 reason = close_reason(sk, ctx);
+	if (st->established)
+		emit(ops, sk, ctx, MPO_EV_SUBFLOW_CLOSED, st->direction, st->kind, reason, lifetime);
+	else if (st->kind == MPO_KIND_JOIN && !st->failure_reported)
+		emit(ops, sk, ctx, MPO_EV_JOIN_FAILED, st->direction, st->kind,
+		     reason == MPO_REASON_CLOSED ? MPO_REASON_RESET : reason, lifetime);
+	else if (!st->failure_reported)
+		emit(ops, sk, ctx, MPO_EV_SUBFLOW_CLOSED, st->direction, st->kind, reason, lifetime);
+	st->established = 0;
+	st->failure_reported = 1;
+}
+
+SEC("sockops")
+int mpo_sockops(struct bpf_sock_ops *ops)
+{
+	struct sock *sk = kernel_sock(ops);
+	if (!sk)
+		return 1;
+	switch (ops->op) {
+	case BPF_SOCK_OPS_TCP_CONNECT_CB:
+		on_connect(ops, sk);
+		break;
+	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
+		on_active_established(ops, sk);
+		break;
+	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
+		on_passive_established(ops, sk);
+		break;
+	case BPF_SOCK_OPS_TCP_LISTEN_CB:
+		on_listen(ops, sk);
+		break;
+	case BPF_SOCK_OPS_STATE_CB:
+		if (ops->args[1] == TCP_CLOSE)
+			on_close(ops, sk);
+		break;
+	}
+	return 1;
+}

@@ -1,0 +1,143 @@
+#include "daemon.h"
+
+#include "common/log.h"
+#include "common/version.h"
+#include "views/admin/admin_routes.h"
+#include "views/checker/checker_routes.h"
+#include "views/health_routes.h"
+
+namespace observer {
+namespace {
+std::string server_header() { return std::string("mptcp-observer/") + kVersion; }
+}  // namespace
+
+Daemon::Daemon(const Options &options) : options_(options), table_(options.max_tracked_connections) {}
+
+Daemon::~Daemon() { stop(); }
+
+bool Daemon::start() {
+  if (!open_checker()) return false;
+  if (!open_admin()) return false;
+  start_tracing();
+  checker_->start();
+  if (admin_) admin_->start();
+  return true;
+}
+
+void Daemon::stop() {
+  if (checker_) checker_->stop();
+  if (admin_) admin_->stop();
+  reconciler_.reset();
+  bpf_.reset();
+}
+
+bool Daemon::open_checker() {
+  http::ServerLimits limits;
+  limits.threads = options_.threads;
+  limits.max_connections = options_.max_connections;
+  checker_ = std::make_unique<http::HttpServer>("checker", limits);
+  checker_->set_default_headers({{"Server", server_header()}});
+  for (const auto &address : options_.checker_listen) {
+    std::string error;
+    auto listener = http::open_listener(address, /*want_mptcp=*/true, error);
+    if (!listener) {
+      log::error("checker", error);
+      return false;
+    }
+    if (listener->transport == http::Transport::mptcp) {
+      log::info("checker", "listening on " + format_endpoint(listener->address) + " (MPTCP)");
+    } else {
+      log::warn("checker", "listening on " + format_endpoint(listener->address) + " (plain TCP: " +
+                               listener->fallback_reason + "; every client will be reported as not using MPTCP)");
+    }
+    checker_->add_listener(std::move(*listener));
+  }
+  checker::install_checker_routes(*checker_);
+  install_health_routes(*checker_, [this] { return sources_json(); });
+  return true;
+}
+
+bool Daemon::open_admin() {
+  if (!options_.admin_listen) return true;
+  http::ServerLimits limits;
+  limits.threads = 4;
+  limits.max_connections = 256;
+  limits.idle_timeout = std::chrono::hours(24);  // event streams are long-lived by design
+  admin_ = std::make_unique<http::HttpServer>("admin", limits);
+  admin_->set_default_headers({{"Server", server_header()}});
+  std::string error;
+  auto listener = http::open_listener(*options_.admin_listen, /*want_mptcp=*/false, error);
+  if (!listener) {
+    log::error("admin", error);
+    return false;
+  }
+  log::info("admin", "listening on " + format_endpoint(listener->address) + " (API: /api/v1/connections, /api/v1/events)");
+  admin_->add_listener(std::move(*listener));
+  admin::install_admin_routes(*admin_, table_, hub_);
+  install_health_routes(*admin_, [this] { return sources_json(); });
+  return true;
+}
+
+void Daemon::on_bpf_event(SubflowEvent event) {
+  auto derived = table_.with([&](ConnectionTable &t) { return t.apply(event); });
+  hub_.publish(event);
+  for (const auto &d : derived) hub_.publish(d);
+}
+
+void Daemon::start_tracing() {
+  if (options_.bpf) {
+    bpf::BpfOptions bo;
+    bo.cgroup_path = options_.cgroup;
+    bo.ringbuf_bytes = options_.bpf_ringbuf_bytes;
+    bpf_ = bpf::BpfSubflowSource::start(bo, [this](const SubflowEvent &e) { on_bpf_event(e); }, bpf_inactive_reason_);
+    if (bpf_) {
+      log::info("bpf", "tracing MPTCP subflows of cgroup " + bpf_->cgroup_path());
+    } else {
+      log::warn("bpf", "tracing is off: " + bpf_inactive_reason_);
+    }
+  } else {
+    bpf_inactive_reason_ = "disabled by --no-bpf";
+    log::info("bpf", "tracing is off: disabled by --no-bpf");
+  }
+  ReconcilerOptions ro;
+  ro.interval = options_.reconcile_interval;
+  ro.netns_dir = options_.netns_dir;
+  reconciler_ = std::make_unique<Reconciler>(table_, hub_, ro);
+  reconciler_->run_once();  // connections opened before the daemon show at once
+  const auto s = reconciler_->stats();
+  if (s.ok) {
+    log::info("sock_diag", "reconciling " + std::to_string(s.namespaces) + " network namespace(s) every " +
+                               std::to_string(options_.reconcile_interval.count()) + "ms; " +
+                               std::to_string(s.connections_added) + " existing MPTCP connection(s) found");
+  }
+  reconciler_->start();
+}
+
+nlohmann::ordered_json Daemon::sources_json() const {
+  nlohmann::ordered_json j;
+  nlohmann::ordered_json b;
+  b["active"] = bpf_ != nullptr;
+  if (bpf_) {
+    const auto c = bpf_->counters();
+    b["cgroup"] = bpf_->cgroup_path();
+    b["events"] = c.received;
+    b["lost"] = c.lost;
+  } else {
+    b["reason"] = bpf_inactive_reason_;
+  }
+  j["bpf"] = std::move(b);
+  nlohmann::ordered_json d;
+  const auto s = reconciler_ ? reconciler_->stats() : ReconcilerStats{};
+  d["active"] = s.ok;
+  d["runs"] = s.runs;
+  d["namespaces"] = s.namespaces;
+  if (!s.ok && !s.last_error.empty()) d["reason"] = s.last_error;
+  j["sock_diag"] = std::move(d);
+  nlohmann::ordered_json g;
+  g["active"] = true;
+  j["getsockopt"] = std::move(g);
+  j["tracked_connections"] = table_.with([](const ConnectionTable &t) { return t.size(); });
+  return j;
+}
+
+}  // namespace observer

@@ -1,0 +1,46 @@
+#pragma once
+// Owns every part of a running mptcp-observer and wires sources to views:
+//
+//   BPF ring buffer --(bpf-events thread)--> ConnectionTable --> EventHub
+//   sock_diag       --(reconciler thread)--> ConnectionTable --> EventHub
+//   checker HttpServer (public), admin HttpServer (loopback) read both.
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <string>
+
+#include "http/http_server.h"
+#include "options.h"
+#include "sources/bpf/bpf_subflow_source.h"
+#include "table/connection_table.h"
+#include "table/event_hub.h"
+#include "table/reconciler.h"
+
+namespace observer {
+
+class Daemon {
+ public:
+  explicit Daemon(const Options &options);
+  ~Daemon();
+  // Opens listeners and starts every source; false (and a logged line) when
+  // the daemon cannot serve at all.
+  bool start();
+  void stop();
+
+ private:
+  bool open_checker();
+  bool open_admin();
+  void start_tracing();
+  nlohmann::ordered_json sources_json() const;
+  void on_bpf_event(SubflowEvent event);
+
+  Options options_;
+  LockedConnectionTable table_;
+  EventHub hub_;
+  std::unique_ptr<http::HttpServer> checker_, admin_;
+  std::unique_ptr<bpf::BpfSubflowSource> bpf_;
+  std::string bpf_inactive_reason_;
+  std::unique_ptr<Reconciler> reconciler_;
+};
+
+}  // namespace observer

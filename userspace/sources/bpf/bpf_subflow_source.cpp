@@ -1,0 +1,154 @@
+#include "sources/bpf/bpf_subflow_source.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstring>
+#include <vector>
+
+#include "common/log.h"
+#include "common/unique_fd.h"
+#include "sources/bpf/cgroup_mount.h"
+#include "sources/bpf/subflow_event_decode.h"
+#include "mptcp_events.h"
+#include "subflow_tracer.skel.h"
+
+namespace observer::bpf {
+namespace {
+// libbpf explains itself at length on stderr; keep that for --log-level debug.
+int libbpf_to_log(enum libbpf_print_level level, const char *format, va_list args) {
+  if (level == LIBBPF_DEBUG) return 0;
+  char line[1024];
+  const int n = std::vsnprintf(line, sizeof line, format, args);
+  std::string_view text(line, n > 0 ? std::min<size_t>(n, sizeof line - 1) : 0);
+  while (!text.empty() && text.back() == '\n') text.remove_suffix(1);
+  if (!text.empty()) log::debug("libbpf", text);
+  return 0;
+}
+
+std::string explain_load_error(int err) {
+  switch (err) {
+    case EPERM:
+    case EACCES: return "no permission to load BPF programs (run as root, or grant CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN)";
+    case ENOENT:
+    case ESRCH: return "the kernel has no BTF (/sys/kernel/btf/vmlinux); CO-RE programs need CONFIG_DEBUG_INFO_BTF=y";
+    case EINVAL:
+    case ENOTSUP: return "the kernel rejected the BPF program (too old for sock_ops with socket storage and bpf_skc_to_tcp_sock, 5.9+)";
+    default: return std::string("loading BPF failed: ") + std::strerror(err);
+  }
+}
+
+bool power_of_two_pages(uint32_t bytes) {
+  const uint32_t page = static_cast<uint32_t>(sysconf(_SC_PAGESIZE));
+  return bytes >= page && (bytes & (bytes - 1)) == 0;
+}
+}  // namespace
+
+void BpfSubflowSource::SkeletonDeleter::operator()(subflow_tracer *s) const { subflow_tracer__destroy(s); }
+void BpfSubflowSource::RingDeleter::operator()(ring_buffer *r) const { ring_buffer__free(r); }
+
+std::unique_ptr<BpfSubflowSource> BpfSubflowSource::start(const BpfOptions &options, Sink sink, std::string &why) {
+  libbpf_set_print(libbpf_to_log);
+  if (!power_of_two_pages(options.ringbuf_bytes)) {
+    why = "ring buffer size must be a power of two and at least one page";
+    return nullptr;
+  }
+  std::unique_ptr<BpfSubflowSource> self(new BpfSubflowSource());
+  self->sink_ = std::move(sink);
+
+  if (options.cgroup_path.empty()) {
+    const auto mount = cgroup2_mount_point();
+    if (!mount) {
+      why = "no cgroup v2 mount in /proc/mounts (sock_ops programs attach to a cgroup v2)";
+      return nullptr;
+    }
+    self->cgroup_path_ = *mount;
+  } else {
+    self->cgroup_path_ = options.cgroup_path;
+  }
+  UniqueFd cgroup(open(self->cgroup_path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!cgroup) {
+    why = "cannot open cgroup " + self->cgroup_path_ + ": " + std::strerror(errno);
+    return nullptr;
+  }
+
+  if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
+    why = explain_load_error(ENOENT);
+    return nullptr;
+  }
+  self->skeleton_.reset(subflow_tracer__open());
+  if (!self->skeleton_) {
+    why = explain_load_error(errno);
+    return nullptr;
+  }
+  bpf_map__set_max_entries(self->skeleton_->maps.mpo_events, options.ringbuf_bytes);
+  if (const int err = subflow_tracer__load(self->skeleton_.get()); err != 0) {
+    why = explain_load_error(-err);
+    return nullptr;
+  }
+  self->skeleton_->links.mpo_sockops = bpf_program__attach_cgroup(self->skeleton_->progs.mpo_sockops, cgroup.get());
+  if (!self->skeleton_->links.mpo_sockops) {
+    why = "cannot attach sock_ops to " + self->cgroup_path_ + ": " + std::strerror(errno);
+    return nullptr;
+  }
+  self->ring_.reset(ring_buffer__new(bpf_map__fd(self->skeleton_->maps.mpo_events), on_record, self.get(), nullptr));
+  if (!self->ring_) {
+    why = std::string("cannot open the BPF ring buffer: ") + std::strerror(errno);
+    return nullptr;
+  }
+  self->consumer_ = std::thread([raw = self.get()] { raw->consume(); });
+  return self;
+}
+
+BpfSubflowSource::~BpfSubflowSource() {
+  stopping_ = true;
+  if (consumer_.joinable()) consumer_.join();
+}
+
+void BpfSubflowSource::consume() {
+  pthread_setname_np(pthread_self(), "bpf-events");
+  while (!stopping_) {
+    const int n = ring_buffer__poll(ring_.get(), 200);
+    if (n < 0 && n != -EINTR) {
+      log::error("bpf", std::string("ring buffer poll failed: ") + std::strerror(-n));
+      return;
+    }
+  }
+}
+
+int BpfSubflowSource::on_record(void *ctx, void *data, size_t size) {
+  auto *self = static_cast<BpfSubflowSource *>(ctx);
+  const auto event = decode_event({static_cast<const std::byte *>(data), size});
+  if (!event) {
+    ++self->malformed_;
+    return 0;
+  }
+  ++self->received_;
+  self->sink_(*event);
+  return 0;
+}
+
+BpfCounters BpfSubflowSource::counters() const {
+  BpfCounters c;
+  c.received = received_;
+  c.malformed = malformed_;
+  const int cpus = libbpf_num_possible_cpus();
+  if (cpus > 0) {
+    std::vector<uint64_t> values(static_cast<size_t>(cpus));
+    const int fd = bpf_map__fd(skeleton_->maps.mpo_counters);
+    for (uint32_t key : {uint32_t{MPO_CNT_EVENTS}, uint32_t{MPO_CNT_DROPPED}}) {
+      if (bpf_map_lookup_elem(fd, &key, values.data()) != 0) continue;
+      uint64_t sum = 0;
+      for (auto v : values) sum += v;
+      (key == MPO_CNT_EVENTS ? c.queued : c.lost) = sum;
+    }
+  }
+  return c;
+}
+
+}  // namespace observer::bpf

@@ -1,0 +1,59 @@
+#pragma once
+// Loads bpf/subflow_tracer.bpf.c, attaches it to a cgroup v2 subtree, and
+// consumes its ring buffer on a thread of its own ("bpf-events"). Anything
+// that keeps it from running (no privileges, no BTF, no cgroup2, an old
+// kernel) is one line in `why`, and the daemon carries on without it.
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "sources/bpf/subflow_event.h"
+
+struct subflow_tracer;
+struct ring_buffer;
+
+namespace observer::bpf {
+
+struct BpfOptions {
+  std::string cgroup_path;  // empty: the root of the cgroup2 mount
+  uint32_t ringbuf_bytes = 1u << 20;
+};
+
+struct BpfCounters {
+  uint64_t queued = 0;      // events the kernel side queued
+  uint64_t lost = 0;        // events the kernel side could not queue (ring buffer full)
+  uint64_t received = 0;    // events decoded here
+  uint64_t malformed = 0;   // records that did not decode
+};
+
+class BpfSubflowSource {
+ public:
+  using Sink = std::function<void(const SubflowEvent &)>;
+
+  // nullptr with `why` set when the source cannot run here.
+  static std::unique_ptr<BpfSubflowSource> start(const BpfOptions &options, Sink sink, std::string &why);
+  ~BpfSubflowSource();
+
+  BpfCounters counters() const;
+  const std::string &cgroup_path() const { return cgroup_path_; }
+
+ private:
+  BpfSubflowSource() = default;
+  void consume();
+  static int on_record(void *self, void *data, size_t size);
+
+  struct SkeletonDeleter { void operator()(subflow_tracer *s) const; };
+  struct RingDeleter { void operator()(ring_buffer *r) const; };
+  std::unique_ptr<subflow_tracer, SkeletonDeleter> skeleton_;
+  std::unique_ptr<ring_buffer, RingDeleter> ring_;
+  Sink sink_;
+  std::string cgroup_path_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<uint64_t> received_{0}, malformed_{0};
+  std::thread consumer_;
+};
+
+}  // namespace observer::bpf

@@ -1,0 +1,229 @@
+#include "table/connection_table.h"
+
+#include <algorithm>
+#include <unordered_set>
+
+namespace observer {
+namespace {
+size_t dir_index(Direction d) { return d == Direction::outbound ? 0 : 1; }
+size_t kind_index(SubflowKind k) { return k == SubflowKind::initial ? 0 : 1; }
+
+SubflowRecord record_from(const SubflowEvent &e) {
+  SubflowRecord s;
+  s.cookie = e.cookie;
+  s.local = Endpoint::from(e.local);
+  s.remote = Endpoint::from(e.remote);
+  s.established_ns = e.timestamp_ns;
+  s.handshake_ns = e.duration_ns;
+  s.ifindex = e.ifindex;
+  s.kind = e.kind;
+  s.direction = e.direction;
+  s.local_id = e.local_id;
+  s.remote_id = e.remote_id;
+  s.backup = e.backup;
+  s.sources = kFromBpf;
+  return s;
+}
+
+SubflowRecord record_from(const DiagSubflow &d, Direction direction) {
+  SubflowRecord s;
+  s.cookie = d.cookie;
+  s.local = d.local;
+  s.remote = d.remote;
+  s.kind = d.kind;
+  s.direction = direction;
+  s.local_id = d.local_id;
+  s.remote_id = d.remote_id;
+  s.backup = d.backup;
+  s.sources = kFromSockDiag;
+  return s;
+}
+}  // namespace
+
+ConnectionRecord *ConnectionTable::upsert(const ConnectionKey &key, Direction direction, uint8_t family,
+                                          uint64_t now_ns) {
+  auto it = connections_.find(key);
+  if (it == connections_.end()) {
+    if (connections_.size() >= max_connections_) {
+      ++overflowed_;
+      return nullptr;
+    }
+    ConnectionRecord c;
+    c.key = key;
+    c.direction = direction;
+    c.family = family;
+    c.updated_ns = now_ns;
+    it = connections_.emplace(key, std::move(c)).first;
+    ++gauges_.connections[dir_index(direction)];
+  }
+  it->second.updated_ns = std::max(it->second.updated_ns, now_ns);
+  return &it->second;
+}
+
+void ConnectionTable::add_subflow(ConnectionRecord &c, SubflowRecord s) {
+  for (auto &existing : c.subflows) {
+    if (existing.cookie == s.cookie) {
+      // Seen before by the other source: keep what each knows.
+      existing.sources |= s.sources;
+      if (!existing.established_ns) existing.established_ns = s.established_ns;
+      if (!existing.handshake_ns) existing.handshake_ns = s.handshake_ns;
+      if (!existing.ifindex) existing.ifindex = s.ifindex;
+      return;
+    }
+  }
+  ++gauges_.subflows[dir_index(s.direction)][kind_index(s.kind)];
+  by_cookie_[s.cookie] = c.key;
+  ++c.subflows_ever;
+  c.sources |= s.sources;
+  if (s.kind == SubflowKind::initial && c.local.family == 0) {
+    c.local = s.local;
+    c.remote = s.remote;
+  }
+  c.subflows.push_back(s);
+}
+
+bool ConnectionTable::remove_subflow(ConnectionRecord &c, uint64_t cookie) {
+  const auto it = std::find_if(c.subflows.begin(), c.subflows.end(),
+                               [&](const SubflowRecord &s) { return s.cookie == cookie; });
+  if (it == c.subflows.end()) return false;
+  --gauges_.subflows[dir_index(it->direction)][kind_index(it->kind)];
+  by_cookie_.erase(cookie);
+  c.subflows.erase(it);
+  return true;
+}
+
+SubflowEvent ConnectionTable::close_connection(std::map<ConnectionKey, ConnectionRecord>::iterator it,
+                                               uint64_t now_ns) {
+  ConnectionRecord &c = it->second;
+  SubflowEvent e;
+  e.type = EventType::connection_closed;
+  e.timestamp_ns = now_ns;
+  e.netns = c.key.netns;
+  e.token = c.key.token;
+  e.direction = c.direction;
+  e.duration_ns = c.established_ns && now_ns > c.established_ns ? now_ns - c.established_ns : 0;
+  e.subflow_count = c.subflows_ever;
+  for (const auto &s : c.subflows) {
+    --gauges_.subflows[dir_index(s.direction)][kind_index(s.kind)];
+    by_cookie_.erase(s.cookie);
+  }
+  --gauges_.connections[dir_index(c.direction)];
+  connections_.erase(it);
+  return e;
+}
+
+std::vector<SubflowEvent> ConnectionTable::apply(SubflowEvent &e) {
+  std::vector<SubflowEvent> derived;
+  const ConnectionKey key{e.netns, e.token};
+  switch (e.type) {
+    case EventType::subflow_established: {
+      if (e.token == 0) break;
+      const uint8_t family = Endpoint::from(e.local).family;
+      ConnectionRecord *c = upsert(key, e.direction, family, e.timestamp_ns);
+      if (!c) break;
+      if (e.kind == SubflowKind::initial) {
+        if (!c->established_ns) {
+          c->established_ns = e.timestamp_ns;
+          c->direction = e.direction;
+          SubflowEvent up = e;
+          up.type = EventType::connection_established;
+          up.duration_ns = 0;
+          derived.push_back(up);
+        }
+      } else if (!c->first_join_ns) {
+        c->first_join_ns = e.timestamp_ns;
+        if (c->established_ns && e.timestamp_ns > c->established_ns) {
+          e.first_join_delay_ns = e.timestamp_ns - c->established_ns;
+        }
+      }
+      c->sources |= kFromBpf;
+      add_subflow(*c, record_from(e));
+      break;
+    }
+    case EventType::subflow_closed: {
+      auto it = connections_.find(key);
+      if (it == connections_.end()) {
+        const auto k = by_cookie_.find(e.cookie);
+        if (k == by_cookie_.end()) break;
+        it = connections_.find(k->second);
+        if (it == connections_.end()) break;
+      }
+      if (remove_subflow(it->second, e.cookie)) {
+        it->second.updated_ns = std::max(it->second.updated_ns, e.timestamp_ns);
+        if (it->second.subflows.empty()) derived.push_back(close_connection(it, e.timestamp_ns));
+      }
+      break;
+    }
+    case EventType::join_failed: {
+      const auto it = connections_.find(key);
+      if (it == connections_.end()) break;
+      ++it->second.join_failures;
+      it->second.last_join_failure = e.reason;
+      it->second.updated_ns = std::max(it->second.updated_ns, e.timestamp_ns);
+      break;
+    }
+    default: break;
+  }
+  return derived;
+}
+
+ReconcileResult ConnectionTable::reconcile(uint32_t netns, const std::vector<DiagConnection> &snapshot,
+                                           uint64_t snapshot_ns) {
+  ReconcileResult r;
+  std::unordered_set<uint32_t> present;
+  for (const auto &dc : snapshot) {
+    present.insert(dc.token);
+    const ConnectionKey key{netns, dc.token};
+    const bool existed = connections_.count(key) != 0;
+    ConnectionRecord *c = upsert(key, dc.direction, dc.local.family, existed ? 0 : snapshot_ns);
+    if (!c) continue;
+    if (!existed) {
+      ++r.connections_added;
+      c->local = dc.local;
+      c->remote = dc.remote;
+    }
+    c->sources |= kFromSockDiag;
+    c->fallback = dc.fallback;
+    std::unordered_set<uint64_t> kernel_cookies;
+    for (const auto &sf : dc.subflows) {
+      kernel_cookies.insert(sf.cookie);
+      const bool known = std::any_of(c->subflows.begin(), c->subflows.end(),
+                                     [&](const SubflowRecord &s) { return s.cookie == sf.cookie; });
+      add_subflow(*c, record_from(sf, c->direction));
+      if (!known) ++r.subflows_added;
+    }
+    // Subflows the kernel no longer has, unless established after the snapshot began.
+    std::vector<uint64_t> gone;
+    for (const auto &s : c->subflows) {
+      if (!kernel_cookies.count(s.cookie) && s.established_ns < snapshot_ns) gone.push_back(s.cookie);
+    }
+    for (const auto cookie : gone) {
+      remove_subflow(*c, cookie);
+      ++r.subflows_removed;
+    }
+  }
+  for (auto it = connections_.lower_bound({netns, 0}); it != connections_.end() && it->first.netns == netns;) {
+    if (!present.count(it->first.token) && it->second.updated_ns < snapshot_ns) {
+      r.events.push_back(close_connection(it++, snapshot_ns));
+      ++r.connections_removed;
+    } else {
+      ++it;
+    }
+  }
+  return r;
+}
+
+std::vector<ConnectionRecord> ConnectionTable::page(std::optional<ConnectionKey> after, size_t limit) const {
+  std::vector<ConnectionRecord> out;
+  auto it = after ? connections_.upper_bound(*after) : connections_.begin();
+  for (; it != connections_.end() && out.size() < limit; ++it) out.push_back(it->second);
+  return out;
+}
+
+std::optional<ConnectionRecord> ConnectionTable::find(const ConnectionKey &key) const {
+  const auto it = connections_.find(key);
+  if (it == connections_.end()) return std::nullopt;
+  return it->second;
+}
+
+}  // namespace observer

@@ -1,0 +1,127 @@
+#pragma once
+// The live table of MPTCP connections on this host, keyed by (network
+// namespace, token): BPF events keep it current, sock_diag snapshots repair
+// what events missed. Closed connections leave; the table has a hard cap,
+// and what does not fit is counted.
+//
+// Not thread-safe by itself: LockedConnectionTable (below) is the shared form.
+#include <compare>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "common/endpoint.h"
+#include "sources/bpf/subflow_event.h"
+#include "sources/sock_diag/diag_connection.h"
+
+namespace observer {
+
+struct ConnectionKey {
+  uint32_t netns = 0;
+  uint32_t token = 0;
+  auto operator<=>(const ConnectionKey &) const = default;
+};
+
+enum SourceBit : uint8_t { kFromBpf = 1, kFromSockDiag = 2, kFromGetsockopt = 4 };
+
+struct SubflowRecord {
+  uint64_t cookie = 0;
+  Endpoint local, remote;
+  uint64_t established_ns = 0;  // CLOCK_MONOTONIC; 0 when first seen by a snapshot
+  uint64_t handshake_ns = 0;    // 0 when unknown
+  uint32_t ifindex = 0;
+  SubflowKind kind = SubflowKind::initial;
+  Direction direction = Direction::outbound;
+  uint8_t local_id = 0, remote_id = 0;
+  bool backup = false;
+  uint8_t sources = 0;
+};
+
+struct ConnectionRecord {
+  ConnectionKey key;
+  Direction direction = Direction::outbound;
+  uint8_t family = 0;
+  uint8_t sources = 0;
+  Endpoint local, remote;  // of the initial subflow, when known
+  bool fallback = false;  // fell back after establishment (seen by a snapshot)
+  uint64_t established_ns = 0;  // 0 when first seen by a snapshot
+  uint64_t first_join_ns = 0;
+  uint64_t updated_ns = 0;
+  uint32_t subflows_ever = 0;
+  uint32_t join_failures = 0;
+  Reason last_join_failure = Reason::none;
+  std::vector<SubflowRecord> subflows;  // open subflows only
+};
+
+struct TableGauges {
+  uint64_t connections[2] = {0, 0};     // by Direction
+  uint64_t subflows[2][2] = {{0, 0}, {0, 0}};  // by Direction, SubflowKind
+};
+
+struct ReconcileResult {
+  size_t connections_added = 0, connections_removed = 0;
+  size_t subflows_added = 0, subflows_removed = 0;
+  std::vector<SubflowEvent> events;  // connection_closed for what was removed
+};
+
+class ConnectionTable {
+ public:
+  explicit ConnectionTable(size_t max_connections = 262144) : max_connections_(max_connections) {}
+
+  // Applies one BPF event; returns the connection-level events it implies
+  // (connection_established, connection_closed), and completes `event`
+  // (first_join_delay_ns) in place.
+  std::vector<SubflowEvent> apply(SubflowEvent &event);
+
+  // Makes the connections of one network namespace match a sock_diag
+  // snapshot taken at snapshot_ns: adds what is missing, and removes what
+  // the kernel no longer has unless an event touched it since.
+  ReconcileResult reconcile(uint32_t netns, const std::vector<DiagConnection> &snapshot, uint64_t snapshot_ns);
+
+  // Up to `limit` connections after `after`, in key order (for pagination).
+  std::vector<ConnectionRecord> page(std::optional<ConnectionKey> after, size_t limit) const;
+  std::optional<ConnectionRecord> find(const ConnectionKey &key) const;
+  size_t size() const { return connections_.size(); }
+  const TableGauges &gauges() const { return gauges_; }
+  uint64_t overflowed() const { return overflowed_; }
+
+ private:
+  ConnectionRecord *upsert(const ConnectionKey &key, Direction direction, uint8_t family, uint64_t now_ns);
+  void add_subflow(ConnectionRecord &c, SubflowRecord s);
+  bool remove_subflow(ConnectionRecord &c, uint64_t cookie);
+  SubflowEvent close_connection(std::map<ConnectionKey, ConnectionRecord>::iterator it, uint64_t now_ns);
+
+  size_t max_connections_;
+  std::map<ConnectionKey, ConnectionRecord> connections_;
+  std::unordered_map<uint64_t, ConnectionKey> by_cookie_;
+  TableGauges gauges_;
+  uint64_t overflowed_ = 0;
+};
+
+// The table shared between the threads that write it (bpf-events,
+// reconciler) and those that read it (HTTP workers): one mutex, held only
+// for a single event or one page of copying, so readers never hold up the
+// event consumer for long.
+class LockedConnectionTable {
+ public:
+  explicit LockedConnectionTable(size_t max_connections) : table_(max_connections) {}
+  template <typename F>
+  auto with(F &&f) {
+    std::lock_guard lock(mu_);
+    return f(table_);
+  }
+  template <typename F>
+  auto with(F &&f) const {
+    std::lock_guard lock(mu_);
+    return f(static_cast<const ConnectionTable &>(table_));
+  }
+
+ private:
+  mutable std::mutex mu_;
+  ConnectionTable table_;
+};
+
+}  // namespace observer

@@ -1,0 +1,65 @@
+#include "table/event_hub.h"
+
+#include <algorithm>
+
+namespace observer {
+
+void EventHub::Subscription::push(const SubflowEvent &e) {
+  {
+    std::lock_guard lock(mu_);
+    if (queue_.size() >= capacity_) {
+      queue_.pop_front();
+      ++dropped_;
+    }
+    queue_.push_back(e);
+  }
+  cv_.notify_one();
+}
+
+std::vector<SubflowEvent> EventHub::Subscription::next(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, timeout, [&] { return !queue_.empty(); });
+  std::vector<SubflowEvent> out(queue_.begin(), queue_.end());
+  queue_.clear();
+  return out;
+}
+
+uint64_t EventHub::Subscription::dropped() const {
+  std::lock_guard lock(mu_);
+  return dropped_;
+}
+
+std::shared_ptr<EventHub::Subscription> EventHub::subscribe() {
+  std::lock_guard lock(mu_);
+  subscribers_.erase(std::remove_if(subscribers_.begin(), subscribers_.end(),
+                                    [](const auto &w) { return w.expired(); }),
+                     subscribers_.end());
+  if (subscribers_.size() >= max_subscribers_) return nullptr;
+  auto s = std::make_shared<Subscription>(queue_capacity_);
+  subscribers_.push_back(s);
+  return s;
+}
+
+void EventHub::publish(const SubflowEvent &e) {
+  std::lock_guard lock(mu_);
+  for (const auto &w : subscribers_) {
+    if (auto s = w.lock()) s->push(e);
+  }
+}
+
+size_t EventHub::subscribers() const {
+  std::lock_guard lock(mu_);
+  return static_cast<size_t>(std::count_if(subscribers_.begin(), subscribers_.end(),
+                                           [](const auto &w) { return !w.expired(); }));
+}
+
+uint64_t EventHub::dropped_total() const {
+  std::lock_guard lock(mu_);
+  uint64_t total = dropped_by_gone_;
+  for (const auto &w : subscribers_) {
+    if (auto s = w.lock()) total += s->dropped();
+  }
+  return total;
+}
+
+}  // namespace observer

@@ -1,0 +1,52 @@
+#pragma once
+// Fans subflow and connection events out to live subscribers (the admin
+// API's event stream). Each subscriber has a bounded queue: a slow reader
+// loses its own oldest events, counted, and never slows the producer.
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "sources/bpf/subflow_event.h"
+
+namespace observer {
+
+class EventHub {
+ public:
+  class Subscription {
+   public:
+    explicit Subscription(size_t capacity) : capacity_(capacity) {}
+    // Waits up to `timeout` for events; returns what is queued (maybe none).
+    std::vector<SubflowEvent> next(std::chrono::milliseconds timeout);
+    uint64_t dropped() const;
+
+   private:
+    friend class EventHub;
+    void push(const SubflowEvent &e);
+    mutable std::mutex mu_;
+    std::condition_variable cv_;
+    std::deque<SubflowEvent> queue_;
+    size_t capacity_;
+    uint64_t dropped_ = 0;
+  };
+
+  explicit EventHub(size_t max_subscribers = 64, size_t queue_capacity = 4096)
+      : max_subscribers_(max_subscribers), queue_capacity_(queue_capacity) {}
+
+  // nullptr when max_subscribers are already listening.
+  std::shared_ptr<Subscription> subscribe();
+  void publish(const SubflowEvent &e);
+  size_t subscribers() const;
+  uint64_t dropped_total() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<std::weak_ptr<Subscription>> subscribers_;
+  size_t max_subscribers_, queue_capacity_;
+  uint64_t dropped_by_gone_ = 0;
+};
+
+}  // namespace observer

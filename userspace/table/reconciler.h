@@ -1,0 +1,56 @@
+#pragma once
+// Repairs the connection table from sock_diag snapshots: once at start-up
+// (connections opened before the daemon) and then at a fixed interval
+// (anything the event stream lost). Covers this daemon's own network
+// namespace and every namespace named in --netns-dir (/run/netns, where
+// `ip netns` keeps them). Runs on its own thread, "reconciler".
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "table/connection_table.h"
+#include "table/event_hub.h"
+
+namespace observer {
+
+struct ReconcilerOptions {
+  std::chrono::milliseconds interval{10000};
+  std::string netns_dir = "/run/netns";
+};
+
+struct ReconcilerStats {
+  uint64_t runs = 0;
+  uint64_t errors = 0;
+  uint64_t connections_added = 0;
+  uint64_t connections_removed = 0;
+  uint64_t namespaces = 0;  // in the last run
+  bool ok = false;          // the last run read every namespace
+  std::string last_error;
+};
+
+class Reconciler {
+ public:
+  Reconciler(LockedConnectionTable &table, EventHub &hub, ReconcilerOptions options);
+  ~Reconciler();
+  void start();
+  void run_once();
+  ReconcilerStats stats() const;
+
+ private:
+  void loop();
+  LockedConnectionTable &table_;
+  EventHub &hub_;
+  ReconcilerOptions options_;
+  mutable std::mutex mu_;  // guards stats_ and the stop flag
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  ReconcilerStats stats_;
+  std::thread thread_;
+};
+
+uint64_t monotonic_ns();
+
+}  // namespace observer

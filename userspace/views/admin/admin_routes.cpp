@@ -1,0 +1,126 @@
+#include "views/admin/admin_routes.h"
+
+#include <charconv>
+
+#include "views/admin/table_json.h"
+#include "views/checker/query.h"
+
+namespace observer::admin {
+namespace {
+void bad_request(httplib::Response &res, const std::string &why) {
+  res.status = 400;
+  res.set_content("400 Bad Request: " + why + "\n", "text/plain; charset=utf-8");
+}
+
+template <typename T>
+bool parse_number(std::string_view text, T &out, int base = 10) {
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out, base);
+  return !text.empty() && ec == std::errc() && end == text.data() + text.size();
+}
+
+std::optional<uint32_t> netns_filter(const httplib::Request &req, std::string &error) {
+  if (!req.has_param("netns")) return std::nullopt;
+  uint32_t v = 0;
+  if (!parse_number(req.get_param_value("netns"), v)) {
+    error = "netns must be a namespace inode number";
+    return std::nullopt;
+  }
+  return v;
+}
+
+void serve_connections(LockedConnectionTable &table, const httplib::Request &req, httplib::Response &res) {
+  std::string error;
+  if (!checker::check_param_names(req.params, {"limit", "after", "netns"}, error)) return bad_request(res, error);
+  size_t limit = kDefaultPageSize;
+  if (req.has_param("limit") && (!parse_number(req.get_param_value("limit"), limit) || limit < 1 || limit > kMaxPageSize)) {
+    return bad_request(res, "limit must be a number from 1 to " + std::to_string(kMaxPageSize));
+  }
+  std::optional<ConnectionKey> after;
+  if (req.has_param("after")) {
+    const std::string v = req.get_param_value("after");
+    const auto colon = v.find(':');
+    ConnectionKey k;
+    if (colon == std::string::npos || !parse_number(std::string_view(v).substr(0, colon), k.netns) ||
+        !parse_number(std::string_view(v).substr(colon + 1), k.token, 16)) {
+      return bad_request(res, "after must be NETNS:TOKEN as given in next_after");
+    }
+    after = k;
+  }
+  const auto netns = netns_filter(req, error);
+  if (!error.empty()) return bad_request(res, error);
+  if (netns && !after) after = ConnectionKey{*netns, 0};
+
+  // Copy one page under the lock, render outside it.
+  auto [page, total] = table.with([&](const ConnectionTable &t) {
+    auto p = t.page(after, limit + 1);
+    if (netns) {
+      std::erase_if(p, [&](const ConnectionRecord &c) { return c.key.netns != *netns; });
+    }
+    return std::make_pair(std::move(p), t.size());
+  });
+  const bool more = page.size() > limit;
+  if (more) page.resize(limit);
+  const auto clock = Clock::now();
+  nlohmann::ordered_json j;
+  auto list = nlohmann::ordered_json::array();
+  for (const auto &c : page) list.push_back(connection_json(c, clock));
+  j["connections"] = std::move(list);
+  j["total"] = total;
+  if (more) {
+    j["next_after"] = std::to_string(page.back().key.netns) + ":" + token_hex(page.back().key.token);
+  } else {
+    j["next_after"] = nullptr;
+  }
+  res.set_header("Cache-Control", "no-store");
+  res.set_content(j.dump(2) + "\n", "application/json");
+}
+
+void serve_events(const http::HttpServer &server, EventHub &hub, const httplib::Request &req, httplib::Response &res) {
+  std::string error;
+  if (!checker::check_param_names(req.params, {"netns"}, error)) return bad_request(res, error);
+  const auto netns = netns_filter(req, error);
+  if (!error.empty()) return bad_request(res, error);
+  auto subscription = hub.subscribe();
+  if (!subscription) {
+    res.status = 503;
+    res.set_content("503 Service Unavailable: too many event streams open\n", "text/plain; charset=utf-8");
+    return;
+  }
+  res.set_header("Cache-Control", "no-store");
+  res.set_chunked_content_provider(
+      "text/event-stream",
+      [&server, subscription, netns, idle_ms = 0](size_t, httplib::DataSink &sink) mutable {
+        if (server.stopping()) {
+          sink.done();
+          return true;
+        }
+        // Wake every second to notice shutdown; a comment every 15 s keeps
+        // proxies and idle timers from closing a quiet stream.
+        const auto events = subscription->next(std::chrono::milliseconds(1000));
+        std::string out;
+        const auto clock = Clock::now();
+        for (const auto &e : events) {
+          if (netns && e.netns != *netns) continue;
+          out += "event: " + std::string(event_type_name(e.type)) + "\ndata: " + event_json(e, clock).dump() + "\n\n";
+        }
+        if (out.empty()) {
+          idle_ms += 1000;
+          if (idle_ms < 15000) return true;
+          out = ": keep-alive\n\n";
+        }
+        idle_ms = 0;
+        return sink.write(out.data(), out.size());
+      });
+}
+}  // namespace
+
+void install_admin_routes(http::HttpServer &server, LockedConnectionTable &table, EventHub &hub) {
+  server.route_get("/api/v1/connections", [&table](const httplib::Request &req, httplib::Response &res) {
+    serve_connections(table, req, res);
+  });
+  server.route_get("/api/v1/events", [&server, &hub](const httplib::Request &req, httplib::Response &res) {
+    serve_events(server, hub, req, res);
+  });
+}
+
+}  // namespace observer::admin

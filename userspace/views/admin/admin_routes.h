@@ -1,0 +1,17 @@
+#pragma once
+// The admin API, on the loopback listener only: per-connection details name
+// client addresses, which the public checker never shows.
+//   GET /api/v1/connections[?limit=N&after=NETNS:TOKEN&netns=INODE]
+//   GET /api/v1/events[?netns=INODE]   (server-sent events)
+#include "http/http_server.h"
+#include "table/connection_table.h"
+#include "table/event_hub.h"
+
+namespace observer::admin {
+
+inline constexpr size_t kDefaultPageSize = 1000;
+inline constexpr size_t kMaxPageSize = 10000;
+
+void install_admin_routes(http::HttpServer &server, LockedConnectionTable &table, EventHub &hub);
+
+}  // namespace observer::admin

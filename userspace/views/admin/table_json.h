@@ -1,0 +1,20 @@
+#pragma once
+// JSON for the admin API: connections of the table and live events. Pure:
+// the clock offset that turns CLOCK_MONOTONIC into wall time is an input.
+#include <nlohmann/json.hpp>
+
+#include "table/connection_table.h"
+
+namespace observer::admin {
+
+struct Clock {
+  uint64_t now_monotonic_ns = 0;
+  int64_t realtime_minus_monotonic_ns = 0;
+  static Clock now();
+};
+
+nlohmann::ordered_json connection_json(const ConnectionRecord &c, const Clock &clock);
+nlohmann::ordered_json event_json(const SubflowEvent &e, const Clock &clock);
+std::string token_hex(uint32_t token);
+
+}  // namespace observer::admin
