@@ -16,9 +16,11 @@ Daemon::Daemon(const Options &options) : options_(options), table_(options.max_t
 Daemon::~Daemon() { stop(); }
 
 bool Daemon::start() {
+  // BPF first, so that it sees our own MPTCP listener start.
+  start_bpf();
   if (!open_checker()) return false;
   if (!open_admin()) return false;
-  start_tracing();
+  start_reconciler();
   checker_->start();
   if (admin_) admin_->start();
   return true;
@@ -60,7 +62,9 @@ bool Daemon::open_checker() {
 bool Daemon::open_admin() {
   if (!options_.admin_listen) return true;
   http::ServerLimits limits;
-  limits.threads = 4;
+  // Each event stream holds a worker for as long as it is open; the hub
+  // admits kMaxEventStreams of them, which leaves workers for the API.
+  limits.threads = kMaxEventStreams + 8;
   limits.max_connections = 256;
   limits.idle_timeout = std::chrono::hours(24);  // event streams are long-lived by design
   admin_ = std::make_unique<http::HttpServer>("admin", limits);
@@ -84,14 +88,14 @@ void Daemon::on_bpf_event(SubflowEvent event) {
   for (const auto &d : derived) hub_.publish(d);
 }
 
-void Daemon::start_tracing() {
+void Daemon::start_bpf() {
   if (options_.bpf) {
     bpf::BpfOptions bo;
     bo.cgroup_path = options_.cgroup;
     bo.ringbuf_bytes = options_.bpf_ringbuf_bytes;
     bpf_ = bpf::BpfSubflowSource::start(bo, [this](const SubflowEvent &e) { on_bpf_event(e); }, bpf_inactive_reason_);
     if (bpf_) {
-      log::info("bpf", "tracing MPTCP subflows of cgroup " + bpf_->cgroup_path());
+      log::info("bpf", "tracing MPTCP subflows below " + bpf_->cgroup_path());
     } else {
       log::warn("bpf", "tracing is off: " + bpf_inactive_reason_);
     }
@@ -99,7 +103,13 @@ void Daemon::start_tracing() {
     bpf_inactive_reason_ = "disabled by --no-bpf";
     log::info("bpf", "tracing is off: disabled by --no-bpf");
   }
+}
+
+void Daemon::start_reconciler() {
   ReconcilerOptions ro;
+  if (bpf_) {
+    ro.on_listeners = [this](uint32_t netns, const std::vector<uint16_t> &ports) { bpf_->sync_listeners(netns, ports); };
+  }
   ro.interval = options_.reconcile_interval;
   ro.netns_dir = options_.netns_dir;
   reconciler_ = std::make_unique<Reconciler>(table_, hub_, ro);

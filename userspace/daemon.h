@@ -18,6 +18,8 @@
 
 namespace observer {
 
+inline constexpr size_t kMaxEventStreams = 8;
+
 class Daemon {
  public:
   explicit Daemon(const Options &options);
@@ -30,13 +32,14 @@ class Daemon {
  private:
   bool open_checker();
   bool open_admin();
-  void start_tracing();
+  void start_bpf();
+  void start_reconciler();
   nlohmann::ordered_json sources_json() const;
   void on_bpf_event(SubflowEvent event);
 
   Options options_;
   LockedConnectionTable table_;
-  EventHub hub_;
+  EventHub hub_{kMaxEventStreams};
   std::unique_ptr<http::HttpServer> checker_, admin_;
   std::unique_ptr<bpf::BpfSubflowSource> bpf_;
   std::string bpf_inactive_reason_;

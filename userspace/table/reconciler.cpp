@@ -108,7 +108,8 @@ void Reconciler::run_once() {
       last_error = ns.name + ": " + error;
       continue;
     }
-    auto result = table_.with([&](ConnectionTable &t) { return t.reconcile(ns.inode, *snapshot, started); });
+    if (options_.on_listeners) options_.on_listeners(ns.inode, snapshot->mptcp_listener_ports);
+    auto result = table_.with([&](ConnectionTable &t) { return t.reconcile(ns.inode, snapshot->connections, started); });
     for (const auto &e : result.events) hub_.publish(e);
     added += result.connections_added;
     removed += result.connections_removed;

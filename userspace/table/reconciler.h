@@ -7,6 +7,8 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
+#include <vector>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -19,6 +21,9 @@ namespace observer {
 struct ReconcilerOptions {
   std::chrono::milliseconds interval{10000};
   std::string netns_dir = "/run/netns";
+  // Told the MPTCP listening ports of each namespace after every snapshot,
+  // so BPF recognises plain clients of listeners it did not see start.
+  std::function<void(uint32_t netns, const std::vector<uint16_t> &ports)> on_listeners;
 };
 
 struct ReconcilerStats {

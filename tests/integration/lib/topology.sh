@@ -129,3 +129,18 @@ mib() {
     /^MPTcpExt:/ { if (!hdr) { for (i = 2; i <= NF; i++) idx[$i] = i; hdr = 1 } else { print (name in idx) ? $idx[name] : 0; found = 1 } }
     END { if (!found) print 0 }' /proc/net/netstat
 }
+
+# The inode that identifies a namespace in the daemon's events and API.
+netns_inode() { ip netns exec "$1" stat -L -c %i /proc/self/ns/net; }
+
+# Polls (bounded, 10s) until "$@" prints $expected; prints the last value.
+wait_for_value() {
+  local expected=$1; shift
+  local value
+  for _ in $(seq 100); do
+    value=$("$@")
+    [[ "$value" == "$expected" ]] && break
+    sleep 0.1
+  done
+  echo "$value"
+}

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
@@ -61,20 +62,17 @@ std::unique_ptr<BpfSubflowSource> BpfSubflowSource::start(const BpfOptions &opti
   std::unique_ptr<BpfSubflowSource> self(new BpfSubflowSource());
   self->sink_ = std::move(sink);
 
+  UniqueFd cgroup;
   if (options.cgroup_path.empty()) {
-    const auto mount = cgroup2_mount_point();
-    if (!mount) {
-      why = "no cgroup v2 mount in /proc/mounts (sock_ops programs attach to a cgroup v2)";
-      return nullptr;
-    }
-    self->cgroup_path_ = *mount;
+    cgroup = open_cgroup2_root(self->cgroup_path_, why);
+    if (!cgroup) return nullptr;
   } else {
     self->cgroup_path_ = options.cgroup_path;
-  }
-  UniqueFd cgroup(open(self->cgroup_path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!cgroup) {
-    why = "cannot open cgroup " + self->cgroup_path_ + ": " + std::strerror(errno);
-    return nullptr;
+    cgroup.reset(open(self->cgroup_path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!cgroup) {
+      why = "cannot open cgroup " + self->cgroup_path_ + ": " + std::strerror(errno);
+      return nullptr;
+    }
   }
 
   if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
@@ -131,6 +129,30 @@ int BpfSubflowSource::on_record(void *ctx, void *data, size_t size) {
   ++self->received_;
   self->sink_(*event);
   return 0;
+}
+
+void BpfSubflowSource::sync_listeners(uint32_t netns, const std::vector<uint16_t> &ports) {
+  // Same layout as struct listener_key in subflow_tracer.bpf.c.
+  struct Key {
+    uint32_t netns;
+    uint16_t port;
+    uint16_t pad;
+  };
+  const int fd = bpf_map__fd(skeleton_->maps.mpo_listeners);
+  std::vector<Key> stale;
+  Key key{}, next{};
+  const Key *cursor = nullptr;
+  while (bpf_map_get_next_key(fd, cursor, &next) == 0) {
+    if (next.netns == netns && std::find(ports.begin(), ports.end(), next.port) == ports.end()) stale.push_back(next);
+    key = next;
+    cursor = &key;
+  }
+  for (const auto &k : stale) bpf_map_delete_elem(fd, &k);
+  const uint8_t one = 1;
+  for (const uint16_t port : ports) {
+    const Key k{netns, port, 0};
+    bpf_map_update_elem(fd, &k, &one, BPF_ANY);
+  }
 }
 
 BpfCounters BpfSubflowSource::counters() const {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "sources/bpf/subflow_event.h"
 
@@ -38,6 +39,8 @@ class BpfSubflowSource {
   ~BpfSubflowSource();
 
   BpfCounters counters() const;
+  // Makes the kernel's MPTCP-listener set for one namespace equal `ports`.
+  void sync_listeners(uint32_t netns, const std::vector<uint16_t> &ports);
   const std::string &cgroup_path() const { return cgroup_path_; }
 
  private:

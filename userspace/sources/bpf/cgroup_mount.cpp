@@ -1,5 +1,13 @@
 #include "sources/bpf/cgroup_mount.h"
 
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include <fstream>
 #include <sstream>
 
@@ -37,11 +45,37 @@ std::optional<std::string> find_cgroup2_mount(std::string_view proc_mounts) {
   return std::nullopt;
 }
 
-std::optional<std::string> cgroup2_mount_point() {
-  std::ifstream in("/proc/mounts");
+namespace {
+std::string read_file(const char *path) {
+  std::ifstream in(path);
   std::stringstream text;
   text << in.rdbuf();
-  return find_cgroup2_mount(text.str());
+  return text.str();
+}
+}  // namespace
+
+std::optional<std::string> cgroup2_mount_point() { return find_cgroup2_mount(read_file("/proc/mounts")); }
+
+UniqueFd open_cgroup2_root(std::string &name, std::string &why) {
+  if (const auto mount = cgroup2_mount_point()) {
+    name = *mount;
+    UniqueFd fd(open(mount->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd) why = "cannot open cgroup " + *mount + ": " + std::strerror(errno);
+    return fd;
+  }
+  UniqueFd context(static_cast<int>(syscall(SYS_fsopen, "cgroup2", FSOPEN_CLOEXEC)));
+  if (!context || syscall(SYS_fsconfig, context.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) {
+    why = std::string("no cgroup v2 mount in /proc/mounts, and none could be made (") + std::strerror(errno) +
+          "); sock_ops programs attach to a cgroup v2: mount one or use --cgroup PATH";
+    return UniqueFd();
+  }
+  UniqueFd mount(static_cast<int>(syscall(SYS_fsmount, context.get(), FSMOUNT_CLOEXEC, 0)));
+  if (!mount) {
+    why = std::string("cannot make a cgroup2 mount: ") + std::strerror(errno);
+    return UniqueFd();
+  }
+  name = "the cgroup2 root (mounted privately: none is mounted in this mount namespace)";
+  return mount;
 }
 
 }  // namespace observer::bpf

@@ -12,6 +12,8 @@
 
 namespace observer::diag {
 namespace {
+constexpr uint8_t kTcpListenState = 10;
+
 template <typename Parse>
 bool dump(const std::vector<uint8_t> &request, Parse &&parse, std::string &error) {
   UniqueFd fd(socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
@@ -47,7 +49,7 @@ bool dump(const std::vector<uint8_t> &request, Parse &&parse, std::string &error
 }
 }  // namespace
 
-std::optional<std::vector<DiagConnection>> snapshot(std::string &error) {
+std::optional<Snapshot> snapshot(std::string &error) {
   std::vector<MptcpSocket> sockets;
   std::vector<DiagSubflow> subflows;
   uint32_t seq = 1;
@@ -61,7 +63,12 @@ std::optional<std::vector<DiagConnection>> snapshot(std::string &error) {
       return std::nullopt;
     }
   }
-  return assemble(sockets, subflows);
+  Snapshot out;
+  out.connections = assemble(sockets, subflows);
+  for (const auto &s : sockets) {
+    if (s.state == kTcpListenState) out.mptcp_listener_ports.push_back(s.local.port);
+  }
+  return out;
 }
 
 }  // namespace observer::diag

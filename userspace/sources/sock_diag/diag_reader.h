@@ -1,6 +1,7 @@
 #pragma once
 // Takes a sock_diag snapshot of the MPTCP connections of the network
 // namespace the calling thread is in (what `ss -M` and `ss -ti` show).
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -9,6 +10,11 @@
 
 namespace observer::diag {
 
-std::optional<std::vector<DiagConnection>> snapshot(std::string &error);
+struct Snapshot {
+  std::vector<DiagConnection> connections;
+  std::vector<uint16_t> mptcp_listener_ports;
+};
+
+std::optional<Snapshot> snapshot(std::string &error);
 
 }  // namespace observer::diag

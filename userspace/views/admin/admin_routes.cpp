@@ -1,5 +1,7 @@
 #include "views/admin/admin_routes.h"
 
+#include <poll.h>
+
 #include <charconv>
 
 #include "views/admin/table_json.h"
@@ -94,6 +96,10 @@ void serve_events(const http::HttpServer &server, EventHub &hub, const httplib::
           sink.done();
           return true;
         }
+        // A stream holds a worker: free it as soon as the client hangs up,
+        // not at the next keep-alive write.
+        pollfd peer{http::HttpServer::current_socket(), POLLRDHUP, 0};
+        if (::poll(&peer, 1, 0) > 0 && (peer.revents & (POLLRDHUP | POLLHUP | POLLERR))) return false;
         // Wake every second to notice shutdown; a comment every 15 s keeps
         // proxies and idle timers from closing a quiet stream.
         const auto events = subscription->next(std::chrono::milliseconds(1000));

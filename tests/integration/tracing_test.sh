@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# BPF tracing and the connection table, checked against the kernel's own
+# counters (MPTcpExt MIBs) and sock_diag: joins, a connection that predates
+# the daemon, a refused join, a stripped MPTCP option, IPv6.
+set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+source "$HERE/lib/topology.sh"
+source "$HERE/lib/assert.sh"
+source "$HERE/lib/events.sh"
+: "${OBSERVER_BIN:?path to mptcp-observer}" "${PROBE_BIN:?path to mptcp_http_probe}"
+
+topo_up
+LOG=$(mktemp); trap 'topo_down; rm -f "$LOG" "$EVENTS_FILE"' EXIT
+SRV_NS=$(netns_inode "$SRV"); CLI_NS=$(netns_inode "$CLI")
+ADMIN=http://127.0.0.1:8685
+api() { in_server curl -s "$ADMIN$1"; }
+
+echo "# a connection opened before the daemon starts shows up with both subflows"
+# An untraced server (a second instance without BPF) on port 9000 serves a
+# slow download, so the connection stays open and joins before we start.
+start_in "$SRV" "$OBSERVER_BIN" --listen '[::]:9000' --admin-listen '' --no-bpf 2>/dev/null
+wait_for_http "http://$SRV4:9000/healthz"
+start_in "$CLI" mptcpize run curl -s --limit-rate 200K -o /dev/null "http://$SRV4:9000/download?size=20M"
+OLD_CURL=$LAST_PID
+subflows_to_9000() { in_client ss -tnH state established '( dport = :9000 )' | wc -l; }
+assert_eq 2 "$(wait_for_value 2 subflows_to_9000)" "the pre-existing connection has joined (ss shows 2 subflows)"
+
+start_in "$SRV" "$OBSERVER_BIN" --listen '[::]:8684' --admin-listen 127.0.0.1:8685 --reconcile-interval 1s 2>"$LOG"
+DAEMON=$LAST_PID
+wait_for_http "http://$SRV4:8684/healthz" || { cat "$LOG"; exit 1; }
+old_conn() { api "/api/v1/connections?netns=$1" | jq -c '.connections[] | select(((.local // "") | endswith(":9000")) or ((.remote // "") | endswith(":9000")))'; }
+CONN=$(old_conn "$SRV_NS")
+assert_eq "inbound" "$(jq -r .direction <<<"$CONN")" "server side: the old connection is inbound"
+assert_eq "initial,join" "$(jq -r '[.subflows[].kind] | sort | join(",")' <<<"$CONN")" "server side: initial and join subflows"
+assert_contains "sock_diag" "$(jq -r '.sources | join(",")' <<<"$CONN")" "server side: found by sock_diag"
+CONN=$(old_conn "$CLI_NS")
+assert_eq "outbound" "$(jq -r .direction <<<"$CONN")" "client side (a /run/netns namespace): outbound"
+assert_eq "2" "$(jq -r '.subflows | length' <<<"$CONN")" "client side: two subflows"
+kill "$OLD_CURL"
+old_gone() { old_conn "$SRV_NS" | wc -l; }
+assert_eq 0 "$(wait_for_value 0 old_gone)" "the old connection leaves the table once closed (reconciliation)"
+
+echo "# N connections that each join: the daemon's counts equal the kernel's"
+N=8
+events_start "$ADMIN"
+SRV_ACK0=$(mib "$SRV" MPJoinAckRx); CLI_SYNTX0=$(mib "$CLI" MPJoinSynTx); CLI_SYNACK0=$(mib "$CLI" MPJoinSynAckRx)
+for i in $(seq $N); do
+  JSON=$(in_client "$PROBE_BIN" "$SRV4" 8684 /download?size=128K "/?format=json&wait=3s")
+  [[ $(jq '.subflows | length' <<<"$JSON") == 2 ]] || echo "connection $i did not join: $JSON"
+done
+SRV_ACK=$(( $(mib "$SRV" MPJoinAckRx) - SRV_ACK0 ))
+CLI_SYNTX=$(( $(mib "$CLI" MPJoinSynTx) - CLI_SYNTX0 ))
+CLI_SYNACK=$(( $(mib "$CLI" MPJoinSynAckRx) - CLI_SYNACK0 ))
+assert_eq "$N" "$SRV_ACK" "the kernel saw $N joins on the server (MPJoinAckRx)"
+closed_srv() { events_count ".type==\"connection_closed\" and .netns==$SRV_NS and .direction==\"inbound\""; }
+wait_for_value "$N" closed_srv >/dev/null
+assert_eq "$SRV_ACK" "$(events_count ".type==\"subflow_established\" and .kind==\"join\" and .direction==\"inbound\" and .netns==$SRV_NS")" "server joins seen = MPJoinAckRx delta"
+assert_eq "$CLI_SYNACK" "$(events_count ".type==\"subflow_established\" and .kind==\"join\" and .direction==\"outbound\" and .netns==$CLI_NS")" "client joins seen = MPJoinSynAckRx delta"
+assert_eq "$CLI_SYNTX" "$(events_count ".type==\"subflow_created\" and .kind==\"join\" and .netns==$CLI_NS")" "client join attempts seen = MPJoinSynTx delta"
+assert_eq "$N" "$(events_count ".type==\"connection_established\" and .direction==\"inbound\" and .netns==$SRV_NS")" "$N inbound connections established"
+assert_eq "$N" "$(events_count ".type==\"connection_established\" and .direction==\"outbound\" and .netns==$CLI_NS")" "$N outbound connections established"
+assert_eq "$N" "$(closed_srv)" "$N inbound connections closed"
+assert_eq "$((2 * N))" "$(events_count ".type==\"subflow_closed\" and .direction==\"inbound\" and .netns==$SRV_NS")" "every server subflow closed"
+JOIN=$(events_show ".type==\"subflow_established\" and .kind==\"join\" and .netns==$SRV_NS" | head -1)
+assert_match "^$CLI4_B:[0-9]+$" "$(jq -r .remote <<<"$JOIN")" "server join event names the second path's address"
+assert_match '^[0-9]+$' "$(jq -r .handshake_us <<<"$JOIN")" "server join event has a handshake time"
+assert_match '^[1-9][0-9]*$' "$(jq -r .local_id <<<"$(events_show ".type==\"subflow_established\" and .kind==\"join\" and .netns==$CLI_NS" | head -1)")" "client join uses the endpoint's address id"
+assert_match '^[0-9]+$' "$(events_show ".type==\"subflow_established\" and .kind==\"join\" and .netns==$CLI_NS" | head -1 | jq -r .first_join_delay_us)" "first join carries the delay since establishment"
+table_size() { api "/api/v1/connections?netns=$SRV_NS" | jq '.connections | length'; }
+assert_eq 0 "$(wait_for_value 0 table_size)" "closed connections leave the table"
+events_stop
+
+echo "# a join refused on the second path is reported as a failed join"
+events_start "$ADMIN"
+in_router iptables -A FORWARD -i r2 -p tcp --syn -j REJECT --reject-with tcp-reset
+CLI_SYNTX0=$(mib "$CLI" MPJoinSynTx); CLI_SYNACK0=$(mib "$CLI" MPJoinSynAckRx)
+JSON=$(in_client "$PROBE_BIN" "$SRV4" 8684 /download?size=128K "/?format=json&wait=2s")
+assert_eq 1 "$(jq '.subflows | length' <<<"$JSON")" "the checker shows only the initial subflow"
+failed() { events_count ".type==\"join_failed\" and .netns==$CLI_NS"; }
+CLI_SYNTX=$(( $(mib "$CLI" MPJoinSynTx) - CLI_SYNTX0 ))
+assert_eq "$CLI_SYNTX" "$(wait_for_value "$CLI_SYNTX" failed)" "failed joins seen = MPJoinSynTx delta"
+assert_eq 0 "$(( $(mib "$CLI" MPJoinSynAckRx) - CLI_SYNACK0 ))" "the kernel saw no SYN-ACK for them"
+assert_eq "refused" "$(events_show ".type==\"join_failed\" and .netns==$CLI_NS" | head -1 | jq -r .reason)" "the reason is: refused"
+in_router iptables -F FORWARD
+events_stop
+
+echo "# a path that strips the MPTCP option: fallback on both sides"
+events_start "$ADMIN"
+in_router iptables -t mangle -A FORWARD -p tcp --dport 8684 -j TCPOPTSTRIP --strip-options 30
+CLI_FB0=$(mib "$CLI" MPCapableFallbackSYNACK); SRV_SYN0=$(mib "$SRV" MPCapableSYNRX)
+in_client mptcpize run curl -s -o /dev/null "http://$SRV4:8684/"
+fallback_cli() { events_count ".type==\"fallback\" and .netns==$CLI_NS"; }
+assert_eq "$(( $(mib "$CLI" MPCapableFallbackSYNACK) - CLI_FB0 ))" "$(wait_for_value 1 fallback_cli)" "client fallbacks seen = MPCapableFallbackSYNACK delta"
+assert_eq "no_mptcp" "$(events_show ".type==\"fallback\" and .netns==$CLI_NS" | jq -r .reason)" "client fallback reason: no_mptcp"
+assert_eq 0 "$(( $(mib "$SRV" MPCapableSYNRX) - SRV_SYN0 ))" "the server's kernel saw no MP_CAPABLE SYN"
+assert_eq "plain_client" "$(events_show ".type==\"fallback\" and .netns==$SRV_NS" | jq -r .reason)" "server: a plain client on the MPTCP listener"
+in_router iptables -t mangle -F FORWARD
+events_stop
+
+echo "# IPv6 joins"
+events_start "$ADMIN"
+SRV_ACK0=$(mib "$SRV" MPJoinAckRx)
+JSON=$(in_client "$PROBE_BIN" "$SRV6" 8684 /download?size=128K "/?format=json&wait=3s")
+v6_joins() { events_count ".type==\"subflow_established\" and .kind==\"join\" and .family==\"ipv6\" and .netns==$SRV_NS"; }
+assert_eq "$(( $(mib "$SRV" MPJoinAckRx) - SRV_ACK0 ))" "$(wait_for_value 1 v6_joins)" "IPv6 server joins seen = MPJoinAckRx delta"
+assert_match "^\[$CLI6_B\]:[0-9]+$" "$(events_show ".type==\"subflow_established\" and .kind==\"join\" and .netns==$SRV_NS" | jq -r .remote)" "IPv6 join from the second path"
+events_stop
+
+echo "# health"
+HEALTH=$(api /healthz)
+assert_eq "true" "$(jq .sources.bpf.active <<<"$HEALTH")" "healthz: bpf active"
+assert_eq "true" "$(jq .sources.sock_diag.active <<<"$HEALTH")" "healthz: sock_diag active"
+assert_eq "0" "$(jq .sources.bpf.lost <<<"$HEALTH")" "no events lost"
+kill -0 "$DAEMON" 2>/dev/null && pass "daemon alive" || fail "daemon died"
+assert_eq "" "$(grep -E ' (error|warn) ' "$LOG")" "no warnings or errors in the log"
+finish
