@@ -89,6 +89,14 @@ void Reconciler::run_once() {
   for (auto &ns : namespaces) {
     const bool foreign = ns.name != "self";
     if (foreign && setns(ns.fd.get(), CLONE_NEWNET) != 0) {
+      if (errno == EPERM) {
+        // Without CAP_SYS_ADMIN only our own namespace can be read; BPF
+        // still sees the others. Say so once; it is not a failure.
+        if (!foreign_denied_.exchange(true)) {
+          log::info("reconciler", "no permission to enter other network namespaces (CAP_SYS_ADMIN); reconciling this one only");
+        }
+        continue;
+      }
       ++errors;
       last_error = "cannot enter network namespace " + ns.name + ": " + std::strerror(errno);
       continue;

@@ -5,6 +5,7 @@
 // namespace and every namespace named in --netns-dir (/run/netns, where
 // `ip netns` keeps them). Runs on its own thread, "reconciler".
 #include <atomic>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -53,6 +54,7 @@ class Reconciler {
   std::condition_variable cv_;
   bool stopping_ = false;
   ReconcilerStats stats_;
+  std::atomic<bool> foreign_denied_{false};
   std::thread thread_;
 };
 

@@ -3,6 +3,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <fcntl.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
 #include <pthread.h>
 #include <sys/stat.h>
 
@@ -44,6 +46,17 @@ std::string explain_load_error(int err) {
   }
 }
 
+// Loading needs CAP_BPF with CAP_PERFMON (5.8+), or CAP_SYS_ADMIN. Asking
+// first gives the real reason, instead of whichever later step fails first.
+bool has_bpf_privileges() {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2]{};
+  if (syscall(SYS_capget, &header, data) != 0) return true;  // cannot tell: let loading decide
+  const auto has = [&](int cap) { return (data[cap / 32].effective >> (cap % 32)) & 1; };
+  constexpr int kCapSysAdmin = 21, kCapPerfmon = 38, kCapBpf = 39;
+  return has(kCapSysAdmin) || (has(kCapBpf) && has(kCapPerfmon));
+}
+
 bool power_of_two_pages(uint32_t bytes) {
   const uint32_t page = static_cast<uint32_t>(sysconf(_SC_PAGESIZE));
   return bytes >= page && (bytes & (bytes - 1)) == 0;
@@ -57,6 +70,10 @@ std::unique_ptr<BpfSubflowSource> BpfSubflowSource::start(const BpfOptions &opti
   libbpf_set_print(libbpf_to_log);
   if (!power_of_two_pages(options.ringbuf_bytes)) {
     why = "ring buffer size must be a power of two and at least one page";
+    return nullptr;
+  }
+  if (!has_bpf_privileges()) {
+    why = explain_load_error(EPERM);
     return nullptr;
   }
   std::unique_ptr<BpfSubflowSource> self(new BpfSubflowSource());
