@@ -1,5 +1,7 @@
 #include "daemon.h"
 
+#include <sys/stat.h>
+
 #include "common/log.h"
 #include "common/version.h"
 #include "views/admin/admin_routes.h"
@@ -11,7 +13,16 @@ namespace {
 std::string server_header() { return std::string("mptcp-observer/") + kVersion; }
 }  // namespace
 
-Daemon::Daemon(const Options &options) : options_(options), table_(options.max_tracked_connections) {}
+namespace {
+// The inode of our network namespace: how BPF events name it.
+uint32_t own_netns_inode() {
+  struct stat st{};
+  return stat("/proc/self/ns/net", &st) == 0 ? static_cast<uint32_t>(st.st_ino) : 0;
+}
+}  // namespace
+
+Daemon::Daemon(const Options &options)
+    : options_(options), own_netns_(own_netns_inode()), table_(options.max_tracked_connections) {}
 
 Daemon::~Daemon() { stop(); }
 
@@ -54,7 +65,7 @@ bool Daemon::open_checker() {
     }
     checker_->add_listener(std::move(*listener));
   }
-  checker::install_checker_routes(*checker_);
+  checker::install_checker_routes(*checker_, [this](MptcpStatus &status) { add_handshake_times(status); });
   install_health_routes(*checker_, [this] { return sources_json(); });
   return true;
 }
@@ -121,6 +132,18 @@ void Daemon::start_reconciler() {
                                std::to_string(s.connections_added) + " existing MPTCP connection(s) found");
   }
   reconciler_->start();
+}
+
+void Daemon::add_handshake_times(MptcpStatus &status) const {
+  if (!bpf_ || status.verdict != Verdict::mptcp) return;
+  const auto record = table_.with([&](const ConnectionTable &t) { return t.find({own_netns_, status.token}); });
+  if (!record) return;
+  for (auto &s : status.subflows) {
+    const Endpoint local = Endpoint::from(s.local), remote = Endpoint::from(s.remote);
+    for (const auto &known : record->subflows) {
+      if (known.local == local && known.remote == remote && known.handshake_ns) s.handshake_us = known.handshake_ns / 1000;
+    }
+  }
 }
 
 nlohmann::ordered_json Daemon::sources_json() const {

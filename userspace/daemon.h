@@ -12,6 +12,7 @@
 #include "http/http_server.h"
 #include "options.h"
 #include "sources/bpf/bpf_subflow_source.h"
+#include "sources/getsockopt/mptcp_status.h"
 #include "table/connection_table.h"
 #include "table/event_hub.h"
 #include "table/reconciler.h"
@@ -36,8 +37,10 @@ class Daemon {
   void start_reconciler();
   nlohmann::ordered_json sources_json() const;
   void on_bpf_event(SubflowEvent event);
+  void add_handshake_times(MptcpStatus &status) const;
 
   Options options_;
+  uint32_t own_netns_;
   LockedConnectionTable table_;
   EventHub hub_{kMaxEventStreams};
   std::unique_ptr<http::HttpServer> checker_, admin_;

@@ -37,7 +37,7 @@ HDRS=$(in_client mptcpize run curl -s -D - -o /tmp/body.$$ "$URL4/"); BODY=$(cat
 assert_eq "You are using MPTCP." "$(head -1 <<<"$BODY")" "mptcpize curl first line (IPv4)"
 assert_eq "true" "$(header X-MPTCP "$HDRS")" "X-MPTCP true"
 assert_match "Client: $CLI4_A:[0-9]+" "$BODY" "text names the client address"
-assert_match "initial client $CLI4_A:[0-9]+ <-> server $SRV4:8684, rtt [0-9.]+ ms" "$BODY" "text line for the initial subflow"
+assert_match "initial client $CLI4_A:[0-9]+ <-> server $SRV4:8684(, handshake [0-9.]+ ms)?, rtt [0-9.]+ ms" "$BODY" "text line for the initial subflow"
 BODY=$(in_client mptcpize run curl -s "$URL6/")
 assert_eq "You are using MPTCP." "$(head -1 <<<"$BODY")" "mptcpize curl first line (IPv6)"
 assert_match "Client: \[$CLI6_A\]:[0-9]+" "$BODY" "IPv6 client in brackets"
@@ -61,6 +61,7 @@ for v in 4 6; do
   assert_eq "2" "$(jq -r '.subflows | length' <<<"$JSON")" "IPv$v probe: two subflows"
   assert_match "^$first:[0-9]+$" "$(jq -r '.subflows[] | select(.kind=="initial") | .remote' <<<"$JSON")" "IPv$v probe: initial subflow from the first path"
   assert_match "^$second:[0-9]+$" "$(jq -r '.subflows[] | select(.kind=="join") | .remote' <<<"$JSON")" "IPv$v probe: join from the second path"
+  assert_match '^[0-9]+$' "$(jq -r '.subflows[] | select(.kind=="join") | .handshake_us' <<<"$JSON")" "IPv$v probe: the join's handshake time (from BPF)"
 done
 
 echo "# ?wait on a fresh connection: the answer comes once the join is there"

@@ -34,6 +34,8 @@ struct SubflowStatus {
   SocketAddress remote;  // the client's end
   SubflowKind kind = SubflowKind::join;
   std::optional<TcpFigures> tcp;
+  // The MP_CAPABLE or MP_JOIN handshake time, when BPF tracing saw it.
+  std::optional<uint64_t> handshake_us;
 };
 
 struct MptcpStatus {

@@ -67,7 +67,8 @@ void bad_request(httplib::Response &res, const std::string &why) {
   res.set_content("400 Bad Request: " + why + "\n", "text/plain; charset=utf-8");
 }
 
-void serve_check(const http::HttpServer &server, const httplib::Request &req, httplib::Response &res) {
+void serve_check(const http::HttpServer &server, const SubflowEnricher &enrich, const httplib::Request &req,
+                 httplib::Response &res) {
   const int fd = http::HttpServer::current_socket();
   CheckerReport r = observe(fd);
   set_checker_headers(res, r);
@@ -89,6 +90,7 @@ void serve_check(const http::HttpServer &server, const httplib::Request &req, ht
     wait_for_joins(server, fd, r, query->wait);
     set_checker_headers(res, r);
   }
+  if (enrich) enrich(r.status);
   res.set_header("Vary", "Accept");
   switch (*format) {
     case Format::text: res.set_content(render_text(r), "text/plain; charset=utf-8"); break;
@@ -120,9 +122,9 @@ void serve_download(const httplib::Request &req, httplib::Response &res) {
 
 }  // namespace
 
-void install_checker_routes(http::HttpServer &server) {
-  server.route_get("/", [&server](const httplib::Request &req, httplib::Response &res) {
-    serve_check(server, req, res);
+void install_checker_routes(http::HttpServer &server, SubflowEnricher enrich) {
+  server.route_get("/", [&server, enrich](const httplib::Request &req, httplib::Response &res) {
+    serve_check(server, enrich, req, res);
   });
   server.route_get("/download", serve_download);
 }

@@ -1,10 +1,17 @@
 #pragma once
 // The public checker: "/", "/download". Each answer describes the very
 // connection it is sent on.
+#include <functional>
+
 #include "http/http_server.h"
+#include "sources/getsockopt/mptcp_status.h"
 
 namespace observer::checker {
 
-void install_checker_routes(http::HttpServer &server);
+// Adds what only tracing knows (each subflow's handshake time) to a status
+// read with getsockopt; may be empty when tracing is off.
+using SubflowEnricher = std::function<void(MptcpStatus &status)>;
+
+void install_checker_routes(http::HttpServer &server, SubflowEnricher enrich);
 
 }  // namespace observer::checker

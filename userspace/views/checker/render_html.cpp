@@ -51,10 +51,17 @@ std::string render_html(const CheckerReport &r) {
          "</strong>.</p>\n";
   if (!r.status.subflows.empty()) {
     out += "<table id=\"subflows\"><thead><tr><th>Kind</th><th>Client</th><th>Server</th>"
-           "<th>RTT (ms)</th><th>Sent (B)</th><th>Received (B)</th><th>Retransmits</th></tr></thead><tbody>\n";
+           "<th>Handshake (ms)</th><th>RTT (ms)</th><th>Sent (B)</th><th>Received (B)</th><th>Retransmits</th></tr></thead><tbody>\n";
     for (const auto &s : r.status.subflows) {
       out += "<tr><td>" + std::string(subflow_kind_name(s.kind)) + "</td><td>" +
              escape(format_endpoint(s.remote)) + "</td><td>" + escape(format_endpoint(s.local)) + "</td>";
+      if (s.handshake_us) {
+        char hs[32];
+        std::snprintf(hs, sizeof hs, "%.3f", *s.handshake_us / 1000.0);
+        out += std::string("<td class=\"num\">") + hs + "</td>";
+      } else {
+        out += "<td class=\"num\">&ndash;</td>";
+      }
       if (s.tcp) {
         char rtt[32];
         std::snprintf(rtt, sizeof rtt, "%.3f", s.tcp->rtt_us / 1000.0);

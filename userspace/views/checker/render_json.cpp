@@ -14,6 +14,7 @@ std::string render_json(const CheckerReport &r) {
     // local and remote as the server sees them: local is the checker's end.
     j["local"] = format_endpoint(s.local);
     j["remote"] = format_endpoint(s.remote);
+    if (s.handshake_us) j["handshake_us"] = *s.handshake_us;
     if (s.tcp) {
       j["rtt_us"] = s.tcp->rtt_us;
       j["rttvar_us"] = s.tcp->rttvar_us;

@@ -22,6 +22,11 @@ std::string subflow_line(const SubflowStatus &s) {
   line += subflow_kind_name(s.kind);
   if (s.kind == SubflowKind::join) line += "   ";
   line += " client " + format_endpoint(s.remote) + " <-> server " + format_endpoint(s.local);
+  if (s.handshake_us) {
+    char ms[32];
+    std::snprintf(ms, sizeof ms, "%.3f", *s.handshake_us / 1000.0);
+    line += std::string(", handshake ") + ms + " ms";
+  }
   if (s.tcp) {
     char rtt[32];
     std::snprintf(rtt, sizeof rtt, "%.3f", s.tcp->rtt_us / 1000.0);
