@@ -167,3 +167,18 @@ TEST_CASE("render_html escapes what it did not write", "[report]") {
   CHECK_THAT(html, Catch::Contains("&quot;&gt;&lt;img src=x&gt;"));
   CHECK_THAT(html, Catch::Contains("&lt;b&gt;&amp;"));
 }
+
+TEST_CASE("a handshake time seen by tracing is shown in every format, and only when known", "[report]") {
+  CheckerReport r = mptcp_report();
+  r.status.subflows[1].handshake_us = 1234;
+  const std::string text = render_text(r);
+  CHECK(text.find("handshake 1.234 ms") != std::string::npos);
+  CHECK(text.find("handshake") == text.rfind("handshake"));  // the initial subflow has none
+
+  const auto json = nlohmann::json::parse(render_json(r));
+  CHECK_FALSE(json["subflows"][0].contains("handshake_us"));
+  CHECK(json["subflows"][1]["handshake_us"] == 1234);
+
+  const std::string html = render_html(r);
+  CHECK(html.find("<td class=\"num\">1.234</td>") != std::string::npos);
+}

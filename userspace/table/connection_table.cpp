@@ -82,6 +82,19 @@ void ConnectionTable::add_subflow(ConnectionRecord &c, SubflowRecord s) {
   c.subflows.push_back(s);
 }
 
+// A snapshot guesses direction from listening ports; BPF knows it. Moving a
+// connection between directions moves its gauges with it.
+void ConnectionTable::set_direction(ConnectionRecord &c, Direction direction) {
+  --gauges_.connections[dir_index(c.direction)];
+  ++gauges_.connections[dir_index(direction)];
+  for (auto &s : c.subflows) {
+    --gauges_.subflows[dir_index(s.direction)][kind_index(s.kind)];
+    s.direction = direction;
+    ++gauges_.subflows[dir_index(s.direction)][kind_index(s.kind)];
+  }
+  c.direction = direction;
+}
+
 bool ConnectionTable::remove_subflow(ConnectionRecord &c, uint64_t cookie) {
   const auto it = std::find_if(c.subflows.begin(), c.subflows.end(),
                                [&](const SubflowRecord &s) { return s.cookie == cookie; });
@@ -124,7 +137,7 @@ std::vector<SubflowEvent> ConnectionTable::apply(SubflowEvent &e) {
       if (e.kind == SubflowKind::initial) {
         if (!c->established_ns) {
           c->established_ns = e.timestamp_ns;
-          c->direction = e.direction;
+          if (c->direction != e.direction) set_direction(*c, e.direction);
           SubflowEvent up = e;
           up.type = EventType::connection_established;
           up.duration_ns = 0;

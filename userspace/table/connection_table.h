@@ -92,6 +92,7 @@ class ConnectionTable {
   ConnectionRecord *upsert(const ConnectionKey &key, Direction direction, uint8_t family, uint64_t now_ns);
   void add_subflow(ConnectionRecord &c, SubflowRecord s);
   bool remove_subflow(ConnectionRecord &c, uint64_t cookie);
+  void set_direction(ConnectionRecord &c, Direction direction);
   SubflowEvent close_connection(std::map<ConnectionKey, ConnectionRecord>::iterator it, uint64_t now_ns);
 
   size_t max_connections_;

@@ -10,6 +10,7 @@ void EventHub::Subscription::push(const SubflowEvent &e) {
     if (queue_.size() >= capacity_) {
       queue_.pop_front();
       ++dropped_;
+      ++*hub_dropped_;
     }
     queue_.push_back(e);
   }
@@ -35,7 +36,7 @@ std::shared_ptr<EventHub::Subscription> EventHub::subscribe() {
                                     [](const auto &w) { return w.expired(); }),
                      subscribers_.end());
   if (subscribers_.size() >= max_subscribers_) return nullptr;
-  auto s = std::make_shared<Subscription>(queue_capacity_);
+  auto s = std::make_shared<Subscription>(queue_capacity_, dropped_);
   subscribers_.push_back(s);
   return s;
 }
@@ -53,13 +54,6 @@ size_t EventHub::subscribers() const {
                                            [](const auto &w) { return !w.expired(); }));
 }
 
-uint64_t EventHub::dropped_total() const {
-  std::lock_guard lock(mu_);
-  uint64_t total = dropped_by_gone_;
-  for (const auto &w : subscribers_) {
-    if (auto s = w.lock()) total += s->dropped();
-  }
-  return total;
-}
+uint64_t EventHub::dropped_total() const { return dropped_->load(); }
 
 }  // namespace observer

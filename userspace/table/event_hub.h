@@ -2,6 +2,8 @@
 // Fans subflow and connection events out to live subscribers (the admin
 // API's event stream). Each subscriber has a bounded queue: a slow reader
 // loses its own oldest events, counted, and never slows the producer.
+#include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -18,7 +20,8 @@ class EventHub {
  public:
   class Subscription {
    public:
-    explicit Subscription(size_t capacity) : capacity_(capacity) {}
+    Subscription(size_t capacity, std::shared_ptr<std::atomic<uint64_t>> hub_dropped)
+        : capacity_(std::max<size_t>(1, capacity)), hub_dropped_(std::move(hub_dropped)) {}
     // Waits up to `timeout` for events; returns what is queued (maybe none).
     std::vector<SubflowEvent> next(std::chrono::milliseconds timeout);
     uint64_t dropped() const;
@@ -31,6 +34,8 @@ class EventHub {
     std::deque<SubflowEvent> queue_;
     size_t capacity_;
     uint64_t dropped_ = 0;
+    // The hub's total survives the subscription, so the total never goes back.
+    std::shared_ptr<std::atomic<uint64_t>> hub_dropped_;
   };
 
   explicit EventHub(size_t max_subscribers = 64, size_t queue_capacity = 4096)
@@ -46,7 +51,7 @@ class EventHub {
   mutable std::mutex mu_;
   std::vector<std::weak_ptr<Subscription>> subscribers_;
   size_t max_subscribers_, queue_capacity_;
-  uint64_t dropped_by_gone_ = 0;
+  std::shared_ptr<std::atomic<uint64_t>> dropped_ = std::make_shared<std::atomic<uint64_t>>(0);
 };
 
 }  // namespace observer
