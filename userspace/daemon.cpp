@@ -7,6 +7,7 @@
 #include "views/admin/admin_routes.h"
 #include "views/checker/checker_routes.h"
 #include "views/health_routes.h"
+#include "views/metrics/metrics_routes.h"
 
 namespace observer {
 namespace {
@@ -22,7 +23,15 @@ uint32_t own_netns_inode() {
 }  // namespace
 
 Daemon::Daemon(const Options &options)
-    : options_(options), own_netns_(own_netns_inode()), table_(options.max_tracked_connections) {}
+    : options_(options), own_netns_(own_netns_inode()), table_(options.max_tracked_connections) {
+  metrics::MetricsInputs inputs;
+  inputs.gauges = [this] { return table_.with([](const ConnectionTable &t) { return t.gauges(); }); };
+  inputs.health = [this] { return source_health(); };
+  inputs.connections = [this](size_t limit) {
+    return table_.with([&](const ConnectionTable &t) { return t.page(std::nullopt, limit); });
+  };
+  metrics_ = std::make_unique<metrics::ObserverMetrics>(std::move(inputs), options.connection_metrics);
+}
 
 Daemon::~Daemon() { stop(); }
 
@@ -65,7 +74,13 @@ bool Daemon::open_checker() {
     }
     checker_->add_listener(std::move(*listener));
   }
-  checker::install_checker_routes(*checker_, [this](MptcpStatus &status) { add_handshake_times(status); });
+  checker::CheckerHooks hooks;
+  hooks.enrich = [this](MptcpStatus &status) { add_handshake_times(status); };
+  hooks.on_answer = [this](const std::string &result, const std::string &format) {
+    metrics_->on_checker_answer(result, format);
+  };
+  checker::install_checker_routes(*checker_, std::move(hooks));
+  if (options_.public_metrics) metrics::install_metrics_route(*checker_, *metrics_);
   install_health_routes(*checker_, [this] { return sources_json(); });
   return true;
 }
@@ -89,14 +104,40 @@ bool Daemon::open_admin() {
   log::info("admin", "listening on " + format_endpoint(listener->address) + " (API: /api/v1/connections, /api/v1/events)");
   admin_->add_listener(std::move(*listener));
   admin::install_admin_routes(*admin_, table_, hub_);
+  metrics::install_metrics_route(*admin_, *metrics_);
   install_health_routes(*admin_, [this] { return sources_json(); });
   return true;
 }
 
 void Daemon::on_bpf_event(SubflowEvent event) {
   auto derived = table_.with([&](ConnectionTable &t) { return t.apply(event); });
+  publish(event);
+  for (const auto &d : derived) publish(d);
+}
+
+void Daemon::publish(const SubflowEvent &event) {
+  metrics_->on_event(event);
   hub_.publish(event);
-  for (const auto &d : derived) hub_.publish(d);
+}
+
+metrics::SourceHealth Daemon::source_health() const {
+  metrics::SourceHealth h;
+  h.bpf_up = bpf_ != nullptr;
+  if (bpf_) {
+    const auto c = bpf_->counters();
+    h.bpf_events = c.received;
+    h.bpf_lost = c.lost;
+    h.bpf_malformed = c.malformed;
+  }
+  if (reconciler_) {
+    const auto s = reconciler_->stats();
+    h.sock_diag_up = s.ok;
+    h.sock_diag_events = s.connections_added + s.connections_removed;
+  }
+  for (const auto &l : checker_->listeners()) h.getsockopt_up = h.getsockopt_up || l.transport == http::Transport::mptcp;
+  h.table_overflow = table_.with([](const ConnectionTable &t) { return t.overflowed(); });
+  h.stream_dropped = hub_.dropped_total();
+  return h;
 }
 
 void Daemon::start_bpf() {
@@ -123,7 +164,7 @@ void Daemon::start_reconciler() {
   }
   ro.interval = options_.reconcile_interval;
   ro.netns_dir = options_.netns_dir;
-  reconciler_ = std::make_unique<Reconciler>(table_, hub_, ro);
+  reconciler_ = std::make_unique<Reconciler>(table_, [this](const SubflowEvent &e) { publish(e); }, ro);
   reconciler_->run_once();  // connections opened before the daemon show at once
   const auto s = reconciler_->stats();
   if (s.ok) {

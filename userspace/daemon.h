@@ -16,6 +16,7 @@
 #include "table/connection_table.h"
 #include "table/event_hub.h"
 #include "table/reconciler.h"
+#include "views/metrics/observer_metrics.h"
 
 namespace observer {
 
@@ -37,6 +38,8 @@ class Daemon {
   void start_reconciler();
   nlohmann::ordered_json sources_json() const;
   void on_bpf_event(SubflowEvent event);
+  void publish(const SubflowEvent &event);
+  metrics::SourceHealth source_health() const;
   void add_handshake_times(MptcpStatus &status) const;
 
   Options options_;
@@ -47,6 +50,7 @@ class Daemon {
   std::unique_ptr<bpf::BpfSubflowSource> bpf_;
   std::string bpf_inactive_reason_;
   std::unique_ptr<Reconciler> reconciler_;
+  std::unique_ptr<metrics::ObserverMetrics> metrics_;
 };
 
 }  // namespace observer

@@ -42,6 +42,14 @@ Admin API (connection details name client addresses: keep it on loopback):
                         default 127.0.0.1:8685; '' disables it. Serves
                         /api/v1/connections, /api/v1/events and /healthz.
 
+Metrics (Prometheus text format at /metrics):
+  --no-public-metrics   serve /metrics on the admin listener only, not on the
+                        checker port. Aggregates name no client address.
+  --connection-metrics N
+                        also export one series per tracked connection (it
+                        names client addresses), at most N (0-100000).
+                        Default 0: off.
+
 Tracing (every MPTCP subflow on the host, with BPF; needs root or
 CAP_BPF+CAP_PERFMON+CAP_NET_ADMIN; without them the checker still serves):
   --no-bpf              do not load the BPF programs
@@ -130,6 +138,14 @@ ParsedOptions parse_options(const std::vector<std::string> &args) {
       }
       p.options.admin_listen = *address;
       admin_set = true;
+    } else if (flag == "--no-public-metrics") {
+      p.options.public_metrics = false;
+    } else if (flag == "--connection-metrics") {
+      if (!value(v)) return p;
+      if (!parse_count(v, 0, 100000, p.options.connection_metrics)) {
+        p.error = "--connection-metrics: '" + v + "' is not a number from 0 to 100000";
+        return p;
+      }
     } else if (flag == "--no-bpf") {
       p.options.bpf = false;
     } else if (flag == "--cgroup") {

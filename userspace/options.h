@@ -16,6 +16,8 @@ struct Options {
   size_t threads = 16;
   size_t max_connections = 20000;
   log::Level log_level = log::Level::info;
+  bool public_metrics = true;       // /metrics on the checker port too
+  size_t connection_metrics = 0;    // per-connection series cap; 0 = off
   // tracing
   bool bpf = true;
   std::string cgroup;  // empty: the root of the cgroup2 mount

@@ -54,8 +54,8 @@ std::vector<Namespace> list_namespaces(const std::string &dir) {
 }
 }  // namespace
 
-Reconciler::Reconciler(LockedConnectionTable &table, EventHub &hub, ReconcilerOptions options)
-    : table_(table), hub_(hub), options_(std::move(options)) {}
+Reconciler::Reconciler(LockedConnectionTable &table, Publish publish, ReconcilerOptions options)
+    : table_(table), publish_(std::move(publish)), options_(std::move(options)) {}
 
 Reconciler::~Reconciler() {
   {
@@ -118,7 +118,7 @@ void Reconciler::run_once() {
     }
     if (options_.on_listeners) options_.on_listeners(ns.inode, snapshot->mptcp_listener_ports);
     auto result = table_.with([&](ConnectionTable &t) { return t.reconcile(ns.inode, snapshot->connections, started); });
-    for (const auto &e : result.events) hub_.publish(e);
+    for (const auto &e : result.events) publish_(e);
     added += result.connections_added;
     removed += result.connections_removed;
     if (result.connections_added || result.connections_removed) {

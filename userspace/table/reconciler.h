@@ -15,7 +15,6 @@
 #include <thread>
 
 #include "table/connection_table.h"
-#include "table/event_hub.h"
 
 namespace observer {
 
@@ -39,7 +38,8 @@ struct ReconcilerStats {
 
 class Reconciler {
  public:
-  Reconciler(LockedConnectionTable &table, EventHub &hub, ReconcilerOptions options);
+  using Publish = std::function<void(const SubflowEvent &)>;
+  Reconciler(LockedConnectionTable &table, Publish publish, ReconcilerOptions options);
   ~Reconciler();
   void start();
   void run_once();
@@ -48,7 +48,7 @@ class Reconciler {
  private:
   void loop();
   LockedConnectionTable &table_;
-  EventHub &hub_;
+  Publish publish_;
   ReconcilerOptions options_;
   mutable std::mutex mu_;  // guards stats_ and the stop flag
   std::condition_variable cv_;

@@ -67,19 +67,29 @@ void bad_request(httplib::Response &res, const std::string &why) {
   res.set_content("400 Bad Request: " + why + "\n", "text/plain; charset=utf-8");
 }
 
-void serve_check(const http::HttpServer &server, const SubflowEnricher &enrich, const httplib::Request &req,
+void serve_check(const http::HttpServer &server, const CheckerHooks &hooks, const httplib::Request &req,
                  httplib::Response &res) {
   const int fd = http::HttpServer::current_socket();
   CheckerReport r = observe(fd);
   set_checker_headers(res, r);
+  const auto answered = [&](const char *result, std::optional<Format> format) {
+    if (hooks.on_answer) hooks.on_answer(result, format_name(format.value_or(Format::text)));
+  };
 
   std::string error;
   const auto query = parse_checker_query(req.params, error);
-  if (!query) return bad_request(res, error);
+  if (!query) {
+    answered("error", std::nullopt);
+    return bad_request(res, error);
+  }
   const auto format = choose_format(query->format ? std::optional<std::string_view>(*query->format) : std::nullopt,
                                     req.get_header_value("Accept"), error);
-  if (!format) return bad_request(res, error);
+  if (!format) {
+    answered("error", std::nullopt);
+    return bad_request(res, error);
+  }
   if (r.status.verdict == Verdict::error) {
+    answered("error", format);
     res.status = 500;
     res.set_content(std::string("500 Internal Server Error: the kernel did not report this connection's MPTCP status: ") +
                         std::strerror(r.status.error_number) + "\n",
@@ -90,7 +100,8 @@ void serve_check(const http::HttpServer &server, const SubflowEnricher &enrich, 
     wait_for_joins(server, fd, r, query->wait);
     set_checker_headers(res, r);
   }
-  if (enrich) enrich(r.status);
+  if (hooks.enrich) hooks.enrich(r.status);
+  answered(r.status.uses_mptcp() ? "mptcp" : "tcp", format);
   res.set_header("Vary", "Accept");
   switch (*format) {
     case Format::text: res.set_content(render_text(r), "text/plain; charset=utf-8"); break;
@@ -122,9 +133,9 @@ void serve_download(const httplib::Request &req, httplib::Response &res) {
 
 }  // namespace
 
-void install_checker_routes(http::HttpServer &server, SubflowEnricher enrich) {
-  server.route_get("/", [&server, enrich](const httplib::Request &req, httplib::Response &res) {
-    serve_check(server, enrich, req, res);
+void install_checker_routes(http::HttpServer &server, CheckerHooks hooks) {
+  server.route_get("/", [&server, hooks](const httplib::Request &req, httplib::Response &res) {
+    serve_check(server, hooks, req, res);
   });
   server.route_get("/download", serve_download);
 }

@@ -12,6 +12,13 @@ namespace observer::checker {
 // read with getsockopt; may be empty when tracing is off.
 using SubflowEnricher = std::function<void(MptcpStatus &status)>;
 
-void install_checker_routes(http::HttpServer &server, SubflowEnricher enrich);
+struct CheckerHooks {
+  SubflowEnricher enrich;
+  // Called once per answer to "/": result "mptcp", "tcp" or "error";
+  // format "text", "json" or "html".
+  std::function<void(const std::string &result, const std::string &format)> on_answer;
+};
+
+void install_checker_routes(http::HttpServer &server, CheckerHooks hooks);
 
 }  // namespace observer::checker

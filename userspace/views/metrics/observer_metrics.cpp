@@ -1,0 +1,300 @@
+#include "views/metrics/observer_metrics.h"
+
+#include <prometheus/text_serializer.h>
+#include <sys/socket.h>
+
+#include <chrono>
+#include <sstream>
+
+#include "common/log.h"
+#include "common/version.h"
+#include "sources/procfs/netstat_mib.h"
+#include "sources/procfs/process_stats.h"
+#include "views/metrics/mib_help.h"
+
+namespace observer::metrics {
+namespace {
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+
+constexpr Direction kDirections[] = {Direction::outbound, Direction::inbound};
+constexpr SubflowKind kKinds[] = {SubflowKind::initial, SubflowKind::join};
+
+const prometheus::Histogram::BucketBoundaries kJoinLatency = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                                              0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5, 5};
+const prometheus::Histogram::BucketBoundaries kFirstJoinDelay = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                                                 0.5,   1,     2.5,  5,     10,   30,  60};
+const prometheus::Histogram::BucketBoundaries kDuration = {0.01, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600, 14400, 86400};
+const prometheus::Histogram::BucketBoundaries kSubflows = {1, 2, 3, 4, 5, 6, 8, 12, 16};
+
+const char *family_label(const SubflowEvent &e) {
+  return Endpoint::from(e.local).family == AF_INET6 ? "ipv6" : "ipv4";
+}
+
+double seconds(uint64_t ns) { return static_cast<double>(ns) / 1e9; }
+
+MetricFamily family(std::string name, std::string help, MetricType type) {
+  MetricFamily f;
+  f.name = std::move(name);
+  f.help = std::move(help);
+  f.type = type;
+  return f;
+}
+
+void add_value(MetricFamily &f, double value, std::vector<ClientMetric::Label> labels = {}) {
+  ClientMetric m;
+  m.label = std::move(labels);
+  if (f.type == MetricType::Counter) m.counter.value = value;
+  else m.gauge.value = value;
+  f.metric.push_back(std::move(m));
+}
+}  // namespace
+
+ObserverMetrics::ObserverMetrics(MetricsInputs inputs, size_t connection_series_limit)
+    : inputs_(std::move(inputs)),
+      connection_series_limit_(connection_series_limit),
+      registry_(std::make_shared<prometheus::Registry>()),
+      opened_(prometheus::BuildCounter()
+                  .Name("mptcp_connections_opened_total")
+                  .Help("MPTCP connections established (initial subflow done with MP_CAPABLE), seen by BPF tracing, host-wide.")
+                  .Register(*registry_)),
+      fallback_(prometheus::BuildCounter()
+                    .Name("mptcp_connections_fallback_total")
+                    .Help("Connections that are plain TCP where MPTCP was possible. outbound: we asked for MPTCP and the "
+                          "SYN-ACK carried none (the peer or the path did not deliver it). inbound: a client reached an "
+                          "MPTCP listener as plain TCP; the server cannot tell whether the client did not ask or a "
+                          "middlebox stripped the option.")
+                    .Register(*registry_)),
+      subflows_opened_(prometheus::BuildCounter()
+                           .Name("mptcp_subflows_opened_total")
+                           .Help("MPTCP subflows established, by direction and kind (initial: MP_CAPABLE, join: MP_JOIN).")
+                           .Register(*registry_)),
+      subflows_closed_(prometheus::BuildCounter()
+                           .Name("mptcp_subflows_closed_total")
+                           .Help("Established MPTCP subflows that closed, by why (closed: orderly; reset: TCP RST or "
+                                 "MP_RST; timeout; unreachable).")
+                           .Register(*registry_)),
+      join_failures_(prometheus::BuildCounter()
+                         .Name("mptcp_join_failures_total")
+                         .Help("MP_JOIN subflows that never became usable, by why (refused: RST to the SYN; timeout; "
+                               "rejected: no valid MP_JOIN in the SYN-ACK; reset; unreachable). Joins a server rejects "
+                               "die inside its kernel: see mptcp_mib_MPJoin* for that side.")
+                         .Register(*registry_)),
+      checker_requests_(prometheus::BuildCounter()
+                            .Name("mptcp_checker_requests_total")
+                            .Help("Checker answers by verdict (mptcp, tcp, error) and format (text, json, html).")
+                            .Register(*registry_)),
+      join_latency_(prometheus::BuildHistogram()
+                        .Name("mptcp_join_latency_seconds")
+                        .Help("MP_JOIN handshake time: SYN to SYN-ACK on the joining side, the first RTT sample on the "
+                              "accepting side.")
+                        .Register(*registry_)),
+      first_join_delay_(prometheus::BuildHistogram()
+                            .Name("mptcp_first_join_delay_seconds")
+                            .Help("Time from a connection's establishment to its first joined subflow.")
+                            .Register(*registry_)),
+      duration_(prometheus::BuildHistogram()
+                    .Name("mptcp_connection_duration_seconds")
+                    .Help("Lifetime of MPTCP connections, observed when they close.")
+                    .Register(*registry_)),
+      subflows_per_conn_(prometheus::BuildHistogram()
+                             .Name("mptcp_connection_subflows")
+                             .Help("Subflows a connection had over its life, observed when it closes.")
+                             .Register(*registry_)) {
+  // Every label value known in advance exists from the start, at 0, so a new
+  // dashboard shows 0 rather than "No data".
+  for (const auto d : kDirections) {
+    const std::string dir = direction_name(d);
+    for (const char *fam : {"ipv4", "ipv6"}) opened_.Add({{"direction", dir}, {"family", fam}});
+    fallback_.Add({{"direction", dir}});
+    for (const auto k : kKinds) {
+      subflows_opened_.Add({{"direction", dir}, {"kind", subflow_kind_name(k)}});
+      for (const auto r : {Reason::closed, Reason::reset, Reason::timeout, Reason::unreachable}) {
+        subflows_closed_.Add({{"direction", dir}, {"kind", subflow_kind_name(k)}, {"reason", reason_name(r)}});
+      }
+    }
+    for (const auto r : {Reason::refused, Reason::timeout, Reason::rejected, Reason::reset, Reason::unreachable}) {
+      join_failures_.Add({{"direction", dir}, {"reason", reason_name(r)}});
+    }
+    join_latency_.Add({{"direction", dir}}, kJoinLatency);
+    first_join_delay_.Add({{"direction", dir}}, kFirstJoinDelay);
+    duration_.Add({{"direction", dir}}, kDuration);
+    subflows_per_conn_.Add({{"direction", dir}}, kSubflows);
+  }
+  for (const char *result : {"mptcp", "tcp", "error"}) {
+    for (const char *format : {"text", "json", "html"}) checker_requests_.Add({{"result", result}, {"format", format}});
+  }
+}
+
+void ObserverMetrics::on_event(const SubflowEvent &e) {
+  const std::string dir = direction_name(e.direction);
+  switch (e.type) {
+    case EventType::connection_established:
+      opened_.Add({{"direction", dir}, {"family", family_label(e)}}).Increment();
+      break;
+    case EventType::fallback:
+      fallback_.Add({{"direction", dir}}).Increment();
+      break;
+    case EventType::subflow_established:
+      subflows_opened_.Add({{"direction", dir}, {"kind", subflow_kind_name(e.kind)}}).Increment();
+      if (e.kind == SubflowKind::join) {
+        if (e.duration_ns) join_latency_.Add({{"direction", dir}}, kJoinLatency).Observe(seconds(e.duration_ns));
+        if (e.first_join_delay_ns) {
+          first_join_delay_.Add({{"direction", dir}}, kFirstJoinDelay).Observe(seconds(e.first_join_delay_ns));
+        }
+      }
+      break;
+    case EventType::subflow_closed:
+      subflows_closed_.Add({{"direction", dir}, {"kind", subflow_kind_name(e.kind)}, {"reason", reason_name(e.reason)}})
+          .Increment();
+      break;
+    case EventType::join_failed:
+      join_failures_.Add({{"direction", dir}, {"reason", reason_name(e.reason)}}).Increment();
+      break;
+    case EventType::connection_closed:
+      // Connections first seen by a snapshot have no known start: no duration.
+      if (e.duration_ns) duration_.Add({{"direction", dir}}, kDuration).Observe(seconds(e.duration_ns));
+      if (e.subflow_count) {
+        subflows_per_conn_.Add({{"direction", dir}}, kSubflows).Observe(static_cast<double>(e.subflow_count));
+      }
+      break;
+    default: break;
+  }
+}
+
+void ObserverMetrics::on_checker_answer(const std::string &result, const std::string &format) {
+  checker_requests_.Add({{"result", result}, {"format", format}}).Increment();
+  ++getsockopt_reads_;
+}
+
+std::vector<MetricFamily> ObserverMetrics::collect_at_scrape() {
+  std::vector<MetricFamily> out;
+  auto collector_ok = family("mptcp_observer_collector_success", "1 if the collector read its data at this scrape.", MetricType::Gauge);
+  auto collector_time = family("mptcp_observer_collector_duration_seconds", "Time each collector took at this scrape.", MetricType::Gauge);
+  const auto timed = [&](const char *name, auto &&f) {
+    const auto start = std::chrono::steady_clock::now();
+    const bool ok = f();
+    add_value(collector_ok, ok ? 1 : 0, {{"collector", name}});
+    add_value(collector_time, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+              {{"collector", name}});
+  };
+
+  timed("mib", [&] {
+    std::string error;
+    const auto mib = procfs::read_mptcp_mib(error);
+    if (!mib) {
+      std::lock_guard lock(mib_mu_);
+      if (!mib_error_logged_) log::warn("metrics", "kernel MPTCP counters unavailable: " + error);
+      mib_error_logged_ = true;
+      return false;
+    }
+    for (const auto &[name, value] : *mib) {
+      const bool gauge = mib_is_gauge(name);
+      auto f = family("mptcp_mib_" + name + (gauge ? "" : "_total"), mib_help(name), gauge ? MetricType::Gauge : MetricType::Counter);
+      add_value(f, static_cast<double>(value));
+      out.push_back(std::move(f));
+    }
+    return true;
+  });
+
+  timed("table", [&] {
+    const TableGauges g = inputs_.gauges();
+    auto conns = family("mptcp_connections_active", "MPTCP connections open now, by direction.", MetricType::Gauge);
+    auto subs = family("mptcp_subflows_active", "MPTCP subflows open now, by direction and kind.", MetricType::Gauge);
+    for (const auto d : kDirections) {
+      const size_t di = d == Direction::outbound ? 0 : 1;
+      add_value(conns, static_cast<double>(g.connections[di]), {{"direction", direction_name(d)}});
+      for (const auto k : kKinds) {
+        add_value(subs, static_cast<double>(g.subflows[di][k == SubflowKind::initial ? 0 : 1]),
+                  {{"direction", direction_name(d)}, {"kind", subflow_kind_name(k)}});
+      }
+    }
+    out.push_back(std::move(conns));
+    out.push_back(std::move(subs));
+    return true;
+  });
+
+  timed("sources", [&] {
+    const SourceHealth h = inputs_.health();
+    auto up = family("mptcp_observer_source_up", "1 if the source is delivering data.", MetricType::Gauge);
+    add_value(up, h.bpf_up, {{"source", "bpf"}});
+    add_value(up, h.sock_diag_up, {{"source", "sock_diag"}});
+    add_value(up, h.getsockopt_up, {{"source", "getsockopt"}});
+    out.push_back(std::move(up));
+    auto lost = family("mptcp_observer_events_lost_total", "BPF events the kernel side could not queue (ring buffer full); the next sock_diag reconciliation repairs the table.", MetricType::Counter);
+    add_value(lost, static_cast<double>(h.bpf_lost));
+    out.push_back(std::move(lost));
+    auto malformed = family("mptcp_observer_events_malformed_total", "BPF records that did not decode.", MetricType::Counter);
+    add_value(malformed, static_cast<double>(h.bpf_malformed));
+    out.push_back(std::move(malformed));
+    auto overflow = family("mptcp_observer_table_overflow_total", "Connections not tracked because the table was full (--max-tracked-connections).", MetricType::Counter);
+    add_value(overflow, static_cast<double>(h.table_overflow));
+    out.push_back(std::move(overflow));
+    auto dropped = family("mptcp_observer_stream_events_dropped_total", "Events a slow /api/v1/events reader did not get.", MetricType::Counter);
+    add_value(dropped, static_cast<double>(h.stream_dropped));
+    out.push_back(std::move(dropped));
+    auto events = family("mptcp_observer_events_total",
+                         "Events each source delivered: BPF ring-buffer events, sock_diag table repairs, getsockopt "
+                         "status reads for the checker.",
+                         MetricType::Counter);
+    add_value(events, static_cast<double>(h.bpf_events), {{"source", "bpf"}});
+    add_value(events, static_cast<double>(h.sock_diag_events), {{"source", "sock_diag"}});
+    add_value(events, static_cast<double>(getsockopt_reads_.load()), {{"source", "getsockopt"}});
+    out.push_back(std::move(events));
+    return true;
+  });
+
+  timed("process", [&] {
+    const auto p = procfs::read_process_stats();
+    if (!p) return false;
+    const auto one = [&](const char *name, const char *help, MetricType type, double v) {
+      auto f = family(name, help, type);
+      add_value(f, v);
+      out.push_back(std::move(f));
+    };
+    one("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", MetricType::Counter, p->cpu_seconds);
+    one("process_resident_memory_bytes", "Resident memory size in bytes.", MetricType::Gauge, static_cast<double>(p->resident_bytes));
+    one("process_virtual_memory_bytes", "Virtual memory size in bytes.", MetricType::Gauge, static_cast<double>(p->virtual_bytes));
+    one("process_open_fds", "Number of open file descriptors.", MetricType::Gauge, static_cast<double>(p->open_fds));
+    one("process_max_fds", "Maximum number of open file descriptors.", MetricType::Gauge, static_cast<double>(p->max_fds));
+    one("process_start_time_seconds", "Start time of the process since unix epoch in seconds.", MetricType::Gauge, p->start_time_seconds);
+    return true;
+  });
+
+  if (connection_series_limit_ > 0) {
+    timed("connections", [&] {
+      auto f = family("mptcp_connection_subflows_open",
+                      "Open subflows of each tracked connection (opt-in with --connection-metrics; names client addresses).",
+                      MetricType::Gauge);
+      const auto list = inputs_.connections(connection_series_limit_);
+      for (const auto &c : list) {
+        char token[16];
+        std::snprintf(token, sizeof token, "%08x", c.key.token);
+        add_value(f, static_cast<double>(c.subflows.size()),
+                  {{"netns", std::to_string(c.key.netns)}, {"token", token}, {"direction", direction_name(c.direction)},
+                   {"local", c.local.to_string()}, {"remote", c.remote.to_string()}});
+      }
+      out.push_back(std::move(f));
+      return true;
+    });
+  }
+
+  auto build = family("mptcp_observer_build_info", "mptcp-observer's version and git revision.", MetricType::Gauge);
+  add_value(build, 1, {{"version", kVersion}, {"revision", kRevision}});
+  out.push_back(std::move(build));
+  out.push_back(std::move(collector_ok));
+  out.push_back(std::move(collector_time));
+  return out;
+}
+
+std::string ObserverMetrics::render() {
+  auto families = registry_->Collect();
+  auto dynamic = collect_at_scrape();
+  families.insert(families.end(), std::make_move_iterator(dynamic.begin()), std::make_move_iterator(dynamic.end()));
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, families);
+  return out.str();
+}
+
+}  // namespace observer::metrics

@@ -1,0 +1,62 @@
+#pragma once
+// Every metric mptcp-observer exports, in one place, with fixed names that
+// dashboards and alerts rely on. Event counters and histograms are updated as
+// events arrive (bpf-events thread); gauges, kernel MIB counters and process
+// figures are read at scrape time from aggregates the table keeps, so a
+// scrape never walks the connections.
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <array>
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "sources/bpf/subflow_event.h"
+#include "table/connection_table.h"
+
+namespace observer::metrics {
+
+struct SourceHealth {
+  bool bpf_up = false, sock_diag_up = false, getsockopt_up = false;
+  uint64_t bpf_events = 0, bpf_lost = 0, bpf_malformed = 0;
+  uint64_t sock_diag_events = 0;
+  uint64_t table_overflow = 0, stream_dropped = 0;
+};
+
+struct MetricsInputs {
+  std::function<TableGauges()> gauges;
+  std::function<SourceHealth()> health;
+  // First N connections, for the opt-in per-connection series.
+  std::function<std::vector<ConnectionRecord>(size_t limit)> connections;
+};
+
+class ObserverMetrics {
+ public:
+  ObserverMetrics(MetricsInputs inputs, size_t connection_series_limit);
+
+  void on_event(const SubflowEvent &e);
+  // result: "mptcp", "tcp" or "error"; format: "text", "json" or "html".
+  void on_checker_answer(const std::string &result, const std::string &format);
+  std::string render();
+
+ private:
+  std::vector<prometheus::MetricFamily> collect_at_scrape();
+
+  MetricsInputs inputs_;
+  size_t connection_series_limit_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter> &opened_, &fallback_, &subflows_opened_, &subflows_closed_,
+      &join_failures_, &checker_requests_;
+  prometheus::Family<prometheus::Histogram> &join_latency_, &first_join_delay_, &duration_, &subflows_per_conn_;
+  std::atomic<uint64_t> getsockopt_reads_{0};
+  std::mutex mib_mu_;  // serialises scrapes' MIB error logging
+  bool mib_error_logged_ = false;
+};
+
+}  // namespace observer::metrics
