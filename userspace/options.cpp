@@ -36,11 +36,14 @@ Flags:
                         (1-1000000). Default 20000.
   --log-level LEVEL     debug, info, warn or error. Default info. Logs go to
                         stderr, one event per line.
+  --help                this text
+  --version             version and git revision
 
 Admin API (connection details name client addresses: keep it on loopback):
   --admin-listen ADDR:PORT
                         default 127.0.0.1:8685; '' disables it. Serves
-                        /api/v1/connections, /api/v1/events and /healthz.
+                        /api/v1/connections, /api/v1/events, /metrics and
+                        /healthz.
 
 Metrics (Prometheus text format at /metrics):
   --no-public-metrics   serve /metrics on the admin listener only, not on the
@@ -66,8 +69,6 @@ CAP_BPF+CAP_PERFMON+CAP_NET_ADMIN; without them the checker still serves):
   --netns-dir DIR       namespaces to reconcile besides the daemon's own.
                         Default /run/netns (where `ip netns` names them);
                         '' for none.
-  --help                this text
-  --version             version and git revision
 
 The checker listens with an MPTCP socket. Where the kernel has no MPTCP, or
 net.mptcp.enabled=0, it listens on plain TCP, says so once at start-up, and
