@@ -22,9 +22,11 @@ std::vector<uint8_t> dump_request(int family, uint32_t seq, bool mptcp) {
   struct {
     nlmsghdr nlh;
     inet_diag_req_v2 req;
+    nlattr protocol_attr;
+    uint32_t protocol;
   } msg{};
-  const size_t attr_len = mptcp ? NLA_HDRLEN + sizeof(uint32_t) : 0;
-  msg.nlh.nlmsg_len = static_cast<uint32_t>(NLMSG_LENGTH(sizeof msg.req) + attr_len);
+  static_assert(sizeof msg == NLMSG_LENGTH(sizeof(inet_diag_req_v2)) + NLA_HDRLEN + sizeof(uint32_t));
+  msg.nlh.nlmsg_len = static_cast<uint32_t>(mptcp ? sizeof msg : NLMSG_LENGTH(sizeof msg.req));
   msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
   msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
   msg.nlh.nlmsg_seq = seq;
@@ -33,16 +35,11 @@ std::vector<uint8_t> dump_request(int family, uint32_t seq, bool mptcp) {
   msg.req.sdiag_protocol = IPPROTO_TCP;
   msg.req.idiag_states = kAllStates;
   msg.req.idiag_ext = 1 << (INET_DIAG_INFO - 1);
-  std::vector<uint8_t> out(reinterpret_cast<uint8_t *>(&msg), reinterpret_cast<uint8_t *>(&msg) + sizeof msg);
-  if (mptcp) {
-    nlattr attr{};
-    attr.nla_len = static_cast<uint16_t>(attr_len);
-    attr.nla_type = INET_DIAG_REQ_PROTOCOL;
-    const uint32_t proto = abi::kIpprotoMptcp;
-    out.insert(out.end(), reinterpret_cast<uint8_t *>(&attr), reinterpret_cast<uint8_t *>(&attr) + NLA_HDRLEN);
-    out.insert(out.end(), reinterpret_cast<const uint8_t *>(&proto), reinterpret_cast<const uint8_t *>(&proto) + 4);
-  }
-  return out;
+  msg.protocol_attr.nla_len = NLA_HDRLEN + sizeof(uint32_t);
+  msg.protocol_attr.nla_type = INET_DIAG_REQ_PROTOCOL;
+  msg.protocol = abi::kIpprotoMptcp;
+  const auto *bytes = reinterpret_cast<const uint8_t *>(&msg);
+  return std::vector<uint8_t>(bytes, bytes + msg.nlh.nlmsg_len);
 }
 
 Endpoint endpoint_of(uint8_t family, const uint32_t addr[4], uint16_t port_be) {
