@@ -31,7 +31,8 @@ Flags:
   --listen ADDR:PORT    checker address; repeat for several. Default [::]:8684
                         (IPv4 and IPv6). IPv6 in brackets: [::1]:8684. Port 0
                         picks a free port.
-  --threads N           request worker threads (1-1024). Default 16.
+  --threads N           request worker threads (1-1024). Default 8. Each
+                        ?wait or /download in progress holds one.
   --max-connections N   open client connections before new ones are refused
                         (1-1000000). Default 20000.
   --log-level LEVEL     debug, info, warn or error. Default info. Logs go to

@@ -13,7 +13,9 @@ namespace observer {
 struct Options {
   std::vector<SocketAddress> checker_listen;  // default [::]:8684
   std::optional<SocketAddress> admin_listen;  // default 127.0.0.1:8685; --admin-listen '' disables
-  size_t threads = 16;
+  // Enough for several slow requests (?wait, downloads) at once; more
+  // threads cost throughput in wake-ups on small machines (docs/benchmarks.md).
+  size_t threads = 8;
   size_t max_connections = 20000;
   log::Level log_level = log::Level::info;
   bool public_metrics = true;       // /metrics on the checker port too

@@ -19,11 +19,13 @@ ConnectionStream::ConnectionStream(UniqueFd fd, std::chrono::milliseconds io_tim
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
   if (getpeername(fd_.get(), reinterpret_cast<sockaddr *>(&ss), &len) == 0) {
+    remote_ = SocketAddress::from(reinterpret_cast<sockaddr *>(&ss), len);
     remote_ip_ = format_ip(reinterpret_cast<sockaddr *>(&ss));
     remote_port_ = port_of(reinterpret_cast<sockaddr *>(&ss));
   }
   len = sizeof ss;
   if (getsockname(fd_.get(), reinterpret_cast<sockaddr *>(&ss), &len) == 0) {
+    local_ = SocketAddress::from(reinterpret_cast<sockaddr *>(&ss), len);
     local_ip_ = format_ip(reinterpret_cast<sockaddr *>(&ss));
     local_port_ = port_of(reinterpret_cast<sockaddr *>(&ss));
   }

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <string>
 
+#include "common/socket_address.h"
 #include "common/unique_fd.h"
 
 namespace observer::http {
@@ -20,8 +21,8 @@ class ConnectionStream final : public httplib::Stream {
   // larger than max_request_bytes fails the read instead of growing memory.
   void begin_request() { request_bytes_ = 0; }
   bool has_buffered_input() const { return pos_ < len_; }
-  const std::string &remote_ip() const { return remote_ip_; }
-  int remote_port() const { return remote_port_; }
+  const SocketAddress &remote_address() const { return remote_; }
+  const SocketAddress &local_address() const { return local_; }
 
   bool is_readable() const override;
   bool is_writable() const override;
@@ -38,6 +39,7 @@ class ConnectionStream final : public httplib::Stream {
   size_t request_bytes_ = 0;
   std::array<char, 16384> buffer_{};
   size_t pos_ = 0, len_ = 0;
+  SocketAddress remote_, local_;
   std::string remote_ip_, local_ip_;
   int remote_port_ = 0, local_port_ = 0;
 };

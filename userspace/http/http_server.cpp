@@ -17,6 +17,12 @@
 namespace observer::http {
 namespace {
 thread_local int tl_current_socket = -1;
+thread_local const SocketAddress *tl_current_peer = nullptr;
+thread_local const SocketAddress *tl_current_local = nullptr;
+const SocketAddress kNoAddress{};
+// epoll data: listeners are marked by the top bit, the wake-up fd by ~0.
+constexpr uint64_t kListenerBit = 1ull << 63;
+constexpr uint64_t kWakeupId = ~0ull;
 // Set by the error page when httplib could not parse a request: the rest of
 // the byte stream cannot be trusted, so the connection is closed after it.
 thread_local bool tl_close_after_response = false;
@@ -39,36 +45,33 @@ std::string reason_phrase(int status) {
 }
 }  // namespace
 
-struct HttpServer::EpollTag {
-  enum Kind { listener, wakeup, connection } kind;
-  int fd = -1;
-  Connection *owner = nullptr;  // for connection tags
-};
-
 struct HttpServer::Connection {
-  EpollTag tag{EpollTag::connection, -1, this};
+  uint64_t id;
   ConnectionStream stream;
   std::chrono::steady_clock::time_point idle_since;
-  bool idle = false;  // waiting in epoll; guarded by connections_mu_
+  bool idle;  // waiting in epoll; guarded by connections_mu_
   size_t requests = 0;
 
-  Connection(UniqueFd fd, const ServerLimits &limits)
-      : stream(std::move(fd), limits.io_timeout, limits.max_request_bytes) {
-    tag.fd = stream.socket();
-  }
+  Connection(uint64_t id_, UniqueFd fd, const ServerLimits &limits)
+      : id(id_),
+        stream(std::move(fd), limits.io_timeout, limits.max_request_bytes),
+        idle_since(std::chrono::steady_clock::now()),
+        idle(true) {}
 };
 
 int HttpServer::current_socket() { return tl_current_socket; }
+const SocketAddress &HttpServer::current_peer() { return tl_current_peer ? *tl_current_peer : kNoAddress; }
+const SocketAddress &HttpServer::current_local() { return tl_current_local ? *tl_current_local : kNoAddress; }
 
 HttpServer::HttpServer(std::string name, ServerLimits limits)
     : name_(std::move(name)), limits_(limits) {
   epoll_.reset(epoll_create1(EPOLL_CLOEXEC));
   wakeup_.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!epoll_ || !wakeup_) throw std::runtime_error(std::string("epoll: ") + std::strerror(errno));
-  static EpollTag wake_tag{EpollTag::wakeup, -1, nullptr};
+  // Level-triggered and never read: once written, it wakes every worker.
   epoll_event ev{};
   ev.events = EPOLLIN;
-  ev.data.ptr = &wake_tag;
+  ev.data.u64 = kWakeupId;
   epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, wakeup_.get(), &ev);
 
   const auto idle_seconds = std::chrono::duration_cast<std::chrono::seconds>(limits_.idle_timeout);
@@ -76,6 +79,7 @@ HttpServer::HttpServer(std::string name, ServerLimits limits)
   set_payload_max_length(limits_.max_request_bytes);
   set_keep_alive_max_count(limits_.max_requests_per_connection);
   install_error_pages();
+  install_router();
 }
 
 HttpServer::~HttpServer() { stop(); }
@@ -94,18 +98,6 @@ void HttpServer::install_error_pages() {
     res.set_content(line + "\n", "text/plain; charset=utf-8");
     return httplib::Server::HandlerResponse::Handled;
   }));
-  set_pre_routing_handler([this](const httplib::Request &req, httplib::Response &res) {
-    if (req.method == "GET" || req.method == "HEAD") return HandlerResponse::Unhandled;
-    if (std::find(get_paths_.begin(), get_paths_.end(), req.path) == get_paths_.end()) {
-      return HandlerResponse::Unhandled;  // httplib answers 404
-    }
-    res.status = 405;
-    res.set_header("Allow", "GET, HEAD");
-    res.set_content("405 Method Not Allowed: " + req.method.substr(0, 16) + " " + req.path +
-                        " (use GET or HEAD)\n",
-                    "text/plain; charset=utf-8");
-    return HandlerResponse::Handled;
-  });
   set_exception_handler([this](const httplib::Request &req, httplib::Response &res, std::exception_ptr ep) {
     std::string what = "unknown exception";
     try {
@@ -120,20 +112,34 @@ void HttpServer::install_error_pages() {
   });
 }
 
-void HttpServer::route_get(const std::string &path, Handler handler) {
-  get_paths_.push_back(path);
-  Get(path, std::move(handler));
+void HttpServer::route_get(const std::string &path, Handler handler) { get_routes_[path] = std::move(handler); }
+
+void HttpServer::install_router() {
+  // Our routes are exact paths: one hash lookup here replaces httplib's
+  // regex match per route per request. Unknown paths fall through to
+  // httplib, which answers 404.
+  set_pre_routing_handler([this](const httplib::Request &req, httplib::Response &res) {
+    const auto route = get_routes_.find(req.path);
+    if (route == get_routes_.end()) return HandlerResponse::Unhandled;
+    if (req.method == "GET" || req.method == "HEAD") {
+      route->second(req, res);
+      return HandlerResponse::Handled;
+    }
+    res.status = 405;
+    res.set_header("Allow", "GET, HEAD");
+    res.set_content("405 Method Not Allowed: " + req.method.substr(0, 16) + " " + req.path + " (use GET or HEAD)\n",
+                    "text/plain; charset=utf-8");
+    return HandlerResponse::Handled;
+  });
 }
 
 void HttpServer::add_listener(Listener listener) {
-  auto tag = std::make_unique<EpollTag>(EpollTag{EpollTag::listener, listener.fd.get(), nullptr});
   epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.ptr = tag.get();
+  ev.events = EPOLLIN | EPOLLONESHOT;  // one worker accepts at a time
+  ev.data.u64 = kListenerBit | listeners_.size();
   if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, listener.fd.get(), &ev) != 0) {
     throw std::runtime_error(std::string("epoll_ctl: ") + std::strerror(errno));
   }
-  listener_tags_.push_back(std::move(tag));
   listeners_.push_back(std::move(listener));
 }
 
@@ -141,8 +147,8 @@ void HttpServer::start() {
   // httplib's streaming responses stop as soon as svr_sock_ is invalid (its
   // "shutting down" test); it must name a live socket while we serve.
   if (!listeners_.empty()) svr_sock_ = listeners_.front().fd.get();
-  loop_thread_ = std::thread([this] { loop(); });
   for (size_t i = 0; i < limits_.threads; ++i) workers_.emplace_back([this, i] { worker(i); });
+  sweeper_thread_ = std::thread([this] { sweeper(); });
 }
 
 void HttpServer::stop() {
@@ -150,61 +156,36 @@ void HttpServer::stop() {
   svr_sock_ = INVALID_SOCKET;  // ends streaming responses in progress
   uint64_t one = 1;
   [[maybe_unused]] auto ignored = ::write(wakeup_.get(), &one, sizeof one);
-  if (loop_thread_.joinable()) loop_thread_.join();
-  queue_cv_.notify_all();
+  sweeper_cv_.notify_all();
   for (auto &w : workers_) w.join();
   workers_.clear();
+  if (sweeper_thread_.joinable()) sweeper_thread_.join();
   std::lock_guard lock(connections_mu_);
   connections_.clear();
 }
 
-void HttpServer::loop() {
-  name_thread(name_ + "-loop");
-  std::array<epoll_event, 256> events;
-  auto next_sweep = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-  while (!stopping_) {
-    const int n = epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()), 1000);
-    if (n < 0 && errno != EINTR) {
-      log::error(name_, std::string("epoll_wait: ") + std::strerror(errno));
-      break;
-    }
-    for (int i = 0; i < n; ++i) {
-      auto *tag = static_cast<EpollTag *>(events[i].data.ptr);
-      if (tag->kind == EpollTag::listener) {
-        accept_from(tag->fd);
-      } else if (tag->kind == EpollTag::connection) {
-        Connection *c = tag->owner;
-        {
-          std::lock_guard lock(connections_mu_);
-          c->idle = false;
-        }
-        {
-          std::lock_guard lock(queue_mu_);
-          ready_.push_back(c);
-        }
-        queue_cv_.notify_one();
-      }
-    }
-    const auto now = std::chrono::steady_clock::now();
-    if (now >= next_sweep) {
-      sweep_idle();
-      next_sweep = now + std::chrono::seconds(1);
-    }
-  }
+void HttpServer::sweeper() {
+  name_thread(name_ + "-idle");
+  std::unique_lock lock(sweeper_mu_);
+  while (!sweeper_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_.load(); })) sweep_idle();
 }
 
-void HttpServer::accept_from(int listen_fd) {
-  for (;;) {
+void HttpServer::accept_from(size_t listener_index) {
+  const int listen_fd = listeners_[listener_index].fd.get();
+  // A bounded batch, then re-arm: other workers keep serving meanwhile.
+  for (int batch = 0; batch < 64; ++batch) {
     UniqueFd fd(accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC));
     if (!fd) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
       if (errno == EINTR || errno == ECONNABORTED) continue;
       // Out of fds or memory: count it, let the backlog hold the client,
       // and give the rest of the daemon a moment instead of spinning.
       const auto count = ++counters_.accept_errors;
-      if ((count & (count - 1)) == 0) log::warn(name_, std::string("accept: ") + std::strerror(errno) + " (seen " + std::to_string(count) + " times)");
+      if ((count & (count - 1)) == 0) {
+        log::warn(name_, std::string("accept: ") + std::strerror(errno) + " (seen " + std::to_string(count) + " times)");
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      return;
+      break;
     }
     ++counters_.accepted;
     if (counters_.open.load() >= limits_.max_connections) {
@@ -218,81 +199,93 @@ void HttpServer::accept_from(int listen_fd) {
     const int one = 1;
     setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 
-    auto conn = std::make_unique<Connection>(std::move(fd), limits_);
-    Connection *c = conn.get();
-    {
-      std::lock_guard lock(connections_mu_);
-      connections_.emplace(c, std::move(conn));
-      ++counters_.open;
-    }
+    std::lock_guard lock(connections_mu_);
+    const uint64_t id = next_id_++;
+    auto conn = std::make_unique<Connection>(id, std::move(fd), limits_);
     // A new connection waits in epoll like an idle one, so a client that
     // connects and says nothing never occupies a worker.
-    rearm(c);
+    arm(conn.get(), EPOLL_CTL_ADD);
+    connections_.emplace(id, std::move(conn));
+    ++counters_.open;
   }
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLONESHOT;
+  ev.data.u64 = kListenerBit | listener_index;
+  epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, listen_fd, &ev);
 }
 
 void HttpServer::worker(size_t index) {
   name_thread(name_ + "-w" + std::to_string(index));
-  for (;;) {
-    Connection *c = nullptr;
-    {
-      std::unique_lock lock(queue_mu_);
-      queue_cv_.wait(lock, [&] { return stopping_ || !ready_.empty(); });
-      if (stopping_) return;
-      c = ready_.front();
-      ready_.pop_front();
+  epoll_event event{};
+  while (!stopping_) {
+    // One event per wake-up: a second one would wait behind this request.
+    const int n = epoll_wait(epoll_.get(), &event, 1, 1000);
+    if (n < 0 && errno != EINTR) {
+      log::error(name_, std::string("epoll_wait: ") + std::strerror(errno));
+      return;
     }
-    serve(c);
+    if (n <= 0 || stopping_ || event.data.u64 == kWakeupId) continue;
+    if (event.data.u64 & kListenerBit) {
+      accept_from(static_cast<size_t>(event.data.u64 & ~kListenerBit));
+    } else {
+      serve(event.data.u64);
+    }
   }
 }
 
-void HttpServer::serve(Connection *c) {
+void HttpServer::serve(uint64_t id) {
+  Connection *c;
+  {
+    std::lock_guard lock(connections_mu_);
+    const auto it = connections_.find(id);
+    if (it == connections_.end()) return;  // the sweeper closed it meanwhile
+    c = it->second.get();
+    c->idle = false;
+  }
   tl_current_socket = c->stream.socket();
+  tl_current_peer = &c->stream.remote_address();
+  tl_current_local = &c->stream.local_address();
+  bool keep = false;
   for (;;) {
     c->stream.begin_request();
     tl_close_after_response = false;
     bool client_closes = false;
     const bool last = stopping_ || ++c->requests >= limits_.max_requests_per_connection;
     const bool ok = process_request(c->stream, last, client_closes, nullptr);
-    if (!ok || client_closes || tl_close_after_response || last) {
-      close_connection(c);
-      break;
-    }
+    if (!ok || client_closes || tl_close_after_response || last) break;
     if (c->stream.has_buffered_input()) continue;  // a pipelined request is already here
-    rearm(c);
+    keep = true;
     break;
   }
   tl_current_socket = -1;
-}
-
-void HttpServer::rearm(Connection *c) {
+  tl_current_peer = tl_current_local = nullptr;
   std::lock_guard lock(connections_mu_);
-  c->idle = true;
-  c->idle_since = std::chrono::steady_clock::now();
-  epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
-  ev.data.ptr = &c->tag;
-  // After this call another thread may own c: nothing touches it below.
-  if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, c->tag.fd, &ev) != 0 && errno == EEXIST) {
-    epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, c->tag.fd, &ev);
+  if (keep) {
+    c->idle = true;
+    c->idle_since = std::chrono::steady_clock::now();
+    // After this call another worker may own c: nothing touches it below.
+    arm(c, EPOLL_CTL_MOD);
+  } else {
+    connections_.erase(id);  // closing the fd also drops it from epoll
+    --counters_.open;
   }
 }
 
-void HttpServer::close_connection(Connection *c) {
-  std::lock_guard lock(connections_mu_);
-  // close() in the destructor also drops it from epoll; a disarmed one-shot
-  // entry has no event pending.
-  connections_.erase(c);
-  --counters_.open;
+// Caller holds connections_mu_.
+void HttpServer::arm(Connection *c, int op) {
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
+  ev.data.u64 = c->id;
+  epoll_ctl(epoll_.get(), op, c->stream.socket(), &ev);
 }
 
 void HttpServer::sweep_idle() {
   const auto deadline = std::chrono::steady_clock::now() - limits_.idle_timeout;
   std::lock_guard lock(connections_mu_);
   for (auto it = connections_.begin(); it != connections_.end();) {
-    Connection *c = it->first;
+    Connection *c = it->second.get();
     if (c->idle && c->idle_since < deadline) {
-      epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, c->tag.fd, nullptr);
+      epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, c->stream.socket(), nullptr);
       it = connections_.erase(it);
       --counters_.open;
       ++counters_.idle_closed;

@@ -6,16 +6,18 @@
 // socket), so this class runs its own accept and keep-alive loop and hands
 // each request to httplib's protected process_request().
 //
-// Threads: one "<name>-loop" thread owns epoll, accepts, and sweeps idle
-// connections; "<name>-wN" workers each serve one request at a time. An idle
-// keep-alive connection waits in epoll, not in a worker, so it never holds up
-// another client's request.
+// Threads: the "<name>-wN" workers all wait on one epoll set, where every
+// socket is registered one-shot: whoever the kernel wakes accepts, or reads
+// and answers one request, then re-arms the socket (leader/followers, no
+// hand-off between threads on the request path). An idle keep-alive
+// connection waits in epoll, not in a worker, so it never holds up another
+// client's request; a slow handler (?wait, a download) holds only its own
+// worker. "<name>-idle" closes connections idle for longer than idle_timeout.
 #include <httplib.h>
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -62,37 +64,39 @@ class HttpServer : public httplib::Server {
   // The socket of the connection whose request the calling thread is
   // serving, or -1 outside a request. Only valid inside a handler.
   static int current_socket();
+  // Its peer and local addresses, read once at accept.
+  static const SocketAddress &current_peer();
+  static const SocketAddress &current_local();
 
  private:
   struct Connection;
-  struct EpollTag;
 
-  void loop();
   void worker(size_t index);
-  void accept_from(int listen_fd);
-  void serve(Connection *c);
-  void rearm(Connection *c);
-  void close_connection(Connection *c);
+  void sweeper();
+  void accept_from(size_t listener_index);
+  void serve(uint64_t id);
+  void arm(Connection *c, int op);
   void sweep_idle();
   void install_error_pages();
+  void install_router();
 
   std::string name_;
   ServerLimits limits_;
-  std::vector<std::string> get_paths_;  // written before start(), read-only after
+  std::unordered_map<std::string, Handler> get_routes_;  // written before start(), read-only after
   std::vector<Listener> listeners_;
-  std::vector<std::unique_ptr<EpollTag>> listener_tags_;
   UniqueFd epoll_, wakeup_;
   std::atomic<bool> stopping_{false};
   ServerCounters counters_;
 
+  // Connections by id; ids are never reused, so an event for a connection
+  // the sweeper closed meanwhile finds nothing instead of a stranger.
   std::mutex connections_mu_;  // guards connections_ and each Connection's idle state
-  std::unordered_map<Connection *, std::unique_ptr<Connection>> connections_;
+  std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections_;
+  uint64_t next_id_ = 1;
 
-  std::mutex queue_mu_;
-  std::condition_variable queue_cv_;
-  std::deque<Connection *> ready_;
-
-  std::thread loop_thread_;
+  std::mutex sweeper_mu_;
+  std::condition_variable sweeper_cv_;
+  std::thread sweeper_thread_;
   std::vector<std::thread> workers_;
 };
 

@@ -44,7 +44,7 @@ std::vector<std::byte> get_subflow_array(int fd, int optname, uint32_t element_s
 
 }  // namespace
 
-MptcpStatus read_mptcp_status(int fd) {
+MptcpStatus read_mptcp_status(int fd, const SocketAddress &peer) {
   MptcpStatus status;
   abi::mptcp_info raw{};
   socklen_t len = sizeof raw;
@@ -90,11 +90,7 @@ MptcpStatus read_mptcp_status(int fd) {
     if (infos.size() == addrs.size()) break;
   }
 
-  sockaddr_storage peer{};
-  socklen_t peer_len = sizeof peer;
-  if (getpeername(fd, reinterpret_cast<sockaddr *>(&peer), &peer_len) == 0) {
-    classify_subflows(status.subflows, SocketAddress::from(reinterpret_cast<sockaddr *>(&peer), peer_len));
-  }
+  classify_subflows(status.subflows, peer);
   return status;
 }
 

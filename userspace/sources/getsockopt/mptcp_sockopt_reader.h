@@ -5,6 +5,8 @@
 
 namespace observer::sockopt {
 
-MptcpStatus read_mptcp_status(int fd);
+// `peer` is the socket's peer address (the initial subflow's remote end),
+// known to the caller since accept.
+MptcpStatus read_mptcp_status(int fd, const SocketAddress &peer);
 
 }  // namespace observer::sockopt

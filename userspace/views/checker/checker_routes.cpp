@@ -16,14 +16,6 @@ namespace observer::checker {
 namespace {
 using Clock = std::chrono::steady_clock;
 
-std::string endpoint_of(int fd, bool peer) {
-  sockaddr_storage ss{};
-  socklen_t len = sizeof ss;
-  const int rc = peer ? getpeername(fd, reinterpret_cast<sockaddr *>(&ss), &len)
-                      : getsockname(fd, reinterpret_cast<sockaddr *>(&ss), &len);
-  return rc == 0 ? format_endpoint(reinterpret_cast<sockaddr *>(&ss)) : "unknown";
-}
-
 // The headers the seed's webserver sends on every answer.
 void set_checker_headers(httplib::Response &res, const CheckerReport &r) {
   res.set_header("X-MPTCP", r.status.uses_mptcp() ? "true" : "false");
@@ -34,9 +26,10 @@ void set_checker_headers(httplib::Response &res, const CheckerReport &r) {
 
 CheckerReport observe(int fd) {
   CheckerReport r;
-  r.status = sockopt::read_mptcp_status(fd);
-  r.client = endpoint_of(fd, true);
-  r.server = endpoint_of(fd, false);
+  const SocketAddress &peer = http::HttpServer::current_peer();
+  r.status = sockopt::read_mptcp_status(fd, peer);
+  r.client = format_endpoint(peer);
+  r.server = format_endpoint(http::HttpServer::current_local());
   r.timestamp = rfc3339_now();
   return r;
 }
@@ -53,7 +46,7 @@ void wait_for_joins(const http::HttpServer &server, int fd, CheckerReport &r,
     if (r.status.extra_subflows >= r.status.subflows_max) break;
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     std::this_thread::sleep_for(std::min(left, std::chrono::milliseconds(20)));
-    MptcpStatus now = sockopt::read_mptcp_status(fd);
+    MptcpStatus now = sockopt::read_mptcp_status(fd, http::HttpServer::current_peer());
     if (now.verdict == Verdict::error) break;
     r.status = std::move(now);
     if (r.status.subflows.size() > initial) break;
