@@ -2,11 +2,7 @@
 # With net.mptcp.enabled=0 in the server's namespace the checker still
 # serves: on plain TCP, saying so once in its log, and telling every client,
 # MPTCP-capable or not, that it is not using MPTCP.
-set -uo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/lib/topology.sh"
-source "$HERE/lib/assert.sh"
-: "${OBSERVER_BIN:?path to mptcp-observer}"
+source "$(dirname "$0")/lib/prelude.sh"
 
 topo_up
 LOG=$(mktemp); trap 'topo_down; rm -f "$LOG"' EXIT

@@ -2,11 +2,8 @@
 # The checker, end to end: real MPTCP and TCP clients in the client
 # namespace talk to the daemon in the server namespace, and every answer is
 # checked against what the connection really is.
-set -uo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/lib/topology.sh"
-source "$HERE/lib/assert.sh"
-: "${OBSERVER_BIN:?path to mptcp-observer}" "${PROBE_BIN:?path to mptcp_http_probe}"
+source "$(dirname "$0")/lib/prelude.sh"
+: "${PROBE_BIN:?path to mptcp_http_probe}"
 
 topo_up
 LOG=$(mktemp); trap 'topo_down; rm -f "$LOG"' EXIT

@@ -4,12 +4,9 @@
 # every PromQL expression of the dashboards is evaluated through
 # Prometheus' query API and must return data without error, and the join
 # counter Prometheus holds must equal the kernel's MPJoinAckRx delta.
-set -uo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
+source "$(dirname "$0")/lib/prelude.sh"
 REPO=$(cd "$HERE/../.." && pwd)
-source "$HERE/lib/topology.sh"
-source "$HERE/lib/assert.sh"
-: "${OBSERVER_BIN:?path to mptcp-observer}" "${PROBE_BIN:?path to mptcp_http_probe}"
+: "${PROBE_BIN:?path to mptcp_http_probe}"
 command -v prometheus >/dev/null || { echo "FATAL: prometheus is not installed (scripts/install-deps installs it)" >&2; exit 1; }
 
 topo_up

@@ -4,11 +4,8 @@
 # and the next sock_diag reconciliation restores the table to what the
 # kernel has. A bounded soak of churn leaves the table and the daemon's
 # memory where they started.
-set -uo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/lib/topology.sh"
-source "$HERE/lib/assert.sh"
-: "${OBSERVER_BIN:?path to mptcp-observer}" "${PROBE_BIN:?path to mptcp_http_probe}"
+source "$(dirname "$0")/lib/prelude.sh"
+: "${PROBE_BIN:?path to mptcp_http_probe}"
 
 topo_up
 LOG=$(mktemp); trap 'topo_down; rm -f "$LOG"' EXIT

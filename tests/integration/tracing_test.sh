@@ -2,12 +2,9 @@
 # BPF tracing and the connection table, checked against the kernel's own
 # counters (MPTcpExt MIBs) and sock_diag: joins, a connection that predates
 # the daemon, a refused join, a stripped MPTCP option, IPv6.
-set -uo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/lib/topology.sh"
-source "$HERE/lib/assert.sh"
+source "$(dirname "$0")/lib/prelude.sh"
 source "$HERE/lib/events.sh"
-: "${OBSERVER_BIN:?path to mptcp-observer}" "${PROBE_BIN:?path to mptcp_http_probe}"
+: "${PROBE_BIN:?path to mptcp_http_probe}"
 
 topo_up
 LOG=$(mktemp); trap 'topo_down; rm -f "$LOG" "$EVENTS_FILE"' EXIT

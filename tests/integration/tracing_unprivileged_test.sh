@@ -1,11 +1,7 @@
 #!/usr/bin/env bash
 # Started without the privileges BPF needs, the daemon still serves the
 # checker (getsockopt needs none) and reports BPF as inactive, with why.
-set -uo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/lib/topology.sh"
-source "$HERE/lib/assert.sh"
-: "${OBSERVER_BIN:?path to mptcp-observer}"
+source "$(dirname "$0")/lib/prelude.sh"
 
 topo_up
 LOG=$(mktemp); trap 'topo_down; rm -f "$LOG"' EXIT

@@ -1,5 +1,7 @@
 #include "sources/bpf/cgroup_mount.h"
 
+#include "common/read_file.h"
+
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
@@ -8,8 +10,6 @@
 #include <cerrno>
 #include <cstring>
 
-#include <fstream>
-#include <sstream>
 
 namespace observer::bpf {
 namespace {
@@ -45,16 +45,7 @@ std::optional<std::string> find_cgroup2_mount(std::string_view proc_mounts) {
   return std::nullopt;
 }
 
-namespace {
-std::string read_file(const char *path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-}  // namespace
-
-std::optional<std::string> cgroup2_mount_point() { return find_cgroup2_mount(read_file("/proc/mounts")); }
+std::optional<std::string> cgroup2_mount_point() { return find_cgroup2_mount(read_small_file("/proc/mounts")); }
 
 UniqueFd open_cgroup2_root(std::string &name, std::string &why) {
   if (const auto mount = cgroup2_mount_point()) {

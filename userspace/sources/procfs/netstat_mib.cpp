@@ -1,8 +1,8 @@
 #include "sources/procfs/netstat_mib.h"
 
+#include "common/read_file.h"
+
 #include <charconv>
-#include <fstream>
-#include <sstream>
 
 namespace observer::procfs {
 namespace {
@@ -52,14 +52,12 @@ std::optional<MibCounters> parse_mptcp_mib(std::string_view netstat, std::string
 }
 
 std::optional<MibCounters> read_mptcp_mib(std::string &error) {
-  std::ifstream in("/proc/net/netstat");
-  if (!in) {
+  const std::string text = read_small_file("/proc/net/netstat");
+  if (text.empty()) {
     error = "cannot read /proc/net/netstat";
     return std::nullopt;
   }
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse_mptcp_mib(text.str(), error);
+  return parse_mptcp_mib(text, error);
 }
 
 }  // namespace observer::procfs

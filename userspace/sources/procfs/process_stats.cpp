@@ -1,23 +1,16 @@
 #include "sources/procfs/process_stats.h"
 
+#include "common/read_file.h"
+
 #include <dirent.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <charconv>
-#include <fstream>
-#include <sstream>
 #include <vector>
 
 namespace observer::procfs {
 namespace {
-std::string read_file(const char *path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 bool to_u64(std::string_view s, uint64_t &out) {
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
   return ec == std::errc() && end == s.data() + s.size();
@@ -56,7 +49,7 @@ std::optional<uint64_t> parse_boot_time(std::string_view proc_stat) {
 }
 
 std::optional<ProcessStats> read_process_stats() {
-  const auto stat = parse_proc_stat(read_file("/proc/self/stat"));
+  const auto stat = parse_proc_stat(read_small_file("/proc/self/stat"));
   if (!stat) return std::nullopt;
   const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
   const auto page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
@@ -64,7 +57,7 @@ std::optional<ProcessStats> read_process_stats() {
   p.cpu_seconds = static_cast<double>(stat->utime_ticks + stat->stime_ticks) / ticks;
   p.resident_bytes = stat->rss_pages * page;
   p.virtual_bytes = stat->vsize;
-  if (const auto boot = parse_boot_time(read_file("/proc/stat"))) {
+  if (const auto boot = parse_boot_time(read_small_file("/proc/stat"))) {
     p.start_time_seconds = static_cast<double>(*boot) + static_cast<double>(stat->starttime_ticks) / ticks;
   }
   if (DIR *d = opendir("/proc/self/fd")) {
