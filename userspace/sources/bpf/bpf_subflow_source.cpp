@@ -127,8 +127,11 @@ BpfSubflowSource::~BpfSubflowSource() {
 
 void BpfSubflowSource::consume() {
   pthread_setname_np(pthread_self(), "bpf-events");
+  // The BPF side wakes us only when the ring is a quarter full; otherwise
+  // the poll timeout drains it, so events are at most this late.
   while (!stopping_) {
-    const int n = ring_buffer__poll(ring_.get(), 200);
+    int n = ring_buffer__poll(ring_.get(), 5);
+    if (n >= 0) n = ring_buffer__consume(ring_.get());
     if (n < 0 && n != -EINTR) {
       log::error("bpf", std::string("ring buffer poll failed: ") + std::strerror(-n));
       return;

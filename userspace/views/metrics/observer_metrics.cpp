@@ -105,22 +105,26 @@ ObserverMetrics::ObserverMetrics(MetricsInputs inputs, size_t connection_series_
   // Every label value known in advance exists from the start, at 0, so a new
   // dashboard shows 0 rather than "No data".
   for (const auto d : kDirections) {
+    const size_t di = d == Direction::outbound ? 0 : 1;
     const std::string dir = direction_name(d);
-    for (const char *fam : {"ipv4", "ipv6"}) opened_.Add({{"direction", dir}, {"family", fam}});
-    fallback_.Add({{"direction", dir}});
+    opened_by_[di][0] = &opened_.Add({{"direction", dir}, {"family", "ipv4"}});
+    opened_by_[di][1] = &opened_.Add({{"direction", dir}, {"family", "ipv6"}});
+    fallback_by_[di] = &fallback_.Add({{"direction", dir}});
     for (const auto k : kKinds) {
-      subflows_opened_.Add({{"direction", dir}, {"kind", subflow_kind_name(k)}});
+      const size_t ki = k == SubflowKind::initial ? 0 : 1;
+      subflows_opened_by_[di][ki] = &subflows_opened_.Add({{"direction", dir}, {"kind", subflow_kind_name(k)}});
       for (const auto r : {Reason::closed, Reason::reset, Reason::timeout, Reason::unreachable}) {
-        subflows_closed_.Add({{"direction", dir}, {"kind", subflow_kind_name(k)}, {"reason", reason_name(r)}});
+        subflows_closed_by_[di][ki][static_cast<size_t>(r)] =
+            &subflows_closed_.Add({{"direction", dir}, {"kind", subflow_kind_name(k)}, {"reason", reason_name(r)}});
       }
     }
     for (const auto r : {Reason::refused, Reason::timeout, Reason::rejected, Reason::reset, Reason::unreachable}) {
-      join_failures_.Add({{"direction", dir}, {"reason", reason_name(r)}});
+      join_failures_by_[di][static_cast<size_t>(r)] = &join_failures_.Add({{"direction", dir}, {"reason", reason_name(r)}});
     }
-    join_latency_.Add({{"direction", dir}}, kJoinLatency);
-    first_join_delay_.Add({{"direction", dir}}, kFirstJoinDelay);
-    duration_.Add({{"direction", dir}}, kDuration);
-    subflows_per_conn_.Add({{"direction", dir}}, kSubflows);
+    join_latency_by_[di] = &join_latency_.Add({{"direction", dir}}, kJoinLatency);
+    first_join_delay_by_[di] = &first_join_delay_.Add({{"direction", dir}}, kFirstJoinDelay);
+    duration_by_[di] = &duration_.Add({{"direction", dir}}, kDuration);
+    subflows_per_conn_by_[di] = &subflows_per_conn_.Add({{"direction", dir}}, kSubflows);
   }
   for (const char *result : {"mptcp", "tcp", "error"}) {
     for (const char *format : {"text", "json", "html"}) checker_requests_.Add({{"result", result}, {"format", format}});
@@ -128,36 +132,43 @@ ObserverMetrics::ObserverMetrics(MetricsInputs inputs, size_t connection_series_
 }
 
 void ObserverMetrics::on_event(const SubflowEvent &e) {
+  const size_t di = e.direction == Direction::outbound ? 0 : 1;
+  const size_t ki = e.kind == SubflowKind::initial ? 0 : 1;
+  const auto ri = static_cast<size_t>(e.reason);
+  // A series not made in advance (an unexpected reason) is made on first use.
+  const auto counter = [&](CounterRef cached, prometheus::Family<prometheus::Counter> &family,
+                           const std::map<std::string, std::string> &labels) -> prometheus::Counter & {
+    return cached ? *cached : family.Add(labels);
+  };
   const std::string dir = direction_name(e.direction);
   switch (e.type) {
     case EventType::connection_established:
-      opened_.Add({{"direction", dir}, {"family", family_label(e)}}).Increment();
+      opened_by_[di][std::string_view(family_label(e)) == "ipv6" ? 1 : 0]->Increment();
       break;
     case EventType::fallback:
-      fallback_.Add({{"direction", dir}}).Increment();
+      fallback_by_[di]->Increment();
       break;
     case EventType::subflow_established:
-      subflows_opened_.Add({{"direction", dir}, {"kind", subflow_kind_name(e.kind)}}).Increment();
+      subflows_opened_by_[di][ki]->Increment();
       if (e.kind == SubflowKind::join) {
-        if (e.duration_ns) join_latency_.Add({{"direction", dir}}, kJoinLatency).Observe(seconds(e.duration_ns));
-        if (e.first_join_delay_ns) {
-          first_join_delay_.Add({{"direction", dir}}, kFirstJoinDelay).Observe(seconds(e.first_join_delay_ns));
-        }
+        if (e.duration_ns) join_latency_by_[di]->Observe(seconds(e.duration_ns));
+        if (e.first_join_delay_ns) first_join_delay_by_[di]->Observe(seconds(e.first_join_delay_ns));
       }
       break;
     case EventType::subflow_closed:
-      subflows_closed_.Add({{"direction", dir}, {"kind", subflow_kind_name(e.kind)}, {"reason", reason_name(e.reason)}})
+      counter(ri < kReasons ? subflows_closed_by_[di][ki][ri] : nullptr, subflows_closed_,
+              {{"direction", dir}, {"kind", subflow_kind_name(e.kind)}, {"reason", reason_name(e.reason)}})
           .Increment();
       break;
     case EventType::join_failed:
-      join_failures_.Add({{"direction", dir}, {"reason", reason_name(e.reason)}}).Increment();
+      counter(ri < kReasons ? join_failures_by_[di][ri] : nullptr, join_failures_,
+              {{"direction", dir}, {"reason", reason_name(e.reason)}})
+          .Increment();
       break;
     case EventType::connection_closed:
       // Connections first seen by a snapshot have no known start: no duration.
-      if (e.duration_ns) duration_.Add({{"direction", dir}}, kDuration).Observe(seconds(e.duration_ns));
-      if (e.subflow_count) {
-        subflows_per_conn_.Add({{"direction", dir}}, kSubflows).Observe(static_cast<double>(e.subflow_count));
-      }
+      if (e.duration_ns) duration_by_[di]->Observe(seconds(e.duration_ns));
+      if (e.subflow_count) subflows_per_conn_by_[di]->Observe(static_cast<double>(e.subflow_count));
       break;
     default: break;
   }

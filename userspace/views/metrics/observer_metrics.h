@@ -54,6 +54,17 @@ class ObserverMetrics {
   prometheus::Family<prometheus::Counter> &opened_, &fallback_, &subflows_opened_, &subflows_closed_,
       &join_failures_, &checker_requests_;
   prometheus::Family<prometheus::Histogram> &join_latency_, &first_join_delay_, &duration_, &subflows_per_conn_;
+  // Series the event path touches, looked up once: a prometheus-cpp Add()
+  // hashes its labels on every call, which under churn is most of the cost.
+  using CounterRef = prometheus::Counter *;
+  using HistogramRef = prometheus::Histogram *;
+  static constexpr size_t kReasons = 9;  // the values of Reason
+  CounterRef opened_by_[2][2]{};                   // direction, family (ipv4, ipv6)
+  CounterRef fallback_by_[2]{};                    // direction
+  CounterRef subflows_opened_by_[2][2]{};          // direction, kind
+  CounterRef subflows_closed_by_[2][2][kReasons]{};  // direction, kind, reason
+  CounterRef join_failures_by_[2][kReasons]{};     // direction, reason
+  HistogramRef join_latency_by_[2]{}, first_join_delay_by_[2]{}, duration_by_[2]{}, subflows_per_conn_by_[2]{};
   std::atomic<uint64_t> getsockopt_reads_{0};
   std::mutex mib_mu_;  // serialises scrapes' MIB error logging
   bool mib_error_logged_ = false;
