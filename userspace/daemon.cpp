@@ -55,7 +55,7 @@ void Daemon::stop() {
 
 bool Daemon::open_checker() {
   http::ServerLimits limits;
-  limits.threads = options_.threads;
+  limits.workers = options_.threads;
   limits.max_connections = options_.max_connections;
   checker_ = std::make_unique<http::HttpServer>("checker", limits);
   checker_->set_default_headers({{"Server", server_header()}});
@@ -90,7 +90,8 @@ bool Daemon::open_admin() {
   http::ServerLimits limits;
   // Each event stream holds a worker for as long as it is open; the hub
   // admits kMaxEventStreams of them, which leaves workers for the API.
-  limits.threads = kMaxEventStreams + 8;
+  limits.loops = 1;
+  limits.workers = kMaxEventStreams + 8;
   limits.max_connections = 256;
   limits.idle_timeout = std::chrono::hours(24);  // event streams are long-lived by design
   admin_ = std::make_unique<http::HttpServer>("admin", limits);

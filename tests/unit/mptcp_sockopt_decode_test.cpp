@@ -312,3 +312,110 @@ TEST_CASE("classify_subflows finds an IPv6 initial subflow", "[sockopt]") {
   CHECK(subflows[0].kind == SubflowKind::initial);
   CHECK(subflows[1].kind == SubflowKind::join);
 }
+
+// MPTCP_FULL_INFO (6.5): the header and mptcp_info in one buffer, the
+// subflow infos and tcp_infos in two arrays of ours.
+namespace {
+struct FullInfoFixture {
+  Bytes answer, subflow_infos, tcp_infos;
+};
+
+FullInfoFixture full_info_answer(uint32_t num_subflows, uint32_t room, size_t info_bytes,
+                                 const std::vector<std::pair<uint32_t, std::pair<SocketAddress, SocketAddress>>> &subflows) {
+  FullInfoFixture f;
+  abi::mptcp_full_info_header h{};
+  h.size_tcpinfo_kernel = sizeof(tcp_info);
+  h.size_tcpinfo_user = sizeof(tcp_info);
+  h.size_sfinfo_kernel = sizeof(abi::mptcp_subflow_info);
+  h.size_sfinfo_user = sizeof(abi::mptcp_subflow_info);
+  h.num_subflows = num_subflows;
+  h.size_arrays_user = room;
+  append(f.answer, h);
+  append(f.answer, full_mptcp_info(), info_bytes);
+  f.subflow_infos.resize(room * sizeof(abi::mptcp_subflow_info));
+  f.tcp_infos.resize(room * sizeof(tcp_info));
+  for (size_t i = 0; i < subflows.size(); ++i) {
+    abi::mptcp_subflow_info sf{};
+    sf.id = subflows[i].first;
+    sf.addrs = addrs_element(subflows[i].second.first, subflows[i].second.second);
+    std::memcpy(f.subflow_infos.data() + i * sizeof sf, &sf, sizeof sf);
+    tcp_info ti{};
+    ti.tcpi_rtt = 100 + static_cast<uint32_t>(i);
+    ti.tcpi_bytes_received = 1000 * (i + 1);
+    std::memcpy(f.tcp_infos.data() + i * sizeof ti, &ti, sizeof ti);
+  }
+  return f;
+}
+}  // namespace
+
+TEST_CASE("decode_full_info names the initial subflow by its id and reads each subflow's tcp_info") {
+  const auto f = full_info_answer(
+      2, 8, sizeof(abi::mptcp_info),
+      {{1, {address("10.0.3.2:8684"), address("10.0.1.2:40000")}}, {2, {address("10.0.3.2:8684"), address("10.0.2.2:50000")}}});
+  std::string error;
+  const auto d = decode_full_info(f.answer, f.subflow_infos, f.tcp_infos, error);
+  INFO(error);
+  REQUIRE(d);
+  CHECK(d->info.token == 0xdeadbeef);
+  CHECK(d->num_subflows == 2);
+  REQUIRE(d->subflows.size() == 2);
+  CHECK(d->subflows[0].id == 1u);
+  CHECK(d->subflows[0].kind == SubflowKind::initial);
+  CHECK(format_endpoint(d->subflows[0].remote) == "10.0.1.2:40000");
+  CHECK(d->subflows[1].kind == SubflowKind::join);
+  CHECK(format_endpoint(d->subflows[1].remote) == "10.0.2.2:50000");
+  REQUIRE(d->subflows[1].tcp);
+  CHECK(d->subflows[1].tcp->rtt_us == 101);
+  CHECK(d->subflows[1].tcp->bytes_received == 2000u);
+}
+
+TEST_CASE("decode_full_info: an initial subflow that closed leaves only joins") {
+  const auto f = full_info_answer(1, 8, sizeof(abi::mptcp_info), {{3, {address("10.0.3.2:8684"), address("10.0.2.2:50000")}}});
+  std::string error;
+  const auto d = decode_full_info(f.answer, f.subflow_infos, f.tcp_infos, error);
+  REQUIRE(d);
+  REQUIRE(d->subflows.size() == 1);
+  CHECK(d->subflows[0].kind == SubflowKind::join);
+}
+
+TEST_CASE("decode_full_info keeps only the mptcp_info fields the kernel returned") {
+  // A 6.5 kernel's mptcp_info ends at bytes_acked (80 bytes).
+  const auto f = full_info_answer(0, 8, 80, {});
+  std::string error;
+  const auto d = decode_full_info(f.answer, f.subflow_infos, f.tcp_infos, error);
+  REQUIRE(d);
+  CHECK(d->info.token == 0xdeadbeef);
+  CHECK(d->info.subflows_total == 0);
+  CHECK(d->subflows.empty());
+}
+
+TEST_CASE("decode_full_info lists what fits when more subflows exist than our arrays hold") {
+  const auto f = full_info_answer(3, 1, sizeof(abi::mptcp_info), {{1, {address("10.0.3.2:8684"), address("10.0.1.2:40000")}}});
+  std::string error;
+  const auto d = decode_full_info(f.answer, f.subflow_infos, f.tcp_infos, error);
+  REQUIRE(d);
+  CHECK(d->num_subflows == 3);
+  CHECK(d->subflows.size() == 1);
+}
+
+TEST_CASE("decode_full_info rejects answers that do not fit their own description") {
+  std::string error;
+  SECTION("shorter than the header") {
+    const Bytes shorter(39);
+    CHECK_FALSE(decode_full_info(shorter, {}, {}, error));
+  }
+  SECTION("more elements claimed than our arrays have room for") {
+    auto f = full_info_answer(2, 2, sizeof(abi::mptcp_info), {});
+    f.subflow_infos.resize(sizeof(abi::mptcp_subflow_info));
+    CHECK_FALSE(decode_full_info(f.answer, f.subflow_infos, f.tcp_infos, error));
+  }
+  SECTION("an element smaller than the id and addresses") {
+    auto f = full_info_answer(1, 1, sizeof(abi::mptcp_info), {});
+    abi::mptcp_full_info_header h{};
+    std::memcpy(&h, f.answer.data(), sizeof h);
+    h.size_sfinfo_user = 8;
+    std::memcpy(f.answer.data(), &h, sizeof h);
+    CHECK_FALSE(decode_full_info(f.answer, f.subflow_infos, f.tcp_infos, error));
+  }
+  CHECK_FALSE(error.empty());
+}

@@ -7,15 +7,16 @@
 #include <cerrno>
 #include <cstring>
 
-#include "common/socket_address.h"
-
 namespace observer::http {
+namespace {
+// What a worker holds back before sending, so a response is one segment.
+constexpr size_t kHeldWriteLimit = 16 * 1024;
+// One read's worth: most requests arrive whole in one.
+constexpr size_t kReadChunk = 4096;
+}  // namespace
 
-ConnectionStream::ConnectionStream(UniqueFd fd, std::chrono::milliseconds io_timeout,
-                                   size_t max_request_bytes)
-    : fd_(std::move(fd)),
-      io_timeout_ms_(static_cast<int>(io_timeout.count())),
-      max_request_bytes_(max_request_bytes) {
+ConnectionStream::ConnectionStream(UniqueFd fd, std::chrono::milliseconds io_timeout)
+    : fd_(std::move(fd)), io_timeout_ms_(static_cast<int>(io_timeout.count())) {
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
   if (getpeername(fd_.get(), reinterpret_cast<sockaddr *>(&ss), &len) == 0) {
@@ -31,44 +32,143 @@ ConnectionStream::ConnectionStream(UniqueFd fd, std::chrono::milliseconds io_tim
   }
 }
 
+bool ConnectionStream::wait_for(short events) const {
+  pollfd p{fd_.get(), events, 0};
+  int n;
+  do {
+    n = ::poll(&p, 1, io_timeout_ms_);
+  } while (n < 0 && errno == EINTR);
+  return n > 0 && !(p.revents & POLLERR) && (p.revents & (events | POLLHUP));
+}
+
+ConnectionStream::Fill ConnectionStream::fill(size_t limit) {
+  // Drop what earlier requests consumed before the buffer grows.
+  if (in_pos_ > 0) {
+    in_.erase(0, in_pos_);
+    request_start_ -= std::min(request_start_, in_pos_);
+    in_pos_ = 0;
+  }
+  char chunk[kReadChunk];
+  while (in_.size() < limit) {
+    const size_t want = std::min(sizeof chunk, limit - in_.size());
+    const ssize_t n = ::recv(fd_.get(), chunk, want, MSG_DONTWAIT);
+    if (n > 0) {
+      in_.append(chunk, static_cast<size_t>(n));
+      if (static_cast<size_t>(n) < want) return Fill::more;  // the socket is drained
+      continue;
+    }
+    if (n == 0) return Fill::closed;
+    if (errno == EINTR) continue;
+    return errno == EAGAIN || errno == EWOULDBLOCK ? Fill::again : Fill::error;
+  }
+  return Fill::more;
+}
+
+void ConnectionStream::begin_request(size_t length, bool may_wait) {
+  request_start_ = in_pos_;
+  request_end_ = length ? in_pos_ + length : 0;
+  out_mark_ = out_.size();
+  may_wait_ = may_wait;
+  write_through_ = false;
+}
+
+void ConnectionStream::end_request() {
+  if (request_end_) in_pos_ = std::max(in_pos_, std::min(request_end_, in_.size()));
+  request_end_ = 0;
+  may_wait_ = false;
+}
+
+void ConnectionStream::rewind_request() {
+  in_pos_ = request_start_;
+  out_.resize(out_mark_);
+  request_end_ = 0;
+  write_through_ = false;
+}
+
 bool ConnectionStream::is_readable() const {
-  if (pos_ < len_) return true;
-  pollfd p{fd_.get(), POLLIN, 0};
-  return ::poll(&p, 1, io_timeout_ms_) > 0;
+  if (in_pos_ < in_.size()) return true;
+  return may_wait_ && wait_for(POLLIN);
 }
 
 bool ConnectionStream::is_writable() const {
-  pollfd p{fd_.get(), POLLOUT, 0};
-  return ::poll(&p, 1, io_timeout_ms_) > 0 && !(p.revents & (POLLERR | POLLHUP));
+  // A loop holds the whole response; a worker waits for room.
+  return !may_wait_ || wait_for(POLLOUT);
 }
 
 ssize_t ConnectionStream::read(char *ptr, size_t size) {
-  if (request_bytes_ >= max_request_bytes_) return -1;
-  size = std::min(size, max_request_bytes_ - request_bytes_);
-  if (pos_ == len_) {
-    if (!is_readable()) return -1;
+  const size_t end = request_end_ ? std::min(request_end_, in_.size()) : in_.size();
+  if (in_pos_ >= end) {
+    // Past the framed request, or nothing buffered: a loop never waits.
+    if (request_end_ || !may_wait_) return -1;
+    if (!wait_for(POLLIN)) return -1;
+    char chunk[kReadChunk];
     ssize_t n;
     do {
-      n = ::recv(fd_.get(), buffer_.data(), buffer_.size(), 0);
+      n = ::recv(fd_.get(), chunk, sizeof chunk, MSG_DONTWAIT);
     } while (n < 0 && errno == EINTR);
     if (n <= 0) return n;
-    pos_ = 0;
-    len_ = static_cast<size_t>(n);
+    in_.append(chunk, static_cast<size_t>(n));
+    return read(ptr, size);
   }
-  const size_t take = std::min(size, len_ - pos_);
-  std::memcpy(ptr, buffer_.data() + pos_, take);
-  pos_ += take;
-  request_bytes_ += take;
+  const size_t take = std::min(size, end - in_pos_);
+  std::memcpy(ptr, in_.data() + in_pos_, take);
+  in_pos_ += take;
   return static_cast<ssize_t>(take);
 }
 
+bool ConnectionStream::send_now(const char *ptr, size_t size) {
+  while (size > 0) {
+    const ssize_t n = ::send(fd_.get(), ptr, size, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      ptr += n;
+      size -= static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && wait_for(POLLOUT)) continue;
+    return false;
+  }
+  return true;
+}
+
 ssize_t ConnectionStream::write(const char *ptr, size_t size) {
-  if (!is_writable()) return -1;
-  ssize_t n;
-  do {
-    n = ::send(fd_.get(), ptr, size, MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
-  return n;
+  if (!may_wait_ || (!write_through_ && out_.size() - out_pos_ + size <= kHeldWriteLimit)) {
+    out_.append(ptr, size);
+    return static_cast<ssize_t>(size);
+  }
+  if (flush() != Flush::done || !send_now(ptr, size)) return -1;
+  return static_cast<ssize_t>(size);
+}
+
+ConnectionStream::Flush ConnectionStream::flush() {
+  if (may_wait_) {
+    const bool ok = send_now(out_.data() + out_pos_, out_.size() - out_pos_);
+    out_.clear();
+    out_pos_ = out_mark_ = 0;
+    return ok ? Flush::done : Flush::error;
+  }
+  while (out_pos_ < out_.size()) {
+    const ssize_t n = ::send(fd_.get(), out_.data() + out_pos_, out_.size() - out_pos_, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      out_pos_ += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? Flush::again : Flush::error;
+  }
+  out_.clear();
+  out_pos_ = out_mark_ = 0;
+  return Flush::done;
+}
+
+void ConnectionStream::trim() {
+  if (in_pos_ == in_.size()) {
+    in_.clear();
+    in_pos_ = 0;
+  }
+  // Keep small buffers for the next request; give back large ones.
+  if (in_.empty() && in_.capacity() > 2 * kReadChunk) std::string().swap(in_);
+  if (out_.empty() && out_.capacity() > 2 * kReadChunk) std::string().swap(out_);
 }
 
 void ConnectionStream::get_remote_ip_and_port(std::string &ip, int &port) const {

@@ -1,10 +1,20 @@
 #pragma once
-// One accepted HTTP connection as httplib sees it. httplib reads requests a
-// byte at a time, so reads are buffered here; the buffer lives as long as the
-// connection, so a pipelined request is never lost between two requests.
+// One accepted HTTP connection as httplib sees it, on a non-blocking socket.
+//
+// Input is buffered here for the life of the connection, so a pipelined
+// request is never lost between two requests. The event loop fills the
+// buffer and lets httplib read only a request it knows is complete
+// (request_head.h): on a loop thread a read never waits for the network.
+// On a worker (a slow request) reads and writes may wait, each wait bounded
+// by io_timeout.
+//
+// Output is held until flush(): httplib writes a response's headers and its
+// body separately, and on a TCP_NODELAY socket two writes are two segments,
+// two wake-ups of the client and twice the kernel's work. A streamed
+// response (a download, an event stream) asks for write-through instead, so
+// each piece leaves as soon as it is written.
 #include <httplib.h>
 
-#include <array>
 #include <chrono>
 #include <string>
 
@@ -15,12 +25,33 @@ namespace observer::http {
 
 class ConnectionStream final : public httplib::Stream {
  public:
-  ConnectionStream(UniqueFd fd, std::chrono::milliseconds io_timeout, size_t max_request_bytes);
+  ConnectionStream(UniqueFd fd, std::chrono::milliseconds io_timeout);
 
-  // Resets the per-request read budget: a request (line, headers and body)
-  // larger than max_request_bytes fails the read instead of growing memory.
-  void begin_request() { request_bytes_ = 0; }
-  bool has_buffered_input() const { return pos_ < len_; }
+  enum class Fill { more, again, closed, error };
+  // Reads what the socket has without waiting, up to `limit` bytes held in
+  // all: `again` when it has nothing more now, `closed` at the peer's FIN.
+  Fill fill(size_t limit);
+  std::string_view buffered_input() const { return std::string_view(in_).substr(in_pos_); }
+  bool has_buffered_input() const { return in_pos_ < in_.size(); }
+
+  // Frames one request for httplib: on a loop it may read exactly `length`
+  // bytes (0: no limit, a worker reading a streamed body); end_request()
+  // then moves past them, whatever httplib left unread of a body it did not
+  // want. rewind_request() forgets the attempt, input and output alike, so
+  // that a worker can serve the same request again.
+  void begin_request(size_t length, bool may_wait);
+  void end_request();
+  void rewind_request();
+
+  void set_write_through() { write_through_ = true; }
+  // Sends what writes have held. On a loop: without waiting, `again` when
+  // the socket is full (the rest stays held). On a worker: waits.
+  enum class Flush { done, again, error };
+  Flush flush();
+  bool has_pending_output() const { return out_pos_ < out_.size(); }
+  // Gives back memory an idle connection does not need.
+  void trim();
+
   const SocketAddress &remote_address() const { return remote_; }
   const SocketAddress &local_address() const { return local_; }
 
@@ -33,12 +64,18 @@ class ConnectionStream final : public httplib::Stream {
   socket_t socket() const override { return fd_.get(); }
 
  private:
+  bool wait_for(short events) const;
+  bool send_now(const char *ptr, size_t size);
+
   UniqueFd fd_;
   int io_timeout_ms_;
-  size_t max_request_bytes_;
-  size_t request_bytes_ = 0;
-  std::array<char, 16384> buffer_{};
-  size_t pos_ = 0, len_ = 0;
+  std::string in_;
+  size_t in_pos_ = 0;
+  size_t request_start_ = 0, request_end_ = 0;  // in_ offsets; end 0 = unframed
+  std::string out_;
+  size_t out_pos_ = 0, out_mark_ = 0;
+  bool may_wait_ = false;
+  bool write_through_ = false;
   SocketAddress remote_, local_;
   std::string remote_ip_, local_ip_;
   int remote_port_ = 0, local_port_ = 0;

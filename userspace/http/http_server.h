@@ -3,21 +3,26 @@
 // responses, and owns the sockets itself. httplib 0.11 creates its listener
 // with a fixed protocol and never shows a handler its socket; the checker
 // needs both (an IPPROTO_MPTCP listener, and getsockopt on the accepted
-// socket), so this class runs its own accept and keep-alive loop and hands
+// socket), so this class runs its own accept and keep-alive loops and hands
 // each request to httplib's protected process_request().
 //
-// Threads: the "<name>-wN" workers all wait on one epoll set, where every
-// socket is registered one-shot: whoever the kernel wakes accepts, or reads
-// and answers one request, then re-arms the socket (leader/followers, no
-// hand-off between threads on the request path). An idle keep-alive
-// connection waits in epoll, not in a worker, so it never holds up another
-// client's request; a slow handler (?wait, a download) holds only its own
-// worker. "<name>-idle" closes connections idle for longer than idle_timeout.
+// Threads, and who owns what:
+//  - "<name>-loopN": event loops (event_loop.h), one per CPU by default.
+//    Each owns the connections it accepted, with no lock: it reads without
+//    waiting, answers quick requests itself, many per wake-up, and closes
+//    connections idle too long. A client that sends a request slowly, or
+//    reads its answer slowly, holds nothing but its own buffers.
+//  - "<name>-wN": workers for requests that wait (?wait, downloads, event
+//    streams: a route says which). A loop hands such a connection over,
+//    and the worker hands it back when the answer is sent.
 #include <httplib.h>
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -28,9 +33,13 @@
 
 namespace observer::http {
 
+class EventLoop;
+struct Connection;
+
 struct ServerLimits {
-  size_t threads = 16;
-  std::chrono::milliseconds io_timeout{10000};
+  size_t loops = 0;  // event loops; 0: one per CPU
+  size_t workers = 16;
+  std::chrono::milliseconds io_timeout{10000};  // a request must arrive, or an answer leave, within this
   std::chrono::milliseconds idle_timeout{30000};
   size_t max_connections = 20000;
   size_t max_request_bytes = 64 * 1024;
@@ -42,17 +51,22 @@ struct ServerCounters {
   std::atomic<uint64_t> rejected_over_limit{0};
   std::atomic<uint64_t> accept_errors{0};
   std::atomic<uint64_t> idle_closed{0};
+  std::atomic<uint64_t> timed_out{0};  // a request or answer that did not move within io_timeout
   std::atomic<uint64_t> open{0};
 };
 
 class HttpServer : public httplib::Server {
  public:
+  // Decides, from the parsed request, whether answering it may wait.
+  using NeedsWorker = std::function<bool(const httplib::Request &)>;
+  static bool always(const httplib::Request &) { return true; }
+
   HttpServer(std::string name, ServerLimits limits);
   ~HttpServer() override;
 
   // Registers a read-only page. Other methods on its path get 405 with an
   // Allow header; paths never registered get 404.
-  void route_get(const std::string &path, Handler handler);
+  void route_get(const std::string &path, Handler handler, NeedsWorker needs_worker = nullptr);
 
   void add_listener(Listener listener);
   const std::vector<Listener> &listeners() const { return listeners_; }
@@ -60,6 +74,7 @@ class HttpServer : public httplib::Server {
   void stop();
   bool stopping() const { return stopping_.load(); }
   const ServerCounters &counters() const { return counters_; }
+  const ServerLimits &limits() const { return limits_; }
 
   // The socket of the connection whose request the calling thread is
   // serving, or -1 outside a request. Only valid inside a handler.
@@ -69,34 +84,31 @@ class HttpServer : public httplib::Server {
   static const SocketAddress &current_local();
 
  private:
-  struct Connection;
+  friend class EventLoop;
+  struct Route {
+    Handler handler;
+    NeedsWorker needs_worker;
+  };
+  enum class Served { keep, close, to_worker };
 
+  // Answers the request framed in c's stream (on a loop: it is complete).
+  Served serve_one(Connection &c, size_t length, bool on_worker);
+  void enqueue_work(EventLoop *loop, Connection *c);
   void worker(size_t index);
-  void sweeper();
-  void accept_from(size_t listener_index);
-  void serve(uint64_t id);
-  void arm(Connection *c, int op);
-  void sweep_idle();
   void install_error_pages();
   void install_router();
 
   std::string name_;
   ServerLimits limits_;
-  std::unordered_map<std::string, Handler> get_routes_;  // written before start(), read-only after
+  std::unordered_map<std::string, Route> get_routes_;  // written before start(), read-only after
   std::vector<Listener> listeners_;
-  UniqueFd epoll_, wakeup_;
   std::atomic<bool> stopping_{false};
   ServerCounters counters_;
+  std::vector<std::unique_ptr<EventLoop>> loops_;
 
-  // Connections by id; ids are never reused, so an event for a connection
-  // the sweeper closed meanwhile finds nothing instead of a stranger.
-  std::mutex connections_mu_;  // guards connections_ and each Connection's idle state
-  std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections_;
-  uint64_t next_id_ = 1;
-
-  std::mutex sweeper_mu_;
-  std::condition_variable sweeper_cv_;
-  std::thread sweeper_thread_;
+  std::mutex work_mu_;  // guards work_
+  std::condition_variable work_cv_;
+  std::deque<std::pair<EventLoop *, Connection *>> work_;
   std::vector<std::thread> workers_;
 };
 

@@ -3,6 +3,8 @@
 // linux-libc-dev (6.1) lacks the fields added since, so the grown struct
 // mptcp_info is spelled out here; the kernel copies min(optlen, its size)
 // and returns the copied length, which tells which fields are real.
+#include <linux/mptcp.h>
+
 #include <cstddef>
 #include <cstdint>
 
@@ -13,6 +15,7 @@ inline constexpr int kSolMptcp = 284;
 inline constexpr int kMptcpInfo = 1;
 inline constexpr int kMptcpTcpInfo = 2;
 inline constexpr int kMptcpSubflowAddrs = 3;
+inline constexpr int kMptcpFullInfo = 4;  // 6.5
 
 inline constexpr uint32_t kMptcpInfoFlagFallback = 1u << 0;
 inline constexpr uint32_t kMptcpInfoFlagRemoteKeyReceived = 1u << 1;
@@ -61,5 +64,32 @@ struct mptcp_subflow_data {
   uint32_t size_user;          // we set our element size; kernel returns the one it used
 } __attribute__((aligned(8)));
 static_assert(sizeof(mptcp_subflow_data) == 16);
+
+// MPTCP_FULL_INFO (6.5): mptcp_info, and per subflow its id, addresses and
+// tcp_info, from one snapshot under the socket lock. The two arrays live in
+// our memory; the header says where, and how large our elements are.
+struct mptcp_full_info_header {
+  uint32_t size_tcpinfo_kernel;  // kernel sets
+  uint32_t size_tcpinfo_user;    // we set; kernel returns min(ours, its)
+  uint32_t size_sfinfo_kernel;   // kernel sets
+  uint32_t size_sfinfo_user;     // we set; kernel returns min(ours, its)
+  uint32_t num_subflows;         // kernel sets: how many exist, even if not all fit
+  uint32_t size_arrays_user;     // we set: elements each array has room for
+  uint64_t subflow_info;         // address of our mptcp_subflow_info array
+  uint64_t tcp_info;             // address of our tcp_info array
+};
+static_assert(sizeof(mptcp_full_info_header) == 40);  // MIN_FULL_INFO_OPTLEN_SIZE
+
+struct mptcp_full_info {
+  mptcp_full_info_header header;
+  mptcp_info info;  // the kernel copies min(what follows the header, its size)
+};
+static_assert(offsetof(mptcp_full_info, info) == 40);
+
+struct mptcp_subflow_info {
+  uint32_t id;  // stable for the connection's life; the initial subflow is 1
+  ::mptcp_subflow_addrs addrs;
+};
+static_assert(offsetof(mptcp_subflow_info, addrs) == 8);
 
 }  // namespace observer::abi

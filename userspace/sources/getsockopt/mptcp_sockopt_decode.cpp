@@ -103,6 +103,40 @@ std::vector<TcpFigures> decode_tcp_infos(std::span<const std::byte> answer, std:
   return out;
 }
 
+std::optional<FullInfo> decode_full_info(std::span<const std::byte> answer, std::span<const std::byte> subflow_infos,
+                                         std::span<const std::byte> tcp_infos, std::string &error) {
+  abi::mptcp_full_info_header h{};
+  if (answer.size() < sizeof h) {
+    error = "full info answer shorter than its header";
+    return std::nullopt;
+  }
+  std::memcpy(&h, answer.data(), sizeof h);
+  FullInfo out;
+  out.info = decode_mptcp_info(answer.subspan(sizeof h));
+  out.num_subflows = h.num_subflows;
+  const size_t count = std::min(h.num_subflows, h.size_arrays_user);
+  if (count && h.size_sfinfo_user < sizeof(abi::mptcp_subflow_info)) {
+    error = "kernel's subflow info element is smaller than expected";
+    return std::nullopt;
+  }
+  if (count * h.size_sfinfo_user > subflow_infos.size() || count * h.size_tcpinfo_user > tcp_infos.size()) {
+    error = "kernel reported more subflow data than our arrays hold";
+    return std::nullopt;
+  }
+  for (size_t i = 0; i < count; ++i) {
+    abi::mptcp_subflow_info sf{};
+    std::memcpy(&sf, subflow_infos.data() + i * h.size_sfinfo_user, sizeof sf);
+    SubflowStatus s;
+    s.id = sf.id;
+    s.local = sockaddr_from_union(&sf.addrs.ss_local);
+    s.remote = sockaddr_from_union(&sf.addrs.ss_remote);
+    s.kind = sf.id == 1 ? SubflowKind::initial : SubflowKind::join;
+    if (h.size_tcpinfo_user) s.tcp = decode_tcp_info(tcp_infos.subspan(i * h.size_tcpinfo_user, h.size_tcpinfo_user));
+    out.subflows.push_back(std::move(s));
+  }
+  return out;
+}
+
 namespace {
 // IPv4 clients of a dual-stack listener appear as ::ffff:a.b.c.d on the
 // MPTCP socket but as AF_INET on the subflows; compare them as equal.

@@ -31,6 +31,17 @@ std::vector<std::pair<SocketAddress, SocketAddress>> decode_subflow_addrs(
 std::vector<TcpFigures> decode_tcp_infos(std::span<const std::byte> answer, std::string &error);
 TcpFigures decode_tcp_info(std::span<const std::byte> element);
 
+// A decoded MPTCP_FULL_INFO answer. `answer` is the header and mptcp_info as
+// the kernel returned them (its length tells which mptcp_info fields are
+// real); the arrays are ours, as large as size_arrays_user said.
+struct FullInfo {
+  abi::mptcp_info info{};
+  uint32_t num_subflows = 0;
+  std::vector<SubflowStatus> subflows;  // those that fit, kind from the subflow id
+};
+std::optional<FullInfo> decode_full_info(std::span<const std::byte> answer, std::span<const std::byte> subflow_infos,
+                                         std::span<const std::byte> tcp_infos, std::string &error);
+
 // RFC 8684 gives the initial subflow no id on the wire that getsockopt shows
 // before 6.5, but the MPTCP socket's peer address is the initial subflow's:
 // the subflow whose remote end equals it is the initial one, the rest joined.

@@ -4,8 +4,11 @@
 #include <linux/tcp.h>
 #include <sys/socket.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <optional>
+#include <span>
 #include <vector>
 
 #include "sources/getsockopt/mptcp_sockopt_decode.h"
@@ -42,35 +45,39 @@ std::vector<std::byte> get_subflow_array(int fd, int optname, uint32_t element_s
   return {};
 }
 
-}  // namespace
+// EOPNOTSUPP (IPv4) and ENOPROTOOPT (IPv6) are how a socket that is, or
+// became, plain TCP answers SOL_MPTCP; anything else is an error to report.
+Verdict plain_tcp_or_error(int err, int &error_number) {
+  if (err == EOPNOTSUPP || err == ENOPROTOOPT) return Verdict::plain_tcp;
+  error_number = err;
+  return Verdict::error;
+}
 
-MptcpStatus read_mptcp_status(int fd, const SocketAddress &peer) {
+// Copies the connection-level figures; false when the connection fell back
+// (then there are no MPTCP subflows to list).
+bool take_info(const abi::mptcp_info &info, MptcpStatus &status) {
+  status.token = info.token;
+  status.extra_subflows = info.subflows;
+  status.subflows_max = info.subflows_max;
+  status.verdict = (info.flags & abi::kMptcpInfoFlagFallback) ? Verdict::fallback : Verdict::mptcp;
+  return status.verdict == Verdict::mptcp;
+}
+
+// Before 6.5: three calls, three snapshots. MPTCP_INFO first, since its
+// error is what tells a plain TCP socket from an MPTCP one.
+MptcpStatus read_with_three_calls(int fd, const SocketAddress &peer) {
   MptcpStatus status;
   abi::mptcp_info raw{};
   socklen_t len = sizeof raw;
   if (getsockopt(fd, abi::kSolMptcp, abi::kMptcpInfo, &raw, &len) != 0) {
-    // A socket that is (or became) plain TCP answers SOL_MPTCP with
-    // EOPNOTSUPP over IPv4 and ENOPROTOOPT over IPv6.
-    if (errno == EOPNOTSUPP || errno == ENOPROTOOPT) {
-      status.verdict = Verdict::plain_tcp;
-    } else {
-      status.verdict = Verdict::error;
-      status.error_number = errno;
-    }
+    status.verdict = plain_tcp_or_error(errno, status.error_number);
     return status;
   }
   const auto info = decode_mptcp_info({reinterpret_cast<const std::byte *>(&raw), len});
-  status.token = info.token;
-  status.extra_subflows = info.subflows;
-  status.subflows_max = info.subflows_max;
-  if (info.flags & abi::kMptcpInfoFlagFallback) {
-    status.verdict = Verdict::fallback;
-    return status;
-  }
-  status.verdict = Verdict::mptcp;
+  if (!take_info(info, status)) return status;
 
-  // Two calls, two snapshots: a subflow can come or go between them. Pair
-  // them only when both saw the same subflows, and retry a couple of times.
+  // A subflow can come or go between the two array calls. Pair them only
+  // when both saw the same subflows, and retry a couple of times.
   for (int attempt = 0; attempt < 3; ++attempt) {
     int err = 0;
     const auto addrs_raw = get_subflow_array(fd, abi::kMptcpSubflowAddrs, sizeof(mptcp_subflow_addrs), err);
@@ -89,9 +96,85 @@ MptcpStatus read_mptcp_status(int fd, const SocketAddress &peer) {
     }
     if (infos.size() == addrs.size()) break;
   }
-
   classify_subflows(status.subflows, peer);
   return status;
+}
+
+// 6.5+: one call, one snapshot. std::nullopt with errno_out when the call
+// failed (which on 5.16-6.4 is also how an unknown option answers).
+std::optional<MptcpStatus> read_full_info(int fd, int &errno_out) {
+  // Reused by every call on this thread: no allocation per request.
+  thread_local std::vector<abi::mptcp_subflow_info> subflow_infos(kInitialSubflowCapacity);
+  thread_local std::vector<tcp_info> tcp_infos(kInitialSubflowCapacity);
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    const auto capacity = static_cast<uint32_t>(subflow_infos.size());
+    abi::mptcp_full_info full{};
+    full.header.size_tcpinfo_user = sizeof(tcp_info);
+    full.header.size_sfinfo_user = sizeof(abi::mptcp_subflow_info);
+    full.header.size_arrays_user = capacity;
+    full.header.subflow_info = reinterpret_cast<uintptr_t>(subflow_infos.data());
+    full.header.tcp_info = reinterpret_cast<uintptr_t>(tcp_infos.data());
+    socklen_t len = sizeof full;
+    if (getsockopt(fd, abi::kSolMptcp, abi::kMptcpFullInfo, &full, &len) != 0) {
+      errno_out = errno;
+      return std::nullopt;
+    }
+    if (full.header.num_subflows > capacity) {
+      subflow_infos.resize(full.header.num_subflows);
+      tcp_infos.resize(full.header.num_subflows);
+      continue;
+    }
+    std::string error;
+    const auto decoded = decode_full_info(
+        {reinterpret_cast<const std::byte *>(&full), len},
+        std::as_bytes(std::span(subflow_infos)), std::as_bytes(std::span(tcp_infos)), error);
+    if (!decoded) {
+      errno_out = EPROTO;
+      return std::nullopt;
+    }
+    MptcpStatus status;
+    if (take_info(decoded->info, status)) status.subflows = decoded->subflows;
+    return status;
+  }
+  errno_out = EAGAIN;
+  return std::nullopt;
+}
+
+// Whether this kernel has MPTCP_FULL_INFO, learnt from the first MPTCP
+// socket asked: until then an EOPNOTSUPP is ambiguous (plain TCP, or an
+// option the kernel does not know).
+enum class FullInfoSupport { unknown, yes, no };
+std::atomic<FullInfoSupport> g_full_info{FullInfoSupport::unknown};
+
+}  // namespace
+
+MptcpStatus read_mptcp_status(int fd, const SocketAddress &peer) {
+  if (g_full_info.load(std::memory_order_relaxed) != FullInfoSupport::no) {
+    int err = 0;
+    if (auto status = read_full_info(fd, err)) {
+      g_full_info.store(FullInfoSupport::yes, std::memory_order_relaxed);
+      return *status;
+    }
+    const bool not_mptcp_answer = err == EOPNOTSUPP || err == ENOPROTOOPT;
+    if (not_mptcp_answer && g_full_info.load(std::memory_order_relaxed) == FullInfoSupport::yes) {
+      MptcpStatus status;
+      status.verdict = Verdict::plain_tcp;
+      return status;
+    }
+    if (!not_mptcp_answer && err != EINVAL) {
+      MptcpStatus status;
+      status.verdict = Verdict::error;
+      status.error_number = err;
+      return status;
+    }
+    MptcpStatus status = read_with_three_calls(fd, peer);
+    // An MPTCP socket that refused MPTCP_FULL_INFO: the kernel predates it.
+    if (status.verdict != Verdict::plain_tcp && status.verdict != Verdict::error) {
+      g_full_info.store(FullInfoSupport::no, std::memory_order_relaxed);
+    }
+    return status;
+  }
+  return read_with_three_calls(fd, peer);
 }
 
 }  // namespace observer::sockopt

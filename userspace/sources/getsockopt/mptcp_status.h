@@ -30,6 +30,7 @@ struct TcpFigures {
 };
 
 struct SubflowStatus {
+  std::optional<uint32_t> id;  // the kernel's subflow id (6.5+); the initial subflow is 1
   SocketAddress local;   // the server's end (this daemon's side)
   SocketAddress remote;  // the client's end
   SubflowKind kind = SubflowKind::join;

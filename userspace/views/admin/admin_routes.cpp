@@ -123,10 +123,10 @@ void serve_events(const http::HttpServer &server, EventHub &hub, const httplib::
 void install_admin_routes(http::HttpServer &server, LockedConnectionTable &table, EventHub &hub) {
   server.route_get("/api/v1/connections", [&table](const httplib::Request &req, httplib::Response &res) {
     serve_connections(table, req, res);
-  });
+  }, http::HttpServer::always);  // a page of 10,000 takes long enough to hold up /metrics
   server.route_get("/api/v1/events", [&server, &hub](const httplib::Request &req, httplib::Response &res) {
     serve_events(server, hub, req, res);
-  });
+  }, http::HttpServer::always);
 }
 
 }  // namespace observer::admin

@@ -129,8 +129,8 @@ void serve_download(const httplib::Request &req, httplib::Response &res) {
 void install_checker_routes(http::HttpServer &server, CheckerHooks hooks) {
   server.route_get("/", [&server, hooks](const httplib::Request &req, httplib::Response &res) {
     serve_check(server, hooks, req, res);
-  });
-  server.route_get("/download", serve_download);
+  }, [](const httplib::Request &req) { return req.has_param("wait"); });
+  server.route_get("/download", serve_download, http::HttpServer::always);
 }
 
 }  // namespace observer::checker

@@ -10,6 +10,7 @@ std::string render_json(const CheckerReport &r) {
   nlohmann::ordered_json subflows = nlohmann::ordered_json::array();
   for (const auto &s : r.status.subflows) {
     nlohmann::ordered_json j;
+    if (s.id) j["id"] = *s.id;
     j["kind"] = subflow_kind_name(s.kind);
     // local and remote as the server sees them: local is the checker's end.
     j["local"] = format_endpoint(s.local);

@@ -1,0 +1,48 @@
+// Framing requests in the event loop: when is a request wholly here?
+#include "http/request_head.h"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+using namespace observer::http;
+
+namespace {
+RequestHead find(const std::string &bytes, size_t max = 1024) { return find_request(bytes, max); }
+}  // namespace
+
+TEST_CASE("find_request frames a GET at its empty line") {
+  const std::string get = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+  const auto r = find(get + "GET /next");
+  CHECK(r.status == HeadStatus::complete);
+  CHECK(r.length == get.size());
+}
+
+TEST_CASE("find_request waits for the rest of a head or body") {
+  CHECK(find("GET / HTTP/1.1\r\nHost: x\r\n").status == HeadStatus::incomplete);
+  CHECK(find("GET / HTTP/1.1\r\nHost: x\r\n\r").status == HeadStatus::incomplete);
+  CHECK(find("").status == HeadStatus::incomplete);
+  const auto partial = find("POST / HTTP/1.1\r\ncontent-length: 5\r\n\r\nabc");
+  CHECK(partial.status == HeadStatus::incomplete);
+  const auto whole = find("POST / HTTP/1.1\r\nContent-Length:  5 \r\n\r\nabcdeGET");
+  CHECK(whole.status == HeadStatus::complete);
+  CHECK(whole.length == std::string("POST / HTTP/1.1\r\nContent-Length:  5 \r\n\r\nabcde").size());
+}
+
+TEST_CASE("find_request ends a head at bare LF LF too, so httplib can answer 400 at once") {
+  const auto r = find("GET / HTTP/1.0\n\n");
+  CHECK(r.status == HeadStatus::complete);
+  CHECK(r.length == 16);
+}
+
+TEST_CASE("find_request hands bodies of unknown length to a worker") {
+  CHECK(find("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n").status == HeadStatus::streamed);
+  CHECK(find("POST / HTTP/1.1\r\nexpect: 100-continue\r\nContent-Length: 9\r\n\r\n").status == HeadStatus::streamed);
+}
+
+TEST_CASE("find_request refuses what would pass the limit") {
+  CHECK(find(std::string(1024, 'a')).status == HeadStatus::too_large);
+  CHECK(find("GET /" + std::string(2000, 'a') + " HTTP/1.1\r\n\r\n").status == HeadStatus::too_large);
+  CHECK(find("POST / HTTP/1.1\r\nContent-Length: 5000\r\n\r\n").status == HeadStatus::too_large);
+  CHECK(find("POST / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n").status == HeadStatus::complete);
+}
