@@ -94,6 +94,10 @@ RAW=$(in_client timeout 5 bash -c "exec 3<>/dev/tcp/$SRV4/8684; printf 'NONSENSE
 assert_match '^HTTP/1.1 400' "$RAW" "a malformed request line gets 400"
 RAW=$(in_client timeout 5 bash -c "exec 3<>/dev/tcp/$SRV4/8684; printf 'GET / HTTP/1.1\r\nX-Big: ' >&3; head -c 200000 /dev/zero | tr '\0' a >&3 2>/dev/null; cat <&3" 2>/dev/null)
 assert_not_contains "200 OK" "$RAW" "a 200 KB header is not served"
+assert_match '^HTTP/1.1 431' "$RAW" "a 200 KB header gets 431"
+RAW=$(in_client timeout 5 bash -c "exec 3<>/dev/tcp/$SRV4/8684; printf 'GET /?format=json HTTP/1.1\r\nHost: a\r\n\r\nGET /healthz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n' >&3; cat <&3")
+assert_eq 2 "$(grep -c '^HTTP/1.1 200' <<<"$RAW")" "two pipelined requests get two answers"
+assert_contains '"status": "serving"' "$RAW" "the second pipelined answer is the second request's"
 
 echo "# idle keep-alive connections do not hold up other clients"
 in_client bash -c "for i in 1 2 3 4 5 6; do exec {fd}<>/dev/tcp/$SRV4/8684; done; sleep 8" &
@@ -102,6 +106,19 @@ sleep 0.5
 OUT=$(in_client curl -s --max-time 3 -o /dev/null -w '%{http_code}' "$URL4/")
 assert_eq "200" "$OUT" "a request is served while 6 idle connections are open (2 workers)"
 kill $IDLE 2>/dev/null; wait $IDLE 2>/dev/null
+
+echo "# slow clients hold only their own connection"
+# More clients than workers (2) trickle a request a byte at a time, and as
+# many hold a ?wait; a plain request is still answered at once.
+in_client bash -c "for i in 1 2 3 4 5 6; do (exec 3<>/dev/tcp/$SRV4/8684; for b in G E T ' ' /; do printf %s \"\$b\" >&3; sleep 1; done) & done; wait" &
+TRICKLE=$!
+for i in 1 2; do in_client mptcpize run curl -s -o /dev/null "$URL4/?wait=4s" & done
+sleep 0.5
+OUT=$(in_client curl -s --max-time 2 -o /dev/null -w '%{http_code}' "$URL4/")
+assert_eq "200" "$OUT" "a request is served while 6 clients trickle and 2 wait (2 workers)"
+OUT=$(in_client curl -s --max-time 2 -o /dev/null -w '%{http_code}' "$URL4/healthz")
+assert_eq "200" "$OUT" "healthz too"
+wait $TRICKLE 2>/dev/null
 
 echo "# a path that strips the MPTCP option: the server sees plain TCP"
 in_router iptables -t mangle -A FORWARD -p tcp --dport 8684 -j TCPOPTSTRIP --strip-options 30
