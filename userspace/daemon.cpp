@@ -4,6 +4,7 @@
 
 #include "common/log.h"
 #include "common/version.h"
+#include "sources/pm_netlink/pm_event_translate.h"
 #include "views/admin/admin_routes.h"
 #include "views/checker/checker_routes.h"
 #include "views/health_routes.h"
@@ -38,6 +39,7 @@ Daemon::~Daemon() { stop(); }
 bool Daemon::start() {
   // BPF first, so that it sees our own MPTCP listener start.
   start_bpf();
+  start_path_manager_events();
   if (!open_checker()) return false;
   if (!open_admin()) return false;
   start_reconciler();
@@ -50,6 +52,7 @@ void Daemon::stop() {
   if (checker_) checker_->stop();
   if (admin_) admin_->stop();
   reconciler_.reset();
+  pm_.reset();
   bpf_.reset();
 }
 
@@ -110,7 +113,7 @@ bool Daemon::open_admin() {
   return true;
 }
 
-void Daemon::on_bpf_event(SubflowEvent event) {
+void Daemon::on_event(SubflowEvent event) {
   auto derived = table_.with([&](ConnectionTable &t) { return t.apply(event); });
   publish(event);
   for (const auto &d : derived) publish(d);
@@ -136,6 +139,12 @@ metrics::SourceHealth Daemon::source_health() const {
     h.sock_diag_events = s.connections_added + s.connections_removed;
   }
   for (const auto &l : checker_->listeners()) h.getsockopt_up = h.getsockopt_up || l.transport == http::Transport::mptcp;
+  if (pm_) {
+    const auto c = pm_->counters();
+    h.pm_netlink_up = pm_->active();
+    h.pm_netlink_events = c.events;
+    h.pm_netlink_overruns = c.overruns;
+  }
   h.table_overflow = table_.with([](const ConnectionTable &t) { return t.overflowed(); });
   h.stream_dropped = hub_.dropped_total();
   return h;
@@ -146,7 +155,7 @@ void Daemon::start_bpf() {
     bpf::BpfOptions bo;
     bo.cgroup_path = options_.cgroup;
     bo.ringbuf_bytes = options_.bpf_ringbuf_bytes;
-    bpf_ = bpf::BpfSubflowSource::start(bo, [this](const SubflowEvent &e) { on_bpf_event(e); }, bpf_inactive_reason_);
+    bpf_ = bpf::BpfSubflowSource::start(bo, [this](const SubflowEvent &e) { on_event(e); }, bpf_inactive_reason_);
     if (bpf_) {
       log::info("bpf", "tracing MPTCP subflows below " + bpf_->cgroup_path());
     } else {
@@ -158,8 +167,16 @@ void Daemon::start_bpf() {
   }
 }
 
+void Daemon::start_path_manager_events() {
+  // Logs for itself why it is off (no CAP_NET_ADMIN, no MPTCP in the kernel).
+  pm_ = std::make_unique<pm::PmNetlinkSource>(pm::PmNetlinkOptions{options_.netns_dir}, [this](const pm::PathManagerEvent &e) {
+    if (auto event = pm::to_stream_event(e)) on_event(*event);
+  });
+}
+
 void Daemon::start_reconciler() {
   ReconcilerOptions ro;
+  if (pm_ && pm_->active()) ro.after_run = [this] { pm_->rescan(); };
   if (bpf_) {
     ro.on_listeners = [this](uint32_t netns, const std::vector<uint16_t> &ports) { bpf_->sync_listeners(netns, ports); };
   }
@@ -178,14 +195,18 @@ void Daemon::start_reconciler() {
 
 void Daemon::add_handshake_times(MptcpStatus &status) const {
   if (!bpf_ || status.verdict != Verdict::mptcp) return;
-  const auto record = table_.with([&](const ConnectionTable &t) { return t.find({own_netns_, status.token}); });
-  if (!record) return;
-  for (auto &s : status.subflows) {
-    const Endpoint local = Endpoint::from(s.local), remote = Endpoint::from(s.remote);
-    for (const auto &known : record->subflows) {
-      if (known.local == local && known.remote == remote && known.handshake_ns) s.handshake_us = known.handshake_ns / 1000;
+  // Matched in place, under the table's lock: this runs on every checker
+  // request, and copying the record would cost more than the lookup.
+  table_.with([&](const ConnectionTable &t) {
+    const ConnectionRecord *record = t.lookup({own_netns_, status.token});
+    if (!record) return;
+    for (auto &s : status.subflows) {
+      const Endpoint local = Endpoint::from(s.local), remote = Endpoint::from(s.remote);
+      for (const auto &known : record->subflows) {
+        if (known.local == local && known.remote == remote && known.handshake_ns) s.handshake_us = known.handshake_ns / 1000;
+      }
     }
-  }
+  });
 }
 
 nlohmann::ordered_json Daemon::sources_json() const {
@@ -211,6 +232,17 @@ nlohmann::ordered_json Daemon::sources_json() const {
   nlohmann::ordered_json g;
   g["active"] = true;
   j["getsockopt"] = std::move(g);
+  nlohmann::ordered_json p;
+  p["active"] = pm_ && pm_->active();
+  if (pm_ && pm_->active()) {
+    const auto c = pm_->counters();
+    p["namespaces"] = c.namespaces;
+    p["events"] = c.events;
+    p["overruns"] = c.overruns;
+  } else if (pm_) {
+    p["reason"] = pm_->reason();
+  }
+  j["pm_netlink"] = std::move(p);
   j["tracked_connections"] = table_.with([](const ConnectionTable &t) { return t.size(); });
   return j;
 }

@@ -2,6 +2,7 @@
 // Owns every part of a running mptcp-observer and wires sources to views:
 //
 //   BPF ring buffer --(bpf-events thread)--> ConnectionTable --> EventHub
+//   path manager    --(pm-events thread)---> ConnectionTable --> EventHub
 //   sock_diag       --(reconciler thread)--> ConnectionTable --> EventHub
 //   checker HttpServer (public), admin HttpServer (loopback) read both.
 #include <nlohmann/json.hpp>
@@ -13,6 +14,7 @@
 #include "options.h"
 #include "sources/bpf/bpf_subflow_source.h"
 #include "sources/getsockopt/mptcp_status.h"
+#include "sources/pm_netlink/pm_netlink_source.h"
 #include "table/connection_table.h"
 #include "table/event_hub.h"
 #include "table/reconciler.h"
@@ -36,8 +38,10 @@ class Daemon {
   bool open_admin();
   void start_bpf();
   void start_reconciler();
+  void start_path_manager_events();
   nlohmann::ordered_json sources_json() const;
-  void on_bpf_event(SubflowEvent event);
+  // Merges an event into the table, then publishes it and what it implies.
+  void on_event(SubflowEvent event);
   void publish(const SubflowEvent &event);
   metrics::SourceHealth source_health() const;
   void add_handshake_times(MptcpStatus &status) const;
@@ -49,6 +53,7 @@ class Daemon {
   std::unique_ptr<http::HttpServer> checker_, admin_;
   std::unique_ptr<bpf::BpfSubflowSource> bpf_;
   std::string bpf_inactive_reason_;
+  std::unique_ptr<pm::PmNetlinkSource> pm_;
   std::unique_ptr<Reconciler> reconciler_;
   std::unique_ptr<metrics::ObserverMetrics> metrics_;
 };

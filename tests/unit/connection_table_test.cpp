@@ -629,3 +629,46 @@ TEST_CASE("gauges stay right when BPF corrects the direction a snapshot guessed"
   CHECK(t.gauges().connections[0] == 0);
   CHECK(t.gauges().connections[1] == 0);
 }
+
+TEST_CASE("an MP_PRIO from the path manager changes the named subflow's backup flag", "[connection_table]") {
+  ConnectionTable t;
+  apply(t, established(0x10, 1, 1 * kSec));
+  Subflow join = established(0x10, 2, 2 * kSec, SubflowKind::join);
+  join.local = "10.0.1.1:40001";
+  apply(t, join);
+  SubflowEvent prio;
+  prio.type = EventType::subflow_priority;
+  prio.netns = kNetns;
+  prio.token = 0x10;
+  prio.local = address("10.0.1.1:40001");
+  prio.remote = address("10.0.0.2:8684");
+  prio.backup = true;
+  CHECK(t.apply(prio).empty());
+  const auto c = t.find({kNetns, 0x10});
+  REQUIRE(c);
+  REQUIRE(c->subflows.size() == 2);
+  CHECK_FALSE(c->subflows[0].backup);
+  CHECK(c->subflows[1].backup);
+  prio.backup = false;
+  t.apply(prio);
+  CHECK_FALSE(t.find({kNetns, 0x10})->subflows[1].backup);
+}
+
+TEST_CASE("the connections of a namespace that is gone leave the table", "[connection_table]") {
+  ConnectionTable t;
+  Subflow in_gone = established(0x20, 1, 1 * kSec);
+  in_gone.netns = 99;
+  apply(t, in_gone);
+  apply(t, established(0x21, 2, 1 * kSec));
+  Subflow late = established(0x22, 3, 5 * kSec);
+  late.netns = 99;
+  apply(t, late);
+  const auto closed = t.forget_namespaces_except({kNetns}, 3 * kSec);
+  REQUIRE(closed.size() == 1);
+  CHECK(closed[0].type == EventType::connection_closed);
+  CHECK(closed[0].token == 0x20);
+  CHECK_FALSE(t.find({99, 0x20}));
+  CHECK(t.find({kNetns, 0x21}));
+  CHECK(t.find({99, 0x22}));  // touched after the namespaces were listed
+  check_gauges_match(t);
+}

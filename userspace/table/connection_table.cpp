@@ -167,6 +167,16 @@ std::vector<SubflowEvent> ConnectionTable::apply(SubflowEvent &e) {
       }
       break;
     }
+    case EventType::subflow_priority: {
+      // MP_PRIO: the path manager names the subflow by its addresses.
+      const auto it = connections_.find(key);
+      if (it == connections_.end()) break;
+      const Endpoint local = Endpoint::from(e.local), remote = Endpoint::from(e.remote);
+      for (auto &s : it->second.subflows) {
+        if (s.local == local && s.remote == remote) s.backup = e.backup;
+      }
+      break;
+    }
     case EventType::join_failed: {
       const auto it = connections_.find(key);
       if (it == connections_.end()) break;
@@ -226,6 +236,19 @@ ReconcileResult ConnectionTable::reconcile(uint32_t netns, const std::vector<Dia
   return r;
 }
 
+std::vector<SubflowEvent> ConnectionTable::forget_namespaces_except(const std::set<uint32_t> &alive,
+                                                                   uint64_t listed_ns) {
+  std::vector<SubflowEvent> closed;
+  for (auto it = connections_.begin(); it != connections_.end();) {
+    if (!alive.count(it->first.netns) && it->second.updated_ns < listed_ns) {
+      closed.push_back(close_connection(it++, listed_ns));
+    } else {
+      ++it;
+    }
+  }
+  return closed;
+}
+
 std::vector<ConnectionRecord> ConnectionTable::page(std::optional<ConnectionKey> after, size_t limit) const {
   std::vector<ConnectionRecord> out;
   auto it = after ? connections_.upper_bound(*after) : connections_.begin();
@@ -234,9 +257,14 @@ std::vector<ConnectionRecord> ConnectionTable::page(std::optional<ConnectionKey>
 }
 
 std::optional<ConnectionRecord> ConnectionTable::find(const ConnectionKey &key) const {
+  const ConnectionRecord *record = lookup(key);
+  if (!record) return std::nullopt;
+  return *record;
+}
+
+const ConnectionRecord *ConnectionTable::lookup(const ConnectionKey &key) const {
   const auto it = connections_.find(key);
-  if (it == connections_.end()) return std::nullopt;
-  return it->second;
+  return it == connections_.end() ? nullptr : &it->second;
 }
 
 }  // namespace observer

@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <unordered_map>
 #include <vector>
 
@@ -81,9 +82,15 @@ class ConnectionTable {
   // the kernel no longer has unless an event touched it since.
   ReconcileResult reconcile(uint32_t netns, const std::vector<DiagConnection> &snapshot, uint64_t snapshot_ns);
 
+  // Removes the connections of namespaces not in `alive` that no event has
+  // touched since `listed_ns`; returns a connection_closed for each.
+  std::vector<SubflowEvent> forget_namespaces_except(const std::set<uint32_t> &alive, uint64_t listed_ns);
+
   // Up to `limit` connections after `after`, in key order (for pagination).
   std::vector<ConnectionRecord> page(std::optional<ConnectionKey> after, size_t limit) const;
   std::optional<ConnectionRecord> find(const ConnectionKey &key) const;
+  // The record itself, valid while the caller holds the table.
+  const ConnectionRecord *lookup(const ConnectionKey &key) const;
   size_t size() const { return connections_.size(); }
   const TableGauges &gauges() const { return gauges_; }
   uint64_t overflowed() const { return overflowed_; }

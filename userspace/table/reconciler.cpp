@@ -1,18 +1,15 @@
 #include "table/reconciler.h"
 
-#include <dirent.h>
-#include <fcntl.h>
 #include <pthread.h>
-#include <sched.h>
-#include <sys/stat.h>
 
 #include <cerrno>
 #include <cstring>
 #include <ctime>
 #include <set>
+#include <optional>
 
 #include "common/log.h"
-#include "common/unique_fd.h"
+#include "common/network_namespaces.h"
 #include "sources/sock_diag/diag_reader.h"
 
 namespace observer {
@@ -22,37 +19,6 @@ uint64_t monotonic_ns() {
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
-
-namespace {
-struct Namespace {
-  std::string name;
-  UniqueFd fd;
-  uint32_t inode = 0;
-};
-
-std::vector<Namespace> list_namespaces(const std::string &dir) {
-  std::vector<Namespace> out;
-  std::set<uint32_t> seen;
-  auto add = [&](const std::string &name, const std::string &path) {
-    UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    struct stat st{};
-    if (!fd || fstat(fd.get(), &st) != 0) return;
-    const auto inode = static_cast<uint32_t>(st.st_ino);
-    if (!seen.insert(inode).second) return;
-    out.push_back({name, std::move(fd), inode});
-  };
-  add("self", "/proc/thread-self/ns/net");
-  if (dir.empty()) return out;
-  if (DIR *d = opendir(dir.c_str())) {
-    while (const dirent *e = readdir(d)) {
-      if (e->d_name[0] == '.') continue;
-      add(e->d_name, dir + "/" + e->d_name);
-    }
-    closedir(d);
-  }
-  return out;
-}
-}  // namespace
 
 Reconciler::Reconciler(LockedConnectionTable &table, Publish publish, ReconcilerOptions options)
     : table_(table), publish_(std::move(publish)), options_(std::move(options)) {}
@@ -82,14 +48,21 @@ void Reconciler::loop() {
 }
 
 void Reconciler::run_once() {
-  auto namespaces = list_namespaces(options_.netns_dir);
-  UniqueFd home(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+  const uint64_t listed_at = monotonic_ns();
+  auto listed = list_network_namespaces(options_.netns_dir, /*processes=*/true);
+  auto &namespaces = listed.namespaces;
   uint64_t added = 0, removed = 0, errors = 0;
   std::string last_error;
   for (auto &ns : namespaces) {
-    const bool foreign = ns.name != "self";
-    if (foreign && setns(ns.fd.get(), CLONE_NEWNET) != 0) {
-      if (errno == EPERM) {
+    std::string error;
+    uint64_t started = 0;
+    std::optional<diag::Snapshot> snapshot;
+    const auto visit = run_in_network_namespace(ns, [&] {
+      started = monotonic_ns();
+      snapshot = diag::snapshot(error);
+    });
+    if (visit.outcome == NamespaceVisit::Outcome::cannot_enter) {
+      if (visit.error == EPERM) {
         // Without CAP_SYS_ADMIN only our own namespace can be read; BPF
         // still sees the others. Say so once; it is not a failure.
         if (!foreign_denied_.exchange(true)) {
@@ -98,15 +71,12 @@ void Reconciler::run_once() {
         continue;
       }
       ++errors;
-      last_error = "cannot enter network namespace " + ns.name + ": " + std::strerror(errno);
+      last_error = "cannot enter network namespace " + ns.name + ": " + std::strerror(visit.error);
       continue;
     }
-    std::string error;
-    const uint64_t started = monotonic_ns();
-    const auto snapshot = diag::snapshot(error);
-    if (foreign && setns(home.get(), CLONE_NEWNET) != 0) {
+    if (visit.outcome == NamespaceVisit::Outcome::cannot_return) {
       // Staying in a foreign namespace would make every later snapshot wrong.
-      log::error("reconciler", std::string("cannot return to the daemon's network namespace: ") + std::strerror(errno));
+      log::error("reconciler", std::string("cannot return to the daemon's network namespace: ") + std::strerror(visit.error));
       std::lock_guard lock(mu_);
       stopping_ = true;
       return;
@@ -126,6 +96,16 @@ void Reconciler::run_once() {
                                    ", removed " + std::to_string(result.connections_removed) + " connections");
     }
   }
+  if (listed.complete) {
+    // A namespace with no process and no file left is gone, and so are its
+    // connections, whose close events went with it.
+    std::set<uint32_t> alive;
+    for (const auto &ns : namespaces) alive.insert(ns.inode);
+    auto gone = table_.with([&](ConnectionTable &t) { return t.forget_namespaces_except(alive, listed_at); });
+    for (const auto &e : gone) publish_(e);
+    removed += gone.size();
+  }
+  if (options_.after_run) options_.after_run();
   std::lock_guard lock(mu_);
   const bool was_ok = stats_.ok || stats_.runs == 0;
   ++stats_.runs;

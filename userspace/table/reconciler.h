@@ -2,8 +2,10 @@
 // Repairs the connection table from sock_diag snapshots: once at start-up
 // (connections opened before the daemon) and then at a fixed interval
 // (anything the event stream lost). Covers this daemon's own network
-// namespace and every namespace named in --netns-dir (/run/netns, where
-// `ip netns` keeps them). Runs on its own thread, "reconciler".
+// namespace, every namespace named in --netns-dir (/run/netns, where
+// `ip netns` keeps them) and every process's namespace (containers); the
+// connections of a namespace that no longer exists leave the table. Runs on
+// its own thread, "reconciler".
 #include <atomic>
 #include <atomic>
 #include <chrono>
@@ -24,6 +26,8 @@ struct ReconcilerOptions {
   // Told the MPTCP listening ports of each namespace after every snapshot,
   // so BPF recognises plain clients of listeners it did not see start.
   std::function<void(uint32_t netns, const std::vector<uint16_t> &ports)> on_listeners;
+  // After each run (the path-manager source rescans its namespaces then).
+  std::function<void()> after_run;
 };
 
 struct ReconcilerStats {

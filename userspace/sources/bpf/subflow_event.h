@@ -1,7 +1,9 @@
 #pragma once
-// A subflow event as the rest of the daemon sees it: decoded from the BPF
-// ring buffer (bpf/mptcp_events.h), or made by the connection table itself
-// (connection established/closed, which it derives from subflows).
+// An event as the rest of the daemon sees it: decoded from the BPF ring
+// buffer (bpf/mptcp_events.h), translated from a path-manager netlink event
+// (what only the path manager knows: addresses announced and removed,
+// priority changes), or made by the connection table itself (connection
+// established/closed, which it derives from subflows).
 #include <cstdint>
 #include <string>
 
@@ -19,6 +21,9 @@ enum class EventType {
   listener,
   connection_established,  // derived: the initial subflow of a connection established
   connection_closed,       // derived: the last subflow of a connection closed
+  address_announced,       // path manager: the peer announced an address (ADD_ADDR)
+  address_removed,         // path manager: the peer removed one (RM_ADDR)
+  subflow_priority,        // path manager: a subflow's backup flag changed (MP_PRIO)
 };
 const char *event_type_name(EventType t);
 

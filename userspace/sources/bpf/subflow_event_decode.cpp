@@ -19,6 +19,9 @@ const char *event_type_name(EventType t) {
     case EventType::listener: return "listener";
     case EventType::connection_established: return "connection_established";
     case EventType::connection_closed: return "connection_closed";
+    case EventType::address_announced: return "address_announced";
+    case EventType::address_removed: return "address_removed";
+    case EventType::subflow_priority: return "subflow_priority";
   }
   return "unknown";
 }

@@ -89,6 +89,24 @@ nlohmann::ordered_json event_json(const SubflowEvent &e, const Clock &clock) {
   j["time"] = wall_time(e.timestamp_ns, clock);
   j["netns"] = e.netns;
   j["token"] = token_hex(e.token);
+  // From the path manager, which names neither a direction nor a socket.
+  switch (e.type) {
+    case EventType::address_announced:
+      j["remote_id"] = e.remote_id;
+      j["address"] = format_endpoint(e.remote);
+      return j;
+    case EventType::address_removed:
+      j["remote_id"] = e.remote_id;
+      return j;
+    case EventType::subflow_priority:
+      j["local"] = format_endpoint(e.local);
+      j["remote"] = format_endpoint(e.remote);
+      j["local_id"] = e.local_id;
+      j["remote_id"] = e.remote_id;
+      j["backup"] = e.backup;
+      return j;
+    default: break;
+  }
   j["direction"] = direction_name(e.direction);
   const bool connection_level = e.type == EventType::connection_closed;
   if (!connection_level) {

@@ -232,6 +232,7 @@ std::vector<MetricFamily> ObserverMetrics::collect_at_scrape() {
     add_value(up, h.bpf_up, {{"source", "bpf"}});
     add_value(up, h.sock_diag_up, {{"source", "sock_diag"}});
     add_value(up, h.getsockopt_up, {{"source", "getsockopt"}});
+    add_value(up, h.pm_netlink_up, {{"source", "pm_netlink"}});
     out.push_back(std::move(up));
     auto lost = family("mptcp_observer_events_lost_total", "BPF events the kernel side could not queue (ring buffer full); the next sock_diag reconciliation repairs the table.", MetricType::Counter);
     add_value(lost, static_cast<double>(h.bpf_lost));
@@ -247,12 +248,19 @@ std::vector<MetricFamily> ObserverMetrics::collect_at_scrape() {
     out.push_back(std::move(dropped));
     auto events = family("mptcp_observer_events_total",
                          "Events each source delivered: BPF ring-buffer events, sock_diag table repairs, getsockopt "
-                         "status reads for the checker.",
+                         "status reads for the checker, path-manager netlink events.",
                          MetricType::Counter);
     add_value(events, static_cast<double>(h.bpf_events), {{"source", "bpf"}});
     add_value(events, static_cast<double>(h.sock_diag_events), {{"source", "sock_diag"}});
     add_value(events, static_cast<double>(getsockopt_reads_.load()), {{"source", "getsockopt"}});
+    add_value(events, static_cast<double>(h.pm_netlink_events), {{"source", "pm_netlink"}});
     out.push_back(std::move(events));
+    auto overruns = family("mptcp_observer_pm_netlink_overruns_total",
+                           "Times a path-manager netlink socket overflowed and the kernel dropped events (it "
+                           "reports each overflow once, however many events it dropped).",
+                           MetricType::Counter);
+    add_value(overruns, static_cast<double>(h.pm_netlink_overruns));
+    out.push_back(std::move(overruns));
     return true;
   });
 

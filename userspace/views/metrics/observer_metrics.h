@@ -23,8 +23,9 @@
 namespace observer::metrics {
 
 struct SourceHealth {
-  bool bpf_up = false, sock_diag_up = false, getsockopt_up = false;
+  bool bpf_up = false, sock_diag_up = false, getsockopt_up = false, pm_netlink_up = false;
   uint64_t bpf_events = 0, bpf_lost = 0, bpf_malformed = 0;
+  uint64_t pm_netlink_events = 0, pm_netlink_overruns = 0;
   uint64_t sock_diag_events = 0;
   uint64_t table_overflow = 0, stream_dropped = 0;
 };

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# What only the path manager knows, in the event stream and the table, checked
+# against the kernel's counters: an address the server announces (ADD_ADDR),
+# a subflow the client marks as backup (MP_PRIO), the address withdrawn
+# (RM_ADDR). The daemon runs in the server namespace and hears the client's
+# path manager too, through /run/netns.
+source "$(dirname "$0")/lib/prelude.sh"
+source "$HERE/lib/events.sh"
+
+topo_up
+LOG=$(mktemp); trap 'topo_down; rm -f "$LOG" "$EVENTS_FILE"' EXIT
+SRV_NS=$(netns_inode "$SRV"); CLI_NS=$(netns_inode "$CLI")
+ADMIN=http://127.0.0.1:8685
+api() { in_server curl -s "$ADMIN$1"; }
+
+# A second server address that the server announces to its clients.
+SRV4_B=10.0.3.3
+_addr "$SRV" "$SRV4_B/24" s1
+ip -n "$SRV" mptcp endpoint add "$SRV4_B" dev s1 signal id 7
+
+start_in "$SRV" "$OBSERVER_BIN" --listen '[::]:8684' --admin-listen 127.0.0.1:8685 --reconcile-interval 1s 2>"$LOG"
+DAEMON=$LAST_PID
+wait_for_http "http://$SRV4:8684/healthz" || { cat "$LOG"; exit 1; }
+HEALTH=$(api /healthz)
+assert_eq "true" "$(jq .sources.pm_netlink.active <<<"$HEALTH")" "healthz: the path-manager source is active"
+assert_match '^[3-9]$|^[1-9][0-9]+$' "$(jq .sources.pm_netlink.namespaces <<<"$HEALTH")" "it listens in the client's and router's namespaces too"
+
+events_start "$ADMIN"
+CLI_ADD0=$(mib "$CLI" AddAddr); SRV_PRIO0=$(mib "$SRV" MPPrioRx); CLI_RM0=$(mib "$CLI" RmAddr)
+
+echo "# the server announces its second address"
+# A slow download keeps one connection open for the whole test.
+start_in "$CLI" mptcpize run curl -s --limit-rate 100K -o /dev/null "http://$SRV4:8684/download?size=50M"
+subflows_to_b() { in_client ss -tnH state established "( dst $SRV4_B )" | wc -l; }
+assert_eq 1 "$(wait_for_value 1 subflows_to_b)" "the client joined the announced address (ss)"
+announced() { events_count ".type==\"address_announced\" and .netns==$CLI_NS"; }
+CLI_ADD=$(( $(mib "$CLI" AddAddr) - CLI_ADD0 ))
+assert_eq 1 "$CLI_ADD" "the client's kernel received one ADD_ADDR (AddAddr)"
+assert_eq "$CLI_ADD" "$(wait_for_value "$CLI_ADD" announced)" "address_announced events = AddAddr delta"
+ANN=$(events_show ".type==\"address_announced\" and .netns==$CLI_NS" | head -1)
+# Without a port in the ADD_ADDR, the kernel names the connection's port.
+assert_eq "$SRV4_B:8684" "$(jq -r .address <<<"$ANN")" "the event names the announced address"
+assert_eq 7 "$(jq -r .remote_id <<<"$ANN")" "and the server's address id"
+
+echo "# the client marks its second path as backup"
+CLI_EP=$(ip -n "$CLI" mptcp endpoint show | awk '$1 == "'"$CLI4_B"'" {for (i = 1; i <= NF; i++) if ($i == "id") print $(i + 1)}')
+ip -n "$CLI" mptcp endpoint change id "$CLI_EP" backup
+priority() { events_count ".type==\"subflow_priority\" and .netns==$SRV_NS"; }
+prio_rx() { echo $(( $(mib "$SRV" MPPrioRx) - SRV_PRIO0 )); }
+SRV_PRIO=$(wait_for_value 1 prio_rx)
+assert_eq 1 "$SRV_PRIO" "the server's kernel received one MP_PRIO (MPPrioRx)"
+assert_eq "$SRV_PRIO" "$(wait_for_value "$SRV_PRIO" priority)" "subflow_priority events on the server = MPPrioRx delta"
+PRIO=$(events_show ".type==\"subflow_priority\" and .netns==$SRV_NS" | head -1)
+assert_eq "true" "$(jq -r .backup <<<"$PRIO")" "the event says backup"
+assert_match "^$CLI4_B:[0-9]+$" "$(jq -r .remote <<<"$PRIO")" "for the subflow from the client's second address"
+backup_in_table() {
+  api "/api/v1/connections?netns=$SRV_NS" | jq -r --arg a "$CLI4_B" \
+    '[.connections[].subflows[] | select(.remote | startswith($a + ":")) | .backup] | join(",")'
+}
+assert_eq "true" "$(wait_for_value true backup_in_table)" "the table shows that subflow as backup"
+
+echo "# the server withdraws the address"
+ip -n "$SRV" mptcp endpoint delete id 7
+removed() { events_count ".type==\"address_removed\" and .netns==$CLI_NS"; }
+rm_rx() { echo $(( $(mib "$CLI" RmAddr) - CLI_RM0 )); }
+CLI_RM=$(wait_for_value 1 rm_rx)
+assert_eq 1 "$CLI_RM" "the client's kernel received one RM_ADDR (RmAddr)"
+assert_eq "$CLI_RM" "$(wait_for_value "$CLI_RM" removed)" "address_removed events = RmAddr delta"
+assert_eq 7 "$(events_show ".type==\"address_removed\" and .netns==$CLI_NS" | head -1 | jq -r .remote_id)" "it names address id 7"
+events_stop
+
+echo "# health"
+assert_eq "0" "$(api /healthz | jq .sources.pm_netlink.overruns)" "no path-manager events lost"
+kill -0 "$DAEMON" 2>/dev/null && pass "daemon alive" || fail "daemon died"
+assert_eq "" "$(grep -E ' (error|warn) ' "$LOG")" "no warnings or errors in the log"
+finish

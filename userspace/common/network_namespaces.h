@@ -1,0 +1,62 @@
+#pragma once
+// The network namespaces the daemon covers: its own, every namespace file in
+// a directory (/run/netns, where `ip netns` keeps them), and the namespace of
+// every process on the host (containers keep theirs this way). Sources
+// that read per-namespace kernel state (sock_diag, path-manager netlink)
+// enter each one in turn; sockets stay bound to the namespace they were
+// opened in, so a socket opened inside keeps working after we leave.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/unique_fd.h"
+
+namespace observer {
+
+struct NetworkNamespace {
+  std::string name;    // "self" for the caller's own namespace, else the file name in the directory
+  UniqueFd fd;         // open on the namespace: what setns() takes
+  uint32_t inode = 0;  // identifies the namespace in events and the API (`stat -L -c %i`)
+  bool self = false;   // the caller's own (a file in the directory may be called "self" too)
+
+  bool is_self() const { return self; }
+};
+
+// The caller's own namespace first, named "self", then each entry of `dir`
+// (none when `dir` is empty or unreadable), then, with `processes`, those of
+// the processes in /proc not seen yet (named "pid:N"). A namespace reachable
+// by two names is listed once, under the first (self wins). Entries that
+// cannot be opened are left out.
+struct NamespaceList {
+  std::vector<NetworkNamespace> namespaces;
+  // Every process's namespace could be looked at: a namespace of ours that
+  // is not listed has no process and no file left, so it is gone.
+  bool complete = true;
+};
+NamespaceList list_network_namespaces(const std::string &dir, bool processes);
+inline std::vector<NetworkNamespace> list_network_namespaces(const std::string &dir) {
+  return list_network_namespaces(dir, false).namespaces;
+}
+
+struct NamespaceVisit {
+  enum class Outcome {
+    ran,             // `work` ran inside the namespace and the thread is back home
+    cannot_enter,    // `work` did not run; error is the errno (EPERM: no CAP_SYS_ADMIN)
+    cannot_return,   // `work` ran, but the thread is stuck in the namespace: see below
+  };
+  Outcome outcome = Outcome::ran;
+  int error = 0;
+};
+
+// Runs `work` on the calling thread inside `ns`, then moves the thread back
+// to the namespace it was in. For "self" it simply runs `work`.
+//
+// setns() moves only the calling thread, and everything that thread opens
+// afterwards (sockets above all) belongs to the namespace it is in. A thread
+// that could not come back would silently read the wrong namespace from
+// then on, so on cannot_return the caller must stop using this thread: end
+// it, never hand it more work.
+NamespaceVisit run_in_network_namespace(const NetworkNamespace &ns, const std::function<void()> &work);
+
+}  // namespace observer

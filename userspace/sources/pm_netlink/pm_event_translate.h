@@ -1,0 +1,15 @@
+#pragma once
+// Which path-manager events the event stream carries, and in what words.
+// BPF already tells of connections and subflows coming and going, with more
+// detail; the path manager alone knows of addresses announced and removed
+// and of priority changes, so only those become stream events.
+#include <optional>
+
+#include "sources/bpf/subflow_event.h"
+#include "sources/pm_netlink/pm_event.h"
+
+namespace observer::pm {
+
+std::optional<SubflowEvent> to_stream_event(const PathManagerEvent &e);
+
+}  // namespace observer::pm

@@ -1,0 +1,347 @@
+#include "sources/pm_netlink/pm_netlink_source.h"
+
+#include <linux/netlink.h>
+#include <pthread.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <vector>
+
+#include "common/log.h"
+#include "common/network_namespaces.h"
+#include "sources/pm_netlink/pm_event_decode.h"
+
+namespace observer::pm {
+namespace {
+constexpr const char *kLog = "pm-events";
+// Namespace inodes are 32-bit, so this key can only be the stop eventfd.
+constexpr uint64_t kWakeKey = UINT64_MAX;
+// Events come in bursts (a connection with two subflows is five or more
+// messages at once), and a multicast that does not fit is dropped (ENOBUFS).
+constexpr int kReceiveBufferBytes = 1 << 20;
+// Far above any event (the kernel allocates NLMSG_DEFAULT_SIZE for one) and
+// the controller's description of the family.
+constexpr size_t kDatagramBytes = 64 * 1024;
+// Datagrams read from one socket before looking at the others again.
+constexpr int kBurst = 64;
+
+uint64_t monotonic_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+std::string errno_text(const char *what, int error) { return std::string(what) + ": " + std::strerror(error); }
+
+struct Opened {
+  UniqueFd socket;
+  uint16_t family_id = 0;
+  std::string why;  // one line, when socket is empty
+};
+
+// Must run inside the target namespace: the socket belongs to the namespace
+// it is created in and hears only that namespace's events.
+Opened open_subscription() {
+  Opened out;
+  UniqueFd fd(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC));
+  if (!fd) {
+    out.why = errno_text("generic netlink socket", errno);
+    return out;
+  }
+  const timeval timeout{2, 0};
+  setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  const auto request = family_request(1);
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  if (sendto(fd.get(), request.data(), request.size(), 0, reinterpret_cast<sockaddr *>(&kernel), sizeof kernel) < 0) {
+    out.why = errno_text("asking the generic netlink controller for mptcp_pm", errno);
+    return out;
+  }
+  std::vector<uint8_t> buffer(kDatagramBytes);
+  ssize_t n;
+  do {
+    n = recv(fd.get(), buffer.data(), buffer.size(), MSG_TRUNC);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    out.why = errno_text("no answer from the generic netlink controller", errno);
+    return out;
+  }
+  const auto reply = parse_family_reply(std::span<const uint8_t>(buffer.data(), std::min<size_t>(n, buffer.size())));
+  if (reply.kernel_errno == ENOENT) {
+    out.why = "the kernel has no MPTCP path-manager netlink (generic netlink family mptcp_pm not found)";
+    return out;
+  }
+  if (reply.kernel_errno) {
+    out.why = errno_text("resolving generic netlink family mptcp_pm", reply.kernel_errno);
+    return out;
+  }
+  if (!reply.family) {
+    out.why = reply.error;
+    return out;
+  }
+  if (!reply.family->events_group) {
+    out.why = "the kernel's mptcp_pm family has no mptcp_pm_events group (path-manager events need 5.12+)";
+    return out;
+  }
+  const uint32_t group = *reply.family->events_group;
+  if (setsockopt(fd.get(), SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof group) != 0) {
+    const int error = errno;
+    out.why = (error == EPERM || error == EACCES)
+                  ? "joining the mptcp_pm_events group needs CAP_NET_ADMIN"
+                  : errno_text("joining the mptcp_pm_events group", error);
+    return out;
+  }
+  // FORCE passes the net.core.rmem_max cap (with CAP_NET_ADMIN, which
+  // joining usually needed); without it the kernel caps what we ask.
+  if (setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUFFORCE, &kReceiveBufferBytes, sizeof kReceiveBufferBytes) != 0) {
+    setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &kReceiveBufferBytes, sizeof kReceiveBufferBytes);
+  }
+  out.socket = std::move(fd);
+  out.family_id = reply.family->id;
+  return out;
+}
+}  // namespace
+
+PmNetlinkSource::PmNetlinkSource(PmNetlinkOptions options, Sink sink)
+    : options_(std::move(options)), sink_(std::move(sink)) {
+  epoll_.reset(epoll_create1(EPOLL_CLOEXEC));
+  wake_.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  epoll_event wake{};
+  wake.events = EPOLLIN;
+  wake.data.u64 = kWakeKey;
+  if (!epoll_ || !wake_ || epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, wake_.get(), &wake) != 0) {
+    reason_ = errno_text("epoll", errno);
+    log::warn(kLog, "path-manager events are off: " + reason_);
+    return;
+  }
+  scan(true);
+  if (active_) consumer_ = std::thread([this] { consume(); });
+}
+
+PmNetlinkSource::~PmNetlinkSource() {
+  stopping_ = true;
+  if (consumer_.joinable()) {
+    const uint64_t one = 1;
+    if (write(wake_.get(), &one, sizeof one) < 0) {
+      // An eventfd write fails only when its counter would overflow, which
+      // means a wake-up is pending already.
+    }
+    consumer_.join();
+  }
+}
+
+void PmNetlinkSource::rescan() {
+  if (active_) scan(false);
+}
+
+// Visits namespaces on a short-lived thread of its own ("pm-rescan"), not
+// the caller's: if it cannot come back from a namespace it simply ends,
+// and no thread of the daemon is left in the wrong namespace.
+void PmNetlinkSource::scan(bool first) {
+  std::lock_guard scan_lock(scan_mu_);
+  std::set<uint32_t> subscribed;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto &entry : subscriptions_) subscribed.insert(entry.first);
+  }
+  struct Visited {
+    uint32_t inode;
+    std::string name;
+    bool self;
+    Opened opened;
+  };
+  std::vector<Visited> visited;
+  std::set<uint32_t> listed;
+  bool denied = false, stuck = false;
+  int stuck_error = 0;
+  std::thread visitor([&] {
+    pthread_setname_np(pthread_self(), "pm-rescan");
+    for (auto &ns : list_network_namespaces(options_.netns_dir, /*processes=*/true).namespaces) {
+      listed.insert(ns.inode);
+      if (subscribed.count(ns.inode)) continue;
+      Opened opened;
+      const auto visit = run_in_network_namespace(ns, [&] { opened = open_subscription(); });
+      if (visit.outcome == NamespaceVisit::Outcome::cannot_enter) {
+        if (visit.error == EPERM) {
+          denied = true;
+        } else {
+          opened.why = errno_text("cannot enter the network namespace", visit.error);
+          visited.push_back({ns.inode, ns.name, ns.is_self(), std::move(opened)});
+        }
+        continue;
+      }
+      // A socket opened inside stays good even if we cannot come back.
+      visited.push_back({ns.inode, ns.name, ns.is_self(), std::move(opened)});
+      if (visit.outcome == NamespaceVisit::Outcome::cannot_return) {
+        stuck = true;
+        stuck_error = visit.error;
+        return;  // this thread ends here, in the foreign namespace
+      }
+    }
+  });
+  visitor.join();
+
+  if (first) {
+    // Our own namespace decides: what fails there (no family, no
+    // CAP_NET_ADMIN) fails in every namespace.
+    const Visited *self = nullptr;
+    for (const auto &v : visited) {
+      if (v.self) self = &v;
+    }
+    if (!self || !self->opened.socket) {
+      reason_ = self ? self->opened.why : "cannot open this thread's network namespace (/proc/thread-self/ns/net)";
+      log::warn(kLog, "path-manager events are off: " + reason_);
+      return;
+    }
+    active_ = true;
+  }
+
+  std::vector<std::string> added, dropped;
+  {
+    std::lock_guard lock(mu_);
+    for (auto &v : visited) {
+      if (!v.opened.socket) continue;
+      epoll_event ready{};
+      ready.events = EPOLLIN;
+      ready.data.u64 = v.inode;
+      if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, v.opened.socket.get(), &ready) != 0) {
+        v.opened.why = errno_text("epoll", errno);
+        v.opened.socket.reset();
+        continue;
+      }
+      added.push_back(v.name);
+      subscriptions_[v.inode] = Subscription{v.name, std::move(v.opened.socket), v.opened.family_id};
+    }
+    // When the visitor stopped early the list is incomplete: drop nothing.
+    for (auto it = subscriptions_.begin(); !stuck && it != subscriptions_.end();) {
+      if (listed.count(it->first)) {
+        ++it;
+        continue;
+      }
+      // Closing a socket removes it from the epoll set; DEL first anyway,
+      // in case a duplicated fd keeps it open.
+      epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, it->second.socket.get(), nullptr);
+      dropped.push_back(it->second.name);
+      it = subscriptions_.erase(it);
+    }
+  }
+
+  // Log lines outside the lock: say each namespace's trouble once.
+  for (const auto &v : visited) {
+    if (v.opened.socket) {
+      reported_.erase(v.name);
+    } else if (!v.opened.why.empty() && reported_.insert(v.name).second) {
+      log::warn(kLog, "network namespace " + v.name + ": " + v.opened.why);
+    }
+  }
+  for (const auto &name : added) {
+    if (!first) log::debug(kLog, "listening in network namespace " + name);
+  }
+  for (const auto &name : dropped) log::debug(kLog, "network namespace " + name + " is gone; stopped listening there");
+  if (denied && !foreign_denied_) {
+    foreign_denied_ = true;
+    log::info(kLog, "no permission to enter other network namespaces (CAP_SYS_ADMIN); path-manager events from this one only");
+  }
+  if (stuck) {
+    log::error(kLog, errno_text("a namespace visit could not return to the daemon's network namespace", stuck_error));
+  }
+  if (first) {
+    log::info(kLog, "listening to MPTCP path-manager events in " + std::to_string(added.size()) + " network namespace(s)");
+  }
+}
+
+void PmNetlinkSource::consume() {
+  pthread_setname_np(pthread_self(), "pm-events");
+  std::vector<uint8_t> buffer(kDatagramBytes);
+  epoll_event ready[16];
+  while (!stopping_) {
+    const int n = epoll_wait(epoll_.get(), ready, 16, -1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      log::error(kLog, errno_text("epoll_wait; path-manager events stop", errno));
+      return;
+    }
+    for (int i = 0; i < n && !stopping_; ++i) {
+      if (ready[i].data.u64 == kWakeKey) continue;
+      const auto netns = static_cast<uint32_t>(ready[i].data.u64);
+      for (int k = 0; k < kBurst && !stopping_ && read_one(netns, buffer); ++k) {
+      }
+    }
+  }
+}
+
+// Reads and delivers one datagram; false when there is nothing more to read
+// from this socket for now.
+bool PmNetlinkSource::read_one(uint32_t netns, std::vector<uint8_t> &buffer) {
+  ssize_t n;
+  int error = 0;
+  uint16_t family_id = 0;
+  sockaddr_nl from{};
+  std::string name;
+  {
+    // Under the lock so that rescan() cannot close the socket mid-read.
+    std::lock_guard lock(mu_);
+    const auto it = subscriptions_.find(netns);
+    if (it == subscriptions_.end()) return false;  // dropped since epoll_wait returned
+    socklen_t from_len = sizeof from;
+    n = recvfrom(it->second.socket.get(), buffer.data(), buffer.size(), MSG_DONTWAIT | MSG_TRUNC,
+                 reinterpret_cast<sockaddr *>(&from), &from_len);
+    error = errno;
+    family_id = it->second.family_id;
+    if (n < 0 && error != EAGAIN && error != EWOULDBLOCK && error != EINTR && error != ENOBUFS) {
+      // Not a condition that goes away by reading again: stop listening
+      // there rather than spin on a socket that stays readable.
+      name = it->second.name;
+      epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, it->second.socket.get(), nullptr);
+      subscriptions_.erase(it);
+    }
+  }
+  if (n < 0) {
+    if (error == ENOBUFS) {
+      // The receive buffer overflowed and the kernel dropped events; the
+      // socket itself is fine. Count it and keep reading.
+      ++overruns_;
+      if (!overrun_reported_.exchange(true)) {
+        log::warn(kLog, "path-manager events were lost (socket receive buffer overrun); counting them as overruns");
+      }
+      return true;
+    }
+    if (!name.empty()) log::warn(kLog, "network namespace " + name + ": " + errno_text("recv", error) + "; stopped listening there");
+    return false;
+  }
+  if (static_cast<size_t>(n) > buffer.size()) {
+    ++malformed_;  // larger than any event: not from the path manager
+    return true;
+  }
+  // Only the kernel speaks for the path manager (a root process could
+  // multicast to the group too).
+  if (from.nl_pid != 0) return true;
+  auto decoded = decode_pm_events(std::span<const uint8_t>(buffer.data(), static_cast<size_t>(n)), family_id);
+  malformed_ += decoded.malformed;
+  unknown_ += decoded.unknown;
+  const uint64_t now = monotonic_ns();
+  for (auto &event : decoded.events) {
+    event.netns = netns;
+    event.timestamp_ns = now;
+    ++events_;
+    sink_(event);
+  }
+  return true;
+}
+
+PmNetlinkCounters PmNetlinkSource::counters() const {
+  PmNetlinkCounters c;
+  c.events = events_;
+  c.malformed = malformed_;
+  c.unknown = unknown_;
+  c.overruns = overruns_;
+  std::lock_guard lock(mu_);
+  c.namespaces = subscriptions_.size();
+  return c;
+}
+
+}  // namespace observer::pm

@@ -1,0 +1,92 @@
+#pragma once
+// Listens to the MPTCP path manager's netlink events ("mptcp_pm" family,
+// "mptcp_pm_events" group) in the daemon's own network namespace and in
+// every namespace of --netns-dir, one NETLINK_GENERIC socket per namespace
+// (a netlink socket hears the namespace it was opened in). One thread,
+// "pm-events", waits on all sockets and hands each event to the sink.
+//
+// What keeps it from running here (no CAP_NET_ADMIN to join the group, a
+// kernel without the family) makes it inactive with one log line saying
+// why; the daemon carries on without it.
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/unique_fd.h"
+#include "sources/pm_netlink/pm_event.h"
+
+namespace observer::pm {
+
+struct PmNetlinkOptions {
+  std::string netns_dir = "/run/netns";  // as the reconciler's: '' for our own namespace only
+};
+
+struct PmNetlinkCounters {
+  uint64_t events = 0;      // decoded and handed to the sink
+  uint64_t malformed = 0;   // messages that did not decode (skipped)
+  uint64_t unknown = 0;     // events of a type this build does not know (a newer kernel)
+  uint64_t overruns = 0;    // ENOBUFS: a socket's receive buffer overflowed and the kernel dropped
+                            // one or more events (it says so once per overflow, not per event)
+  uint64_t namespaces = 0;  // namespaces subscribed now
+};
+
+class PmNetlinkSource {
+ public:
+  // Called on the "pm-events" thread, with netns and timestamp_ns set. A
+  // slow sink delays the events behind it and, past the socket's buffer,
+  // loses them (counted as overruns); stopping waits for the current call.
+  using Sink = std::function<void(const PathManagerEvent &)>;
+
+  // Subscribes in every namespace it can and, if our own namespace works,
+  // starts "pm-events". Otherwise the source is inactive (see reason()).
+  PmNetlinkSource(PmNetlinkOptions options, Sink sink);
+  ~PmNetlinkSource();  // stops the thread, closes every socket
+  PmNetlinkSource(const PmNetlinkSource &) = delete;
+  PmNetlinkSource &operator=(const PmNetlinkSource &) = delete;
+
+  bool active() const { return active_; }
+  // Why the source is inactive, in one line; empty when active.
+  const std::string &reason() const { return reason_; }
+
+  // Subscribes in namespaces that appeared in netns_dir since the last scan
+  // and drops the sockets of those that vanished (each socket holds its
+  // namespace alive). Call it after each reconcile. Does nothing when inactive.
+  void rescan();
+
+  PmNetlinkCounters counters() const;
+
+ private:
+  struct Subscription {
+    std::string name;  // the namespace's name, for log lines
+    UniqueFd socket;
+    uint16_t family_id = 0;
+  };
+  void scan(bool first);
+  void consume();
+  bool read_one(uint32_t netns, std::vector<uint8_t> &buffer);
+
+  PmNetlinkOptions options_;
+  Sink sink_;
+  bool active_ = false;
+  std::string reason_;
+
+  UniqueFd epoll_;
+  UniqueFd wake_;  // eventfd: tells "pm-events" to stop
+  std::mutex scan_mu_;  // one scan at a time
+  mutable std::mutex mu_;  // guards subscriptions_; "pm-events" holds it only to read one datagram
+  std::map<uint32_t, Subscription> subscriptions_;  // by namespace inode
+  std::set<std::string> reported_;  // namespaces whose failure was logged already (scan_mu_)
+  bool foreign_denied_ = false;     // said once that other namespaces cannot be entered (scan_mu_)
+  std::atomic<bool> overrun_reported_{false};
+  std::atomic<bool> stopping_{false};
+  std::atomic<uint64_t> events_{0}, malformed_{0}, unknown_{0}, overruns_{0};
+  std::thread consumer_;
+};
+
+}  // namespace observer::pm
