@@ -2,6 +2,15 @@
 /*
  * Every kernel-version difference the BPF side copes with, in one place.
  * Reads go through CO-RE so one object runs on every kernel with BTF.
+ *
+ * The program as a whole needs 5.10: bpf_skc_to_tcp_sock() from sock_ops
+ * (commit 1df8f55a37bd, "bpf: Enable bpf_skc_to_* sock casting helper to
+ * networking prog type", 5.10), on top of socket storage and ctx->sk in
+ * sock_ops (commit 1314ef561102, 5.3) and the BPF ring buffer (5.8).
+ * MPTCP itself, with MP_JOIN and the subflow context fields read without a
+ * guard below (token, request_*, mp_capable, mp_join, backup, request_bkup,
+ * local_id, remote_id), is older (5.6/5.7). Anything newer than 5.10 is
+ * read through a helper here that checks the field exists first.
  */
 #ifndef MPTCP_OBSERVER_COMPAT_BPF_H
 #define MPTCP_OBSERVER_COMPAT_BPF_H
@@ -10,14 +19,15 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 
-/* Before 5.17 (commit 0c0a5ef809f9, "tcp: move inet->rx_dst_ifindex to
- * sk->sk_rx_dst_ifindex") the receive interface lived in inet_sock. */
-struct inet_sock___pre517 {
-	int rx_dst_ifindex;
+/* Since 5.16 (commit 0c0a5ef809f9, "tcp: move inet->rx_dst_ifindex to
+ * sk->sk_rx_dst_ifindex", also backported to some stable trees) the receive
+ * interface lives in struct sock; before, in inet_sock. */
+struct sock___rx_dst_in_sock {
+	int sk_rx_dst_ifindex;
 } __attribute__((preserve_access_index));
 
-struct sock___pre517 {
-	int sk_rx_dst_ifindex;
+struct inet_sock___rx_dst_in_inet {
+	int rx_dst_ifindex;
 } __attribute__((preserve_access_index));
 
 static __always_inline __u32 mpo_sk_ifindex(struct sock *sk)
@@ -25,9 +35,9 @@ static __always_inline __u32 mpo_sk_ifindex(struct sock *sk)
 	int bound = BPF_CORE_READ(sk, __sk_common.skc_bound_dev_if);
 	if (bound > 0)
 		return bound;
-	if (bpf_core_field_exists(((struct sock___pre517 *)0)->sk_rx_dst_ifindex))
-		return BPF_CORE_READ((struct sock___pre517 *)sk, sk_rx_dst_ifindex);
-	return BPF_CORE_READ((struct inet_sock___pre517 *)sk, rx_dst_ifindex);
+	if (bpf_core_field_exists(((struct sock___rx_dst_in_sock *)0)->sk_rx_dst_ifindex))
+		return BPF_CORE_READ((struct sock___rx_dst_in_sock *)sk, sk_rx_dst_ifindex);
+	return BPF_CORE_READ((struct inet_sock___rx_dst_in_inet *)sk, rx_dst_ifindex);
 }
 
 /* The subflow context hangs off the TCP socket as its ULP data; it is only
@@ -42,9 +52,36 @@ static __always_inline struct mptcp_subflow_context *mpo_subflow_ctx(struct sock
 
 /* Flags of struct mptcp_subflow_context are bitfields whose offsets moved
  * between kernels (and sit in a struct_group since 6.x); probed bitfield
- * reads resolve them on the running kernel. local_id was a u8 before 6.6
- * (commit 4f9c9c5b8c2b, "mptcp: fix local_id ... ") and is an s16 with -1
- * for "unset" since; the probed read sign-extends either way. */
+ * reads resolve them on the running kernel. Only for fields that exist on
+ * every kernel the program loads on (5.10+); newer ones have helpers below. */
 #define MPO_SUBFLOW_FIELD(ctx, field) BPF_CORE_READ_BITFIELD_PROBED(ctx, field)
+
+/* local_id was a u8 with a separate local_id_valid bit until commit
+ * a7cfe7766370 ("mptcp: fix data races on local_id", 6.8, backported to
+ * stable), which made it an s16 that is negative until the path manager
+ * assigns it. The probed read sign-extends; report "unset" as 0, as the
+ * kernel's own subflow_get_local_id() does. */
+static __always_inline __u8 mpo_subflow_local_id(struct mptcp_subflow_context *ctx)
+{
+	long id = (long)BPF_CORE_READ_BITFIELD_PROBED(ctx, local_id);
+	return id < 0 ? 0 : (__u8)id;
+}
+
+/* MP_RST (RFC 8684 3.6): reset_seen, reset_transient and reset_reason came
+ * with commit dc87efdb1a5c ("mptcp: add mptcp reset option support", 5.13).
+ * Older kernels neither send nor parse MP_RST, so there is nothing to see. */
+static __always_inline __u8 mpo_subflow_reset_seen(struct mptcp_subflow_context *ctx)
+{
+	if (!bpf_core_field_exists(ctx->reset_seen))
+		return 0;
+	return BPF_CORE_READ_BITFIELD_PROBED(ctx, reset_seen);
+}
+
+static __always_inline __u8 mpo_subflow_reset_reason(struct mptcp_subflow_context *ctx)
+{
+	if (!bpf_core_field_exists(ctx->reset_reason))
+		return 0;
+	return BPF_CORE_READ_BITFIELD_PROBED(ctx, reset_reason);
+}
 
 #endif

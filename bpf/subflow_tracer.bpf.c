@@ -10,6 +10,8 @@
  *   PASSIVE_ESTABLISHED_CB  accepted subflow, or a plain client on an MPTCP listener
  *   TCP_LISTEN_CB           an MPTCP listener (to recognise its plain clients)
  *   STATE_CB (to CLOSE)     a subflow or failed join attempt ends
+ *
+ * Kernel 5.10 or later (see mptcp_compat.bpf.h).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -23,6 +25,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #define AF_INET 2
 #define AF_INET6 10
+#define TCP_ESTABLISHED 1
 #define TCP_CLOSE 7
 #define ECONNRESET 104
 #define ECONNREFUSED 111
@@ -50,7 +53,8 @@ struct subflow_state {
 	__u8 established;
 	__u8 failure_reported;
 	__u8 is_listener;
-	__u8 pad[3];
+	__u8 closed;
+	__u8 pad[2];
 };
 
 struct {
@@ -61,7 +65,9 @@ struct {
 } mpo_subflows SEC(".maps");
 
 /* MPTCP listeners by (netns, port): a plain TCP child accepted on one of
- * these ports is an inbound fallback. */
+ * these ports is an inbound fallback. The value only says "present"; user
+ * space also writes it (BpfSubflowSource::sync_listeners, value 1, from
+ * sock_diag) for listeners that predate the program. */
 struct listener_key {
 	__u32 netns;
 	__u16 port;
@@ -74,6 +80,16 @@ struct {
 	__type(key, struct listener_key);
 	__type(value, __u8);
 } mpo_listeners SEC(".maps");
+
+/* How many listeners we saw start on each (netns, port) and not yet close:
+ * several can share one (SO_REUSEPORT, or [::] and 0.0.0.0 bound apart), so
+ * the port leaves mpo_listeners only when the last of them closes. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct listener_key);
+	__type(value, __u32);
+} mpo_listener_counts SEC(".maps");
 
 static __always_inline void count(__u32 which)
 {
@@ -106,11 +122,13 @@ static __always_inline void fill_subflow(struct mpo_event *e, struct mptcp_subfl
 	if (!ctx)
 		return;
 	e->token = MPO_SUBFLOW_FIELD(ctx, token);
-	e->local_id = (__u8)MPO_SUBFLOW_FIELD(ctx, local_id);
+	e->local_id = mpo_subflow_local_id(ctx);
 	e->remote_id = MPO_SUBFLOW_FIELD(ctx, remote_id);
+	/* backup: the peer asked for it (B bit in its SYN or SYN-ACK);
+	 * request_bkup: our endpoint is a backup one (B bit we sent). */
 	e->backup = MPO_SUBFLOW_FIELD(ctx, backup) || MPO_SUBFLOW_FIELD(ctx, request_bkup);
-	e->reset_seen = MPO_SUBFLOW_FIELD(ctx, reset_seen);
-	e->reset_reason = MPO_SUBFLOW_FIELD(ctx, reset_reason);
+	e->reset_seen = mpo_subflow_reset_seen(ctx);
+	e->reset_reason = mpo_subflow_reset_reason(ctx);
 }
 
 /* Reserve, fill the common part, submit: a full ring buffer is counted. */
@@ -156,9 +174,15 @@ static __always_inline struct subflow_state *remember(struct bpf_sock_ops *ops, 
 	struct subflow_state *st = bpf_sk_storage_get(&mpo_subflows, bsk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!st)
 		return NULL;
+	/* A socket can connect again after a failed attempt (MPTCP reuses its
+	 * first subflow after disconnect): each attempt starts afresh. Only
+	 * is_listener outlives it, so that on_listen counts a listener once. */
 	st->created_ns = bpf_ktime_get_ns();
 	st->kind = kind;
 	st->direction = direction;
+	st->established = 0;
+	st->failure_reported = 0;
+	st->closed = 0;
 	/* Only this socket's STATE_CB is switched on, not every socket's. */
 	bpf_sock_ops_cb_flags_set(ops, ops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
 	return st;
@@ -199,14 +223,21 @@ static __always_inline void on_active_established(struct bpf_sock_ops *ops, stru
 	struct mptcp_subflow_context *ctx = mpo_subflow_ctx(sk);
 	if (!st || !ctx)
 		return;
+	/* tcp_finish_connect() sets ESTABLISHED, then runs sk_rx_dst_set
+	 * (subflow_finish_connect() for a subflow), and only then this
+	 * callback. When subflow_finish_connect() found no valid MP_JOIN in the
+	 * SYN-ACK (or a bad HMAC) it has already reset the subflow, and on_close
+	 * has reported the failure. */
+	if (st->closed || st->failure_reported)
+		return;
 	__u64 latency = bpf_ktime_get_ns() - st->created_ns;
 	if (st->kind == MPO_KIND_JOIN) {
 		if (MPO_SUBFLOW_FIELD(ctx, mp_join)) {
 			st->established = 1;
 			emit(ops, sk, ctx, MPO_EV_SUBFLOW_ESTABLISHED, MPO_DIR_ACTIVE, MPO_KIND_JOIN, MPO_REASON_NONE, latency);
 		} else {
-			/* subflow_finish_connect() ran just before this callback and
-			 * found no valid MP_JOIN in the SYN-ACK; the kernel resets it. */
+			/* Not reset (yet) but not joined either: a kernel that
+			 * resets later than subflow_finish_connect(). */
 			st->failure_reported = 1;
 			emit(ops, sk, ctx, MPO_EV_JOIN_FAILED, MPO_DIR_ACTIVE, MPO_KIND_JOIN, MPO_REASON_REJECTED, latency);
 		}
@@ -248,16 +279,53 @@ static __always_inline void on_passive_established(struct bpf_sock_ops *ops, str
 	emit(ops, sk, ctx, MPO_EV_SUBFLOW_ESTABLISHED, MPO_DIR_PASSIVE, kind, MPO_REASON_NONE, srtt_us * 1000);
 }
 
+static __always_inline void listener_opened(struct listener_key *key)
+{
+	__u32 *n = bpf_map_lookup_elem(&mpo_listener_counts, key);
+	if (n) {
+		__sync_fetch_and_add(n, 1);
+	} else {
+		__u32 one = 1;
+		/* Two listeners starting at once on two CPUs: one insert wins,
+		 * the other counts itself into the winner's entry. */
+		if (bpf_map_update_elem(&mpo_listener_counts, key, &one, BPF_NOEXIST) != 0) {
+			n = bpf_map_lookup_elem(&mpo_listener_counts, key);
+			if (n)
+				__sync_fetch_and_add(n, 1);
+		}
+	}
+	__u8 present = 1;
+	bpf_map_update_elem(&mpo_listeners, key, &present, BPF_ANY);
+}
+
+static __always_inline void listener_closed(struct listener_key *key)
+{
+	__u32 *n = bpf_map_lookup_elem(&mpo_listener_counts, key);
+	if (n) {
+		/* The fetching form of the atomic add needs 5.12 (BPF_FETCH);
+		 * a plain atomic add and a read after it work from 5.10. */
+		__sync_fetch_and_add(n, -1);
+		if (*n != 0)
+			return; /* another listener still holds the port */
+	}
+	/* The last one (or one we never counted) closed. A listener that
+	 * starts on this port between the read and these deletes is lost
+	 * until user space's next sync_listeners puts the port back. */
+	bpf_map_delete_elem(&mpo_listener_counts, key);
+	bpf_map_delete_elem(&mpo_listeners, key);
+}
+
 static __always_inline void on_listen(struct bpf_sock_ops *ops, struct sock *sk)
 {
 	if (!BPF_CORE_READ((struct tcp_sock *)sk, is_mptcp))
 		return;
-	struct listener_key key = { .netns = netns_of(sk), .port = BPF_CORE_READ(sk, __sk_common.skc_num) };
-	__u8 one = 1;
-	bpf_map_update_elem(&mpo_listeners, &key, &one, BPF_ANY);
+	/* Counted only with socket storage, so that its close is seen too. */
 	struct subflow_state *st = remember(ops, MPO_KIND_INITIAL, MPO_DIR_PASSIVE);
-	if (st)
+	if (st && !st->is_listener) {
+		struct listener_key key = { .netns = netns_of(sk), .port = BPF_CORE_READ(sk, __sk_common.skc_num) };
 		st->is_listener = 1;
+		listener_opened(&key);
+	}
 	emit(ops, sk, NULL, MPO_EV_LISTENER, MPO_DIR_PASSIVE, MPO_KIND_INITIAL, MPO_REASON_NONE, 0);
 }
 
@@ -278,26 +346,36 @@ static __always_inline __u8 close_reason(struct sock *sk, struct mptcp_subflow_c
 	}
 }
 
+/* ops->args[0] is the state the subflow leaves for CLOSE. */
 static __always_inline void on_close(struct bpf_sock_ops *ops, struct sock *sk)
 {
 	struct subflow_state *st = recall(ops);
-	if (!st)
+	if (!st || st->closed)
 		return;
+	st->closed = 1;
 	if (st->is_listener) {
 		struct listener_key key = { .netns = netns_of(sk), .port = BPF_CORE_READ(sk, __sk_common.skc_num) };
-		bpf_map_delete_elem(&mpo_listeners, &key);
+		st->is_listener = 0;
+		listener_closed(&key);
 		return;
 	}
 	struct mptcp_subflow_context *ctx = mpo_subflow_ctx(sk);
 	__u64 lifetime = bpf_ktime_get_ns() - st->created_ns;
-	__u8 reason = close_reason(sk, ctx);
-	if (st->established)
-		emit(ops, sk, ctx, MPO_EV_SUBFLOW_CLOSED, st->direction, st->kind, reason, lifetime);
-	else if (st->kind == MPO_KIND_JOIN && !st->failure_reported)
+	if (st->established) {
+		emit(ops, sk, ctx, MPO_EV_SUBFLOW_CLOSED, st->direction, st->kind, close_reason(sk, ctx), lifetime);
+	} else if (st->kind == MPO_KIND_JOIN && !st->failure_reported) {
+		/* A join that never got to ACTIVE_ESTABLISHED_CB. From
+		 * ESTABLISHED, the SYN-ACK arrived and subflow_finish_connect()
+		 * reset the subflow inside tcp_finish_connect(): no MP_JOIN in
+		 * it, a bad HMAC, or the connection could not take the subflow.
+		 * From SYN_SENT: refused (RST), timed out, or unreachable. */
+		__u8 reason = ops->args[0] == TCP_ESTABLISHED ? MPO_REASON_REJECTED : close_reason(sk, ctx);
 		emit(ops, sk, ctx, MPO_EV_JOIN_FAILED, st->direction, st->kind,
 		     reason == MPO_REASON_CLOSED ? MPO_REASON_RESET : reason, lifetime);
-	else if (!st->failure_reported)
-		emit(ops, sk, ctx, MPO_EV_SUBFLOW_CLOSED, st->direction, st->kind, reason, lifetime);
+	}
+	/* An initial subflow that never established is a failed TCP connect
+	 * (or a fallback, already reported): no MPTCP event, and not a closed
+	 * subflow. */
 	st->established = 0;
 	st->failure_reported = 1;
 }

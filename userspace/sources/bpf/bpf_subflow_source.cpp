@@ -41,7 +41,7 @@ std::string explain_load_error(int err) {
     case ENOENT:
     case ESRCH: return "the kernel has no BTF (/sys/kernel/btf/vmlinux); CO-RE programs need CONFIG_DEBUG_INFO_BTF=y";
     case EINVAL:
-    case ENOTSUP: return "the kernel rejected the BPF program (too old for sock_ops with socket storage and bpf_skc_to_tcp_sock, 5.9+)";
+    case ENOTSUP: return "the kernel rejected the BPF program (it needs Linux 5.10 or later: bpf_skc_to_tcp_sock in sock_ops, socket storage, BPF ring buffer)";
     default: return std::string("loading BPF failed: ") + std::strerror(err);
   }
 }
@@ -133,7 +133,8 @@ void BpfSubflowSource::consume() {
     int n = ring_buffer__poll(ring_.get(), 5);
     if (n >= 0) n = ring_buffer__consume(ring_.get());
     if (n < 0 && n != -EINTR) {
-      log::error("bpf", std::string("ring buffer poll failed: ") + std::strerror(-n));
+      log::error("bpf", std::string("ring buffer poll failed: ") + std::strerror(-n) + "; tracing stopped");
+      running_ = false;
       return;
     }
   }

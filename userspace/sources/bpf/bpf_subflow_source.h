@@ -39,6 +39,8 @@ class BpfSubflowSource {
   ~BpfSubflowSource();
 
   BpfCounters counters() const;
+  // Still delivering events: false after the ring buffer failed.
+  bool running() const { return running_; }
   // Makes the kernel's MPTCP-listener set for one namespace equal `ports`.
   void sync_listeners(uint32_t netns, const std::vector<uint16_t> &ports);
   const std::string &cgroup_path() const { return cgroup_path_; }
@@ -55,6 +57,7 @@ class BpfSubflowSource {
   Sink sink_;
   std::string cgroup_path_;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> running_{true};  // false once the consumer gave up on the ring
   std::atomic<uint64_t> received_{0}, malformed_{0};
   std::thread consumer_;
 };
