@@ -83,7 +83,7 @@ bool Daemon::open_checker() {
     metrics_->on_checker_answer(result, format);
   };
   checker::install_checker_routes(*checker_, std::move(hooks));
-  if (options_.public_metrics) metrics::install_metrics_route(*checker_, *metrics_);
+  if (options_.public_metrics) metrics::install_metrics_route(*checker_, *metrics_, /*with_connections=*/false);
   install_health_routes(*checker_, [this] { return sources_json(); });
   return true;
 }
@@ -108,7 +108,7 @@ bool Daemon::open_admin() {
   log::info("admin", "listening on " + format_endpoint(listener->address) + " (API: /api/v1/connections, /api/v1/events)");
   admin_->add_listener(std::move(*listener));
   admin::install_admin_routes(*admin_, table_, hub_);
-  metrics::install_metrics_route(*admin_, *metrics_);
+  metrics::install_metrics_route(*admin_, *metrics_, /*with_connections=*/true);
   install_health_routes(*admin_, [this] { return sources_json(); });
   return true;
 }
@@ -124,9 +124,16 @@ void Daemon::publish(const SubflowEvent &event) {
   hub_.publish(event);
 }
 
+bool Daemon::checker_speaks_mptcp() const {
+  for (const auto &l : checker_->listeners()) {
+    if (l.transport == http::Transport::mptcp) return true;
+  }
+  return false;
+}
+
 metrics::SourceHealth Daemon::source_health() const {
   metrics::SourceHealth h;
-  h.bpf_up = bpf_ != nullptr;
+  h.bpf_up = bpf_ && bpf_->running();
   if (bpf_) {
     const auto c = bpf_->counters();
     h.bpf_events = c.received;
@@ -138,7 +145,7 @@ metrics::SourceHealth Daemon::source_health() const {
     h.sock_diag_up = s.ok;
     h.sock_diag_events = s.connections_added + s.connections_removed;
   }
-  for (const auto &l : checker_->listeners()) h.getsockopt_up = h.getsockopt_up || l.transport == http::Transport::mptcp;
+  h.getsockopt_up = checker_speaks_mptcp();
   if (pm_) {
     const auto c = pm_->counters();
     h.pm_netlink_up = pm_->active();
@@ -212,7 +219,7 @@ void Daemon::add_handshake_times(MptcpStatus &status) const {
 nlohmann::ordered_json Daemon::sources_json() const {
   nlohmann::ordered_json j;
   nlohmann::ordered_json b;
-  b["active"] = bpf_ != nullptr;
+  b["active"] = bpf_ && bpf_->running();
   if (bpf_) {
     const auto c = bpf_->counters();
     b["cgroup"] = bpf_->cgroup_path();
@@ -230,7 +237,8 @@ nlohmann::ordered_json Daemon::sources_json() const {
   if (!s.ok && !s.last_error.empty()) d["reason"] = s.last_error;
   j["sock_diag"] = std::move(d);
   nlohmann::ordered_json g;
-  g["active"] = true;
+  // Only an MPTCP listener accepts sockets that getsockopt(SOL_MPTCP) can describe.
+  g["active"] = checker_speaks_mptcp();
   j["getsockopt"] = std::move(g);
   nlohmann::ordered_json p;
   p["active"] = pm_ && pm_->active();

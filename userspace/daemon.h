@@ -44,6 +44,7 @@ class Daemon {
   void on_event(SubflowEvent event);
   void publish(const SubflowEvent &event);
   metrics::SourceHealth source_health() const;
+  bool checker_speaks_mptcp() const;
   void add_handshake_times(MptcpStatus &status) const;
 
   Options options_;

@@ -14,7 +14,7 @@ WORK=$(mktemp -d); trap 'topo_down; rm -rf "$WORK"' EXIT
 PROM=http://127.0.0.1:9090
 
 SRV_ACK0=$(mib "$SRV" MPJoinAckRx)
-start_in "$SRV" "$OBSERVER_BIN" --listen '[::]:8684' --admin-listen 127.0.0.1:8685 2>"$WORK/daemon.log"
+start_in "$SRV" "$OBSERVER_BIN" --listen '[::]:8684' --admin-listen 127.0.0.1:8685 --connection-metrics 50 2>"$WORK/daemon.log"
 wait_for_http "http://$SRV4:8684/healthz" || { cat "$WORK/daemon.log"; exit 1; }
 
 cat >"$WORK/prometheus.yml" <<YAML
@@ -68,7 +68,8 @@ assert_eq 1 "$(scalar 'mptcp_checker_requests_total{result="error",format="text"
 
 echo "# every dashboard expression returns data through Prometheus"
 sleep 3  # a few more scrapes, so every rate() window holds two samples
-EXPRS=$(jq -r '.panels[].targets[]?.expr' "$REPO"/dashboards/*.json)
+# Every expression, wherever it sits (panels inside rows too).
+EXPRS=$(jq -r '.. | objects | select(has("expr")) | .expr' "$REPO"/dashboards/*.json)
 COUNT=0
 while IFS= read -r expr; do
   [[ -z "$expr" ]] && continue
@@ -81,6 +82,8 @@ while IFS= read -r expr; do
     fail "expression errors: $expr -> $(jq -c . <<<"$ANSWER")"
   elif [[ $(jq '.data.result | length' <<<"$ANSWER") -eq 0 ]]; then
     fail "expression returns no data: $expr"
+  elif [[ $(jq '[.data.result[].value[1] | select(. != "NaN" and . != "+Inf" and . != "-Inf")] | length' <<<"$ANSWER") -eq 0 ]]; then
+    fail "expression returns no number (NaN or Inf only): $expr -> $(jq -c .data.result <<<"$ANSWER")"
   else
     pass "data for: ${expr:0:110}"
   fi
@@ -90,6 +93,14 @@ for var in job instance; do
   metric=$(jq -r ".templating.list[] | select(.name==\"$var\") | .definition" "$REPO"/dashboards/mptcp-overview.json | sed -E 's/^label_values\(([^,]+),.*$/\1/; s/\$job/mptcp-observer/')
   assert_match '[1-9]' "$(query "$metric" | jq '.data.result | length')" "template variable \$$var finds values ($metric)"
 done
+
+echo "# per-connection series name client addresses: on the admin listener only"
+in_client mptcpize run curl -s -o /dev/null --limit-rate 50K "http://$SRV4:8684/download?size=400K" &
+HELD=$!
+sleep 1
+assert_match 'mptcp_connection_subflows_open\{' "$(in_server curl -s http://127.0.0.1:8685/metrics)" "the admin /metrics has per-connection series (--connection-metrics)"
+assert_not_contains "mptcp_connection_subflows_open" "$(in_client curl -s "http://$SRV4:8684/metrics")" "the public /metrics never has them"
+wait $HELD
 
 echo "# the exposition passes promtool, apart from the kernel's own counter names"
 in_server curl -s http://127.0.0.1:8685/metrics >"$WORK/metrics.txt"

@@ -1,5 +1,6 @@
 // Framing requests in the event loop: when is a request wholly here?
 #include "http/request_head.h"
+#include "http/bad_request.h"
 
 #include <catch2/catch.hpp>
 
@@ -45,4 +46,11 @@ TEST_CASE("find_request refuses what would pass the limit") {
   CHECK(find("GET /" + std::string(2000, 'a') + " HTTP/1.1\r\n\r\n").status == HeadStatus::too_large);
   CHECK(find("POST / HTTP/1.1\r\nContent-Length: 5000\r\n\r\n").status == HeadStatus::too_large);
   CHECK(find("POST / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n").status == HeadStatus::complete);
+}
+
+TEST_CASE("one_line keeps a 400 reason on one line whatever the request held") {
+  CHECK(one_line("format must be text, json or html, not 'x'") == "format must be text, json or html, not 'x'");
+  CHECK(one_line("not 'a\nb\r'") == "not 'a\\x0ab\\x0d'");
+  CHECK(one_line(std::string("nul\0here", 8)) == "nul\\x00here");
+  CHECK(one_line(std::string(500, 'a'), 300) == std::string(300, 'a') + "...");
 }

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/version.h"
+#include "http/bad_request.h"
 #include "views/checker/query.h"
 
 namespace observer {
@@ -11,9 +12,7 @@ void install_health_routes(http::HttpServer &server, std::function<nlohmann::ord
   server.route_get("/healthz", [&server, sources](const httplib::Request &req, httplib::Response &res) {
     std::string error;
     if (!checker::reject_any_params(req.params, error)) {
-      res.status = 400;
-      res.set_content("400 Bad Request: " + error + "\n", "text/plain; charset=utf-8");
-      return;
+      return http::bad_request(res, error);
     }
     nlohmann::ordered_json listeners = nlohmann::ordered_json::array();
     for (const auto &l : server.listeners()) {

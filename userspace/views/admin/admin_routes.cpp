@@ -4,16 +4,13 @@
 
 #include <charconv>
 
+#include "http/bad_request.h"
 #include "views/admin/table_json.h"
 #include "views/checker/query.h"
 
 namespace observer::admin {
 namespace {
-void bad_request(httplib::Response &res, const std::string &why) {
-  res.status = 400;
-  res.set_content("400 Bad Request: " + why + "\n", "text/plain; charset=utf-8");
-}
-
+using http::bad_request;
 template <typename T>
 bool parse_number(std::string_view text, T &out, int base = 10) {
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out, base);

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "common/timestamp.h"
+#include "http/bad_request.h"
 #include "sources/getsockopt/mptcp_sockopt_reader.h"
 #include "views/checker/negotiation.h"
 #include "views/checker/query.h"
@@ -14,6 +15,7 @@
 
 namespace observer::checker {
 namespace {
+using http::bad_request;
 using Clock = std::chrono::steady_clock;
 
 // The headers the seed's webserver sends on every answer.
@@ -53,11 +55,6 @@ void wait_for_joins(const http::HttpServer &server, int fd, CheckerReport &r,
   }
   r.timestamp = rfc3339_now();
   r.waited = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
-}
-
-void bad_request(httplib::Response &res, const std::string &why) {
-  res.status = 400;
-  res.set_content("400 Bad Request: " + why + "\n", "text/plain; charset=utf-8");
 }
 
 void serve_check(const http::HttpServer &server, const CheckerHooks &hooks, const httplib::Request &req,

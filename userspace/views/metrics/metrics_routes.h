@@ -5,6 +5,7 @@
 
 namespace observer::metrics {
 
-void install_metrics_route(http::HttpServer &server, ObserverMetrics &metrics);
+// with_connections: include the opt-in per-connection series (admin only).
+void install_metrics_route(http::HttpServer &server, ObserverMetrics &metrics, bool with_connections);
 
 }  // namespace observer::metrics

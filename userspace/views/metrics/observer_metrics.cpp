@@ -179,7 +179,7 @@ void ObserverMetrics::on_checker_answer(const std::string &result, const std::st
   ++getsockopt_reads_;
 }
 
-std::vector<MetricFamily> ObserverMetrics::collect_at_scrape() {
+std::vector<MetricFamily> ObserverMetrics::collect_at_scrape(bool with_connections) {
   std::vector<MetricFamily> out;
   auto collector_ok = family("mptcp_observer_collector_success", "1 if the collector read its data at this scrape.", MetricType::Gauge);
   auto collector_time = family("mptcp_observer_collector_duration_seconds", "Time each collector took at this scrape.", MetricType::Gauge);
@@ -281,7 +281,7 @@ std::vector<MetricFamily> ObserverMetrics::collect_at_scrape() {
     return true;
   });
 
-  if (connection_series_limit_ > 0) {
+  if (with_connections && connection_series_limit_ > 0) {
     timed("connections", [&] {
       auto f = family("mptcp_connection_subflows_open",
                       "Open subflows of each tracked connection (opt-in with --connection-metrics; names client addresses).",
@@ -307,9 +307,9 @@ std::vector<MetricFamily> ObserverMetrics::collect_at_scrape() {
   return out;
 }
 
-std::string ObserverMetrics::render() {
+std::string ObserverMetrics::render(bool with_connections) {
   auto families = registry_->Collect();
-  auto dynamic = collect_at_scrape();
+  auto dynamic = collect_at_scrape(with_connections);
   families.insert(families.end(), std::make_move_iterator(dynamic.begin()), std::make_move_iterator(dynamic.end()));
   std::ostringstream out;
   prometheus::TextSerializer().Serialize(out, families);

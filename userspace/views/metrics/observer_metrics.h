@@ -44,10 +44,12 @@ class ObserverMetrics {
   void on_event(const SubflowEvent &e);
   // result: "mptcp", "tcp" or "error"; format: "text", "json" or "html".
   void on_checker_answer(const std::string &result, const std::string &format);
-  std::string render();
+  // Per-connection series name client addresses: only the admin listener
+  // shows them (with_connections), never the public checker port.
+  std::string render(bool with_connections = true);
 
  private:
-  std::vector<prometheus::MetricFamily> collect_at_scrape();
+  std::vector<prometheus::MetricFamily> collect_at_scrape(bool with_connections);
 
   MetricsInputs inputs_;
   size_t connection_series_limit_;
