@@ -176,7 +176,10 @@ void Daemon::start_bpf() {
 
 void Daemon::start_path_manager_events() {
   // Logs for itself why it is off (no CAP_NET_ADMIN, no MPTCP in the kernel).
-  pm_ = std::make_unique<pm::PmNetlinkSource>(pm::PmNetlinkOptions{options_.netns_dir}, [this](const pm::PathManagerEvent &e) {
+  pm::PmNetlinkOptions po;
+  po.netns_dir = options_.netns_dir;
+  po.only = pm::kStreamedEventTypes;
+  pm_ = std::make_unique<pm::PmNetlinkSource>(po, [this](const pm::PathManagerEvent &e) {
     if (auto event = pm::to_stream_event(e)) on_event(*event);
   });
 }

@@ -4,11 +4,17 @@
 // detail; the path manager alone knows of addresses announced and removed
 // and of priority changes, so only those become stream events.
 #include <optional>
+#include <vector>
 
 #include "sources/bpf/subflow_event.h"
 #include "sources/pm_netlink/pm_event.h"
 
 namespace observer::pm {
+
+// The path-manager events to_stream_event() translates: the only ones worth
+// receiving at all.
+inline const std::vector<PathManagerEventType> kStreamedEventTypes = {
+    PathManagerEventType::announced, PathManagerEventType::removed, PathManagerEventType::subflow_priority};
 
 std::optional<SubflowEvent> to_stream_event(const PathManagerEvent &e);
 

@@ -1,5 +1,7 @@
 #include "sources/pm_netlink/pm_netlink_source.h"
 
+#include <linux/filter.h>
+#include <linux/genetlink.h>
 #include <linux/netlink.h>
 #include <pthread.h>
 #include <sys/epoll.h>
@@ -43,9 +45,25 @@ struct Opened {
   std::string why;  // one line, when socket is empty
 };
 
+// A classic BPF socket filter that keeps the events whose generic-netlink
+// command (the byte after the netlink header) is one of `types`.
+bool attach_type_filter(int fd, const std::vector<PathManagerEventType> &types) {
+  std::vector<sock_filter> code;
+  code.push_back(BPF_STMT(BPF_LD | BPF_B | BPF_ABS, NLMSG_HDRLEN + offsetof(genlmsghdr, cmd)));
+  for (size_t i = 0; i < types.size(); ++i) {
+    // Equal: jump to the "keep" return after the remaining tests.
+    const auto to_keep = static_cast<uint8_t>(types.size() - i);
+    code.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<uint32_t>(types[i]), to_keep, 0));
+  }
+  code.push_back(BPF_STMT(BPF_RET | BPF_K, 0));           // drop
+  code.push_back(BPF_STMT(BPF_RET | BPF_K, 0xffffffffu));  // keep all of it
+  const sock_fprog program{static_cast<unsigned short>(code.size()), code.data()};
+  return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof program) == 0;
+}
+
 // Must run inside the target namespace: the socket belongs to the namespace
 // it is created in and hears only that namespace's events.
-Opened open_subscription() {
+Opened open_subscription(const std::vector<PathManagerEventType> &only) {
   Opened out;
   UniqueFd fd(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC));
   if (!fd) {
@@ -85,6 +103,11 @@ Opened open_subscription() {
   }
   if (!reply.family->events_group) {
     out.why = "the kernel's mptcp_pm family has no mptcp_pm_events group (path-manager events need 5.12+)";
+    return out;
+  }
+  // Filter before joining, so that no unwanted event slips in between.
+  if (!only.empty() && !attach_type_filter(fd.get(), only)) {
+    out.why = errno_text("filtering path-manager events", errno);
     return out;
   }
   const uint32_t group = *reply.family->events_group;
@@ -164,7 +187,7 @@ void PmNetlinkSource::scan(bool first) {
       listed.insert(ns.inode);
       if (subscribed.count(ns.inode)) continue;
       Opened opened;
-      const auto visit = run_in_network_namespace(ns, [&] { opened = open_subscription(); });
+      const auto visit = run_in_network_namespace(ns, [&] { opened = open_subscription(options_.only); });
       if (visit.outcome == NamespaceVisit::Outcome::cannot_enter) {
         if (visit.error == EPERM) {
           denied = true;

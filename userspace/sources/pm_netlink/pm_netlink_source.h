@@ -25,6 +25,10 @@ namespace observer::pm {
 
 struct PmNetlinkOptions {
   std::string netns_dir = "/run/netns";  // as the reconciler's: '' for our own namespace only
+  // The event types wanted; empty for all. The kernel drops the others
+  // before they reach the socket (a socket filter), so the many events of
+  // connections and subflows coming and going cost no wake-up.
+  std::vector<PathManagerEventType> only;
 };
 
 struct PmNetlinkCounters {
