@@ -50,9 +50,10 @@ enum mpo_reason {
 	MPO_REASON_NO_MPTCP = 6,      /* fallback: the SYN-ACK carried no MP_CAPABLE */
 	MPO_REASON_PLAIN_CLIENT = 7,  /* fallback: a plain TCP client reached an MPTCP listener */
 	MPO_REASON_UNREACHABLE = 8,   /* ICMP or other local error (sk_err) */
+	MPO_REASON_LATE = 9,          /* fallback after the handshake: user space sees it in sock_diag, BPF never sends it */
 };
 
-#define MPO_REASON_COUNT 9
+#define MPO_REASON_COUNT 10
 
 struct mpo_event {
 	mpo_u64 timestamp_ns; /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */

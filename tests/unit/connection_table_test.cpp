@@ -672,3 +672,19 @@ TEST_CASE("the connections of a namespace that is gone leave the table", "[conne
   CHECK(t.find({99, 0x22}));  // touched after the namespaces were listed
   check_gauges_match(t);
 }
+
+TEST_CASE("a connection a snapshot finds fallen back is counted as a late fallback, once", "[connection_table]") {
+  ConnectionTable t;
+  apply(t, established(0x30, 1, 1 * kSec));
+  auto dc = diag_connection(0x30, {diag_subflow(0x30, 1, SubflowKind::initial)});
+  CHECK(t.reconcile(kNetns, {dc}, 2 * kSec).events.empty());
+  dc.fallback = true;
+  const auto r = t.reconcile(kNetns, {dc}, 3 * kSec);
+  REQUIRE(r.events.size() == 1);
+  CHECK(r.events[0].type == EventType::fallback);
+  CHECK(r.events[0].reason == Reason::late);
+  CHECK(r.events[0].direction == Direction::outbound);
+  CHECK(r.events[0].token == 0x30);
+  CHECK(format_endpoint(r.events[0].remote) == "10.0.0.2:8684");
+  CHECK(t.reconcile(kNetns, {dc}, 4 * kSec).events.empty());
+}

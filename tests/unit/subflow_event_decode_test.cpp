@@ -265,7 +265,7 @@ TEST_CASE("event_type_name and reason_name give every value its own name", "[bpf
 
   const Reason reasons[] = {Reason::none,    Reason::closed,   Reason::reset,        Reason::refused,
                             Reason::timeout, Reason::rejected, Reason::no_mptcp,     Reason::plain_client,
-                            Reason::unreachable};
+                            Reason::unreachable, Reason::late};
   std::set<std::string> reason_names;
   for (const auto r : reasons) {
     const std::string name = reason_name(r);

@@ -16,6 +16,7 @@ struct Endpoint {
 
   static Endpoint from(const SocketAddress &a);
   std::string to_string() const;  // "ip:port", IPv6 in brackets
+  SocketAddress to_socket_address() const;  // empty when family is 0
   bool operator==(const Endpoint &) const = default;
 };
 

@@ -206,6 +206,20 @@ ReconcileResult ConnectionTable::reconcile(uint32_t netns, const std::vector<Dia
       c->remote = dc.remote;
     }
     c->sources |= kFromSockDiag;
+    if (dc.fallback && !c->fallback) {
+      // MPTCP lost after the handshake (MP_FAIL, an infinite mapping): no
+      // hook sees it happen, the snapshot's flag does. Counted once.
+      SubflowEvent e;
+      e.type = EventType::fallback;
+      e.reason = Reason::late;
+      e.timestamp_ns = snapshot_ns;
+      e.netns = netns;
+      e.token = dc.token;
+      e.direction = c->direction;
+      e.local = c->local.to_socket_address();
+      e.remote = c->remote.to_socket_address();
+      r.events.push_back(e);
+    }
     c->fallback = dc.fallback;
     std::unordered_set<uint64_t> kernel_cookies;
     for (const auto &sf : dc.subflows) {

@@ -37,6 +37,7 @@ const char *reason_name(Reason r) {
     case Reason::no_mptcp: return "no_mptcp";
     case Reason::plain_client: return "plain_client";
     case Reason::unreachable: return "unreachable";
+    case Reason::late: return "late";
   }
   return "none";
 }

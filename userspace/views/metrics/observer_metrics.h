@@ -61,7 +61,7 @@ class ObserverMetrics {
   // hashes its labels on every call, which under churn is most of the cost.
   using CounterRef = prometheus::Counter *;
   using HistogramRef = prometheus::Histogram *;
-  static constexpr size_t kReasons = 9;  // the values of Reason
+  static constexpr size_t kReasons = std::size(kAllReasons) + 1;  // the values of Reason, none included
   CounterRef opened_by_[2][2]{};                   // direction, family (ipv4, ipv6)
   CounterRef fallback_by_[2]{};                    // direction
   CounterRef subflows_opened_by_[2][2]{};          // direction, kind
