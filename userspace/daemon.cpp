@@ -78,7 +78,7 @@ bool Daemon::open_checker() {
     checker_->add_listener(std::move(*listener));
   }
   checker::CheckerHooks hooks;
-  hooks.enrich = [this](MptcpStatus &status) { add_handshake_times(status); };
+  hooks.enrich = [this](MptcpStatus &status) { merge_checker_status(status); };
   hooks.on_answer = [this](const std::string &result, const std::string &format) {
     metrics_->on_checker_answer(result, format);
   };
@@ -203,12 +203,16 @@ void Daemon::start_reconciler() {
   reconciler_->start();
 }
 
-void Daemon::add_handshake_times(MptcpStatus &status) const {
-  if (!bpf_ || status.verdict != Verdict::mptcp) return;
-  // Matched in place, under the table's lock: this runs on every checker
-  // request, and copying the record would cost more than the lookup.
-  table_.with([&](const ConnectionTable &t) {
-    const ConnectionRecord *record = t.lookup({own_netns_, status.token});
+void Daemon::merge_checker_status(MptcpStatus &status) {
+  if (status.verdict != Verdict::mptcp) return;
+  std::vector<ObservedSubflow> observed;
+  for (const auto &s : status.subflows) observed.push_back({Endpoint::from(s.local), Endpoint::from(s.remote), s.kind});
+  const ConnectionKey key{own_netns_, status.token};
+  // In place, under the table's lock: this runs on every checker request,
+  // and copying the record out would cost more than the lookup.
+  table_.with([&](ConnectionTable &t) {
+    t.merge_getsockopt(key, Direction::inbound, observed, monotonic_ns());
+    const ConnectionRecord *record = t.lookup(key);
     if (!record) return;
     for (auto &s : status.subflows) {
       const Endpoint local = Endpoint::from(s.local), remote = Endpoint::from(s.remote);

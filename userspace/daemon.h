@@ -45,7 +45,9 @@ class Daemon {
   void publish(const SubflowEvent &event);
   metrics::SourceHealth source_health() const;
   bool checker_speaks_mptcp() const;
-  void add_handshake_times(MptcpStatus &status) const;
+  // The checker's own connection goes into the table (source getsockopt),
+  // and the status gains each subflow's handshake time when BPF saw it.
+  void merge_checker_status(MptcpStatus &status);
 
   Options options_;
   uint32_t own_netns_;

@@ -66,6 +66,16 @@ BODY=$(in_client mptcpize run curl -s "$URL4/?wait=5s")
 assert_contains "Subflows: 2" "$BODY" "wait=5s sees the joined subflow"
 assert_match "join +client $CLI4_B:[0-9]+" "$BODY" "text marks the join"
 
+echo "# the checker's own connection joins the connection table (source getsockopt)"
+in_client mptcpize run bash -c "exec 3<>/dev/tcp/$SRV4/8684; printf 'GET / HTTP/1.1\r\nHost: a\r\n\r\n' >&3; sleep 3" &
+HOLD=$!
+from_getsockopt() {
+  in_server curl -s "http://127.0.0.1:8685/api/v1/connections?netns=$(netns_inode "$SRV")" |
+    jq -r '[.connections[] | select(.sources | index("getsockopt"))] | length'
+}
+assert_eq 1 "$(wait_for_value 1 from_getsockopt)" "the open checker connection lists getsockopt among its sources"
+wait $HOLD 2>/dev/null
+
 echo "# HTML for browsers"
 HTML=$(in_client mptcpize run curl -s -H 'Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' "$URL4/")
 assert_contains '<h1 class="yes" id="verdict">You are using MPTCP.</h1>' "$HTML" "HTML verdict"

@@ -688,3 +688,40 @@ TEST_CASE("a connection a snapshot finds fallen back is counted as a late fallba
   CHECK(format_endpoint(r.events[0].remote) == "10.0.0.2:8684");
   CHECK(t.reconcile(kNetns, {dc}, 4 * kSec).events.empty());
 }
+
+TEST_CASE("getsockopt on the checker's socket adds what no other source reported yet, without duplicates",
+          "[connection_table]") {
+  ConnectionTable t;
+  const std::vector<ObservedSubflow> seen = {
+      {endpoint("10.0.0.2:8684"), endpoint("10.0.0.1:40000"), SubflowKind::initial},
+      {endpoint("10.0.0.2:8684"), endpoint("10.0.1.1:40001"), SubflowKind::join}};
+  t.merge_getsockopt({kNetns, 0x40}, Direction::inbound, seen, 1 * kSec);
+  t.merge_getsockopt({kNetns, 0x40}, Direction::inbound, seen, 2 * kSec);  // a second request
+  auto c = t.find({kNetns, 0x40});
+  REQUIRE(c);
+  CHECK(c->sources == kFromGetsockopt);
+  CHECK(c->direction == Direction::inbound);
+  REQUIRE(c->subflows.size() == 2);
+  CHECK(c->subflows[0].cookie == 0);
+  check_gauges_match(t);
+
+  // sock_diag then names the same subflows with their cookies: they are adopted, not added.
+  auto dc = diag_connection(0x40,
+                            {diag_subflow(0x40, 11, SubflowKind::initial, "10.0.0.2:8684", "10.0.0.1:40000"),
+                             diag_subflow(0x40, 12, SubflowKind::join, "10.0.0.2:8684", "10.0.1.1:40001")},
+                            Direction::inbound);
+  t.reconcile(kNetns, {dc}, 3 * kSec);
+  c = t.find({kNetns, 0x40});
+  REQUIRE(c->subflows.size() == 2);
+  CHECK(c->subflows[0].cookie == 11);
+  CHECK(c->subflows[1].cookie == 12);
+  CHECK(c->subflows[1].sources == (kFromGetsockopt | kFromSockDiag));
+  check_gauges_match(t);
+
+  // and a close event finds them by cookie.
+  apply(t, closed(0x40, 11, 4 * kSec));
+  Subflow last = closed(0x40, 12, 4 * kSec);
+  CHECK(apply(t, last).size() == 1);  // connection_closed
+  CHECK_FALSE(t.find({kNetns, 0x40}));
+  check_gauges_match(t);
+}

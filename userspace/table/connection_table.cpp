@@ -62,7 +62,14 @@ ConnectionRecord *ConnectionTable::upsert(const ConnectionKey &key, Direction di
 
 void ConnectionTable::add_subflow(ConnectionRecord &c, SubflowRecord s) {
   for (auto &existing : c.subflows) {
-    if (existing.cookie == s.cookie) {
+    // getsockopt knows no cookie: its subflow is the one with its addresses.
+    const bool same = existing.cookie && s.cookie ? existing.cookie == s.cookie
+                                                  : existing.local == s.local && existing.remote == s.remote;
+    if (same) {
+      if (!existing.cookie && s.cookie) {
+        existing.cookie = s.cookie;
+        by_cookie_[s.cookie] = c.key;
+      }
       // Seen before by the other source: keep what each knows.
       existing.sources |= s.sources;
       if (!existing.established_ns) existing.established_ns = s.established_ns;
@@ -72,7 +79,7 @@ void ConnectionTable::add_subflow(ConnectionRecord &c, SubflowRecord s) {
     }
   }
   ++gauges_.subflows[dir_index(s.direction)][kind_index(s.kind)];
-  by_cookie_[s.cookie] = c.key;
+  if (s.cookie) by_cookie_[s.cookie] = c.key;
   ++c.subflows_ever;
   c.sources |= s.sources;
   if (s.kind == SubflowKind::initial && c.local.family == 0) {
@@ -248,6 +255,23 @@ ReconcileResult ConnectionTable::reconcile(uint32_t netns, const std::vector<Dia
     }
   }
   return r;
+}
+
+void ConnectionTable::merge_getsockopt(const ConnectionKey &key, Direction direction,
+                                       const std::vector<ObservedSubflow> &subflows, uint64_t now_ns) {
+  const uint8_t family = subflows.empty() ? 0 : subflows.front().remote.family;
+  ConnectionRecord *c = upsert(key, direction, family, now_ns);
+  if (!c) return;
+  c->sources |= kFromGetsockopt;
+  for (const auto &o : subflows) {
+    SubflowRecord s;
+    s.local = o.local;
+    s.remote = o.remote;
+    s.kind = o.kind;
+    s.direction = c->direction;
+    s.sources = kFromGetsockopt;
+    add_subflow(*c, s);
+  }
 }
 
 std::vector<SubflowEvent> ConnectionTable::forget_namespaces_except(const std::set<uint32_t> &alive,

@@ -57,6 +57,13 @@ struct ConnectionRecord {
   std::vector<SubflowRecord> subflows;  // open subflows only
 };
 
+// A subflow as getsockopt on the connection's own socket shows it: no
+// cookie, but the addresses and which one is the initial.
+struct ObservedSubflow {
+  Endpoint local, remote;
+  SubflowKind kind = SubflowKind::initial;
+};
+
 struct TableGauges {
   uint64_t connections[2] = {0, 0};     // by Direction
   uint64_t subflows[2][2] = {{0, 0}, {0, 0}};  // by Direction, SubflowKind
@@ -85,6 +92,12 @@ class ConnectionTable {
   // Removes the connections of namespaces not in `alive` that no event has
   // touched since `listed_ns`; returns a connection_closed for each.
   std::vector<SubflowEvent> forget_namespaces_except(const std::set<uint32_t> &alive, uint64_t listed_ns);
+
+  // Merges what getsockopt on one of the checker's own sockets showed:
+  // adds the connection and subflows the other sources have not reported
+  // (yet), and marks those they have as seen by getsockopt too.
+  void merge_getsockopt(const ConnectionKey &key, Direction direction, const std::vector<ObservedSubflow> &subflows,
+                        uint64_t now_ns);
 
   // Up to `limit` connections after `after`, in key order (for pagination).
   std::vector<ConnectionRecord> page(std::optional<ConnectionKey> after, size_t limit) const;
