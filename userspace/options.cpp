@@ -31,8 +31,10 @@ Flags:
   --listen ADDR:PORT    checker address; repeat for several. Default [::]:8684
                         (IPv4 and IPv6). IPv6 in brackets: [::1]:8684. Port 0
                         picks a free port.
-  --threads N           request worker threads (1-1024). Default 8. Each
-                        ?wait or /download in progress holds one.
+  --threads N           worker threads for requests that wait (1-1024):
+                        each ?wait or /download in progress holds one.
+                        Default 32. Other requests are answered by one
+                        event loop per CPU and never wait for a worker.
   --max-connections N   open client connections before new ones are refused
                         (1-1000000). Default 20000.
   --log-level LEVEL     debug, info, warn or error. Default info. Logs go to
@@ -67,9 +69,10 @@ CAP_BPF+CAP_PERFMON+CAP_NET_ADMIN; without them the checker still serves):
   --reconcile-interval DURATION
                         how often sock_diag snapshots repair the table
                         (100ms-1h). Default 10s.
-  --netns-dir DIR       namespaces to reconcile besides the daemon's own.
-                        Default /run/netns (where `ip netns` names them);
-                        '' for none.
+  --netns-dir DIR       namespace files to reconcile and hear path-manager
+                        events from, besides the daemon's own namespace and
+                        every process's. Default /run/netns (where `ip
+                        netns` names them); '' for none.
 
 The checker listens with an MPTCP socket. Where the kernel has no MPTCP, or
 net.mptcp.enabled=0, it listens on plain TCP, says so once at start-up, and

@@ -13,9 +13,9 @@ namespace observer {
 struct Options {
   std::vector<SocketAddress> checker_listen;  // default [::]:8684
   std::optional<SocketAddress> admin_listen;  // default 127.0.0.1:8685; --admin-listen '' disables
-  // Enough for several slow requests (?wait, downloads) at once; more
-  // threads cost throughput in wake-ups on small machines (docs/benchmarks.md).
-  size_t threads = 8;
+  // Workers for requests that wait (?wait, downloads): a sleeping thread
+  // costs little, and a public checker meets many slow clients at once.
+  size_t threads = 32;
   size_t max_connections = 20000;
   log::Level log_level = log::Level::info;
   bool public_metrics = true;       // /metrics on the checker port too

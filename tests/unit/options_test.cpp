@@ -13,7 +13,7 @@ namespace {
 using Args = std::vector<std::string>;
 }
 
-TEST_CASE("parse_options without flags listens on [::]:8684 with 8 threads", "[options]") {
+TEST_CASE("parse_options without flags listens on [::]:8684 with 32 workers", "[options]") {
   const auto p = parse_options({});
   CHECK(p.error.empty());
   CHECK_FALSE(p.show_help);
@@ -21,7 +21,7 @@ TEST_CASE("parse_options without flags listens on [::]:8684 with 8 threads", "[o
   REQUIRE(p.options.checker_listen.size() == 1);
   CHECK(format_endpoint(p.options.checker_listen[0]) == "[::]:8684");
   CHECK(p.options.checker_listen[0].family() == AF_INET6);
-  CHECK(p.options.threads == 8);
+  CHECK(p.options.threads == 32);
   CHECK(p.options.max_connections == 20000);
   CHECK(p.options.log_level == log::Level::info);
 }
