@@ -18,37 +18,18 @@
 #include <string>
 #include <vector>
 
+#include "netlink_fixtures.h"
 #include "sources/getsockopt/mptcp_abi.h"
 
 using namespace observer;
 using namespace observer::diag;
 
+using namespace observer::test;
+
 namespace {
-using Bytes = std::vector<uint8_t>;
 constexpr uint8_t kEstablished = 1;  // TCP_ESTABLISHED
 constexpr uint8_t kListen = 10;      // TCP_LISTEN
 
-Bytes concat(std::initializer_list<Bytes> parts) {
-  Bytes out;
-  for (const auto &p : parts) out.insert(out.end(), p.begin(), p.end());
-  return out;
-}
-
-// One netlink attribute, padded to 4 bytes as the kernel pads it.
-Bytes attr(uint16_t type, const void *payload, size_t len) {
-  nlattr a{};
-  a.nla_len = static_cast<uint16_t>(NLA_HDRLEN + len);
-  a.nla_type = type;
-  Bytes out(NLA_ALIGN(a.nla_len), 0);
-  std::memcpy(out.data(), &a, sizeof a);
-  if (len) std::memcpy(out.data() + NLA_HDRLEN, payload, len);
-  return out;
-}
-Bytes attr(uint16_t type, const Bytes &payload) { return attr(type, payload.data(), payload.size()); }
-template <typename T>
-Bytes attr_value(uint16_t type, T value) {
-  return attr(type, &value, sizeof value);
-}
 Bytes attr_string(uint16_t type, const char *s) { return attr(type, s, std::strlen(s) + 1); }  // with its NUL
 
 inet_diag_msg diag_msg(int family, uint8_t state, const char *src, uint16_t sport, const char *dst, uint16_t dport,
@@ -87,18 +68,6 @@ Bytes done() {
   h.nlmsg_flags = NLM_F_MULTI;
   Bytes out(h.nlmsg_len, 0);
   std::memcpy(out.data(), &h, sizeof h);
-  return out;
-}
-
-Bytes error(int err) {
-  nlmsghdr h{};
-  h.nlmsg_len = NLMSG_LENGTH(sizeof(nlmsgerr));
-  h.nlmsg_type = NLMSG_ERROR;
-  nlmsgerr e{};
-  e.error = -err;
-  Bytes out(h.nlmsg_len, 0);
-  std::memcpy(out.data(), &h, sizeof h);
-  std::memcpy(out.data() + NLMSG_HDRLEN, &e, sizeof e);
   return out;
 }
 
@@ -266,14 +235,14 @@ TEST_CASE("an NLMSG_ERROR ends the dump with the kernel's reason", "[sock_diag]"
   std::vector<MptcpSocket> out;
   ParseState state;
   // IPPROTO_MPTCP in INET_DIAG_REQ_PROTOCOL on a kernel without it, say.
-  parse_mptcp_reply(error(EINVAL), out, state);
+  parse_mptcp_reply(netlink_error(EINVAL), out, state);
   CHECK(state.done);
   CHECK_THAT(state.error, Catch::Contains(std::strerror(EINVAL)));
   CHECK(out.empty());
 
   std::vector<DiagSubflow> subflows;
   ParseState subflow_state;
-  parse_subflow_reply(error(EPERM), subflows, subflow_state);
+  parse_subflow_reply(netlink_error(EPERM), subflows, subflow_state);
   CHECK(subflow_state.done);
   CHECK_THAT(subflow_state.error, Catch::Contains(std::strerror(EPERM)));
 }

@@ -21,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include "netlink_fixtures.h"
+
 using namespace observer;
 using namespace observer::pm;
 
@@ -45,31 +47,12 @@ static_assert(attr::kIfIndex == MPTCP_ATTR_IF_IDX && attr::kResetReason == MPTCP
 static_assert(attr::kResetFlags == MPTCP_ATTR_RESET_FLAGS && attr::kServerSide == MPTCP_ATTR_SERVER_SIDE);
 static_assert(kFlagDenyJoinId0 == MPTCP_PM_EV_FLAG_DENY_JOIN_ID0);
 
+using namespace observer::test;
+
 namespace {
-using Bytes = std::vector<uint8_t>;
 constexpr uint16_t kFamilyId = 0x1d;  // what the controller handed out on one machine; any id works
 
-Bytes concat(std::initializer_list<Bytes> parts) {
-  Bytes out;
-  for (const auto &p : parts) out.insert(out.end(), p.begin(), p.end());
-  return out;
-}
-
-// One attribute, padded to 4 bytes as nla_put pads it.
-Bytes attr_bytes(uint16_t type, const void *payload, size_t len) {
-  nlattr a{};
-  a.nla_len = static_cast<uint16_t>(NLA_HDRLEN + len);
-  a.nla_type = type;
-  Bytes out(NLA_ALIGN(a.nla_len), 0);
-  std::memcpy(out.data(), &a, sizeof a);
-  if (len) std::memcpy(out.data() + NLA_HDRLEN, payload, len);
-  return out;
-}
-Bytes nested(uint16_t type, const Bytes &inner) { return attr_bytes(type | NLA_F_NESTED, inner.data(), inner.size()); }
-template <typename T>
-Bytes attr_value(uint16_t type, T value) {
-  return attr_bytes(type, &value, sizeof value);
-}
+Bytes nested(uint16_t type, const Bytes &inner) { return test::attr(type | NLA_F_NESTED, inner.data(), inner.size()); }
 Bytes u8(uint16_t type, uint8_t v) { return attr_value(type, v); }
 Bytes u16(uint16_t type, uint16_t v) { return attr_value(type, v); }
 Bytes u32(uint16_t type, uint32_t v) { return attr_value(type, v); }
@@ -77,14 +60,14 @@ Bytes be16(uint16_t type, uint16_t host_order) { return attr_value<uint16_t>(typ
 Bytes ip4(uint16_t type, const char *text) {
   in_addr a{};
   REQUIRE(inet_pton(AF_INET, text, &a) == 1);
-  return attr_bytes(type, &a, sizeof a);
+  return test::attr(type, &a, sizeof a);
 }
 Bytes ip6(uint16_t type, const char *text) {
   in6_addr a{};
   REQUIRE(inet_pton(AF_INET6, text, &a) == 1);
-  return attr_bytes(type, &a, sizeof a);
+  return test::attr(type, &a, sizeof a);
 }
-Bytes text(uint16_t type, const char *s) { return attr_bytes(type, s, std::strlen(s) + 1); }
+Bytes text(uint16_t type, const char *s) { return test::attr(type, s, std::strlen(s) + 1); }
 
 // A generic netlink message: nlmsghdr, genlmsghdr, attributes.
 Bytes genl(uint16_t family, uint8_t cmd, const Bytes &attrs) {
@@ -102,18 +85,6 @@ Bytes genl(uint16_t family, uint8_t cmd, const Bytes &attrs) {
 }
 Bytes event(PathManagerEventType type, const Bytes &attrs) {
   return genl(kFamilyId, static_cast<uint8_t>(type), attrs);
-}
-
-Bytes netlink_error(int err) {
-  nlmsghdr h{};
-  h.nlmsg_len = NLMSG_LENGTH(sizeof(nlmsgerr));
-  h.nlmsg_type = NLMSG_ERROR;
-  nlmsgerr e{};
-  e.error = -err;
-  Bytes out(h.nlmsg_len, 0);
-  std::memcpy(out.data(), &h, sizeof h);
-  std::memcpy(out.data() + NLMSG_HDRLEN, &e, sizeof e);
-  return out;
 }
 
 Bytes netlink_done() {
@@ -458,7 +429,7 @@ TEST_CASE("truncated and malformed datagrams are counted, never trusted", "[pm_e
       {"message without a genl header", concat({no_genl, closed}), 1, 1},
       {"token of two bytes", event(T::closed, u16(attr::kToken, 9)), 0, 1},
       {"IPv4 address of three bytes",
-       event(T::announced, concat({u32(attr::kToken, 9), attr_bytes(attr::kDaddr4, "\x0a\x00\x03", 3)})), 0, 1},
+       event(T::announced, concat({u32(attr::kToken, 9), test::attr(attr::kDaddr4, "\x0a\x00\x03", 3)})), 0, 1},
       {"IPv6 address of four bytes",
        event(T::announced, concat({u32(attr::kToken, 9), ip4(attr::kDaddr6, "10.0.3.3")})), 0, 1},
       {"port of one byte", event(T::created, concat({u32(attr::kToken, 9), u8(attr::kSport, 80)})), 0, 1},
@@ -477,7 +448,7 @@ TEST_CASE("truncated and malformed datagrams are counted, never trusted", "[pm_e
 TEST_CASE("attributes and events this build does not know", "[pm_event_decode]") {
   using T = PathManagerEventType;
   SECTION("unknown attributes are skipped, nested flag bits masked") {
-    const Bytes future = attr_bytes(99, "\x01\x02\x03\x04\x05", 5);  // odd length: padding follows
+    const Bytes future = test::attr(99, "\x01\x02\x03\x04\x05", 5);  // odd length: padding follows
     const auto d = decode(event(T::removed, concat({future, u32(attr::kTimeout, 30), u32(attr::kToken, 0xab),
                                                      u8(attr::kRemoteId | NLA_F_NET_BYTEORDER, 2),
                                                      nested(98, u32(1, 1))})));

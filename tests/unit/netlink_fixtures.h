@@ -1,0 +1,50 @@
+#pragma once
+// Netlink messages built by hand, the way the kernel lays them out, for the
+// tests of every netlink decoder (sock_diag, path-manager events).
+#include <linux/netlink.h>
+
+#include <cstdint>
+#include <cstring>
+#include <initializer_list>
+#include <vector>
+
+namespace observer::test {
+
+using Bytes = std::vector<uint8_t>;
+
+inline Bytes concat(std::initializer_list<Bytes> parts) {
+  Bytes out;
+  for (const auto &p : parts) out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
+
+// One attribute, padded to 4 bytes as nla_put pads it.
+inline Bytes attr(uint16_t type, const void *payload, size_t len) {
+  nlattr a{};
+  a.nla_len = static_cast<uint16_t>(NLA_HDRLEN + len);
+  a.nla_type = type;
+  Bytes out(NLA_ALIGN(a.nla_len), 0);
+  std::memcpy(out.data(), &a, sizeof a);
+  if (len) std::memcpy(out.data() + NLA_HDRLEN, payload, len);
+  return out;
+}
+inline Bytes attr(uint16_t type, const Bytes &payload) { return attr(type, payload.data(), payload.size()); }
+template <typename T>
+Bytes attr_value(uint16_t type, T value) {
+  return attr(type, &value, sizeof value);
+}
+
+// An NLMSG_ERROR message carrying -err, as the kernel answers a failed request.
+inline Bytes netlink_error(int err) {
+  nlmsghdr h{};
+  h.nlmsg_len = NLMSG_LENGTH(sizeof(nlmsgerr));
+  h.nlmsg_type = NLMSG_ERROR;
+  nlmsgerr e{};
+  e.error = -err;
+  Bytes out(h.nlmsg_len, 0);
+  std::memcpy(out.data(), &h, sizeof h);
+  std::memcpy(out.data() + NLMSG_HDRLEN, &e, sizeof e);
+  return out;
+}
+
+}  // namespace observer::test
