@@ -96,7 +96,6 @@ bool Daemon::open_admin() {
   limits.loops = 1;
   limits.workers = kMaxEventStreams + 8;
   limits.max_connections = 256;
-  limits.idle_timeout = std::chrono::hours(24);  // event streams are long-lived by design
   admin_ = std::make_unique<http::HttpServer>("admin", limits);
   admin_->set_default_headers({{"Server", server_header()}});
   std::string error;

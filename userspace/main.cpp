@@ -1,6 +1,7 @@
 // mptcp-observer: wires the sources to the views and runs until SIGINT or
 // SIGTERM. Everything that can fail at start-up fails here with one line.
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <cstdio>
 #include <iostream>
@@ -43,6 +44,14 @@ int main(int argc, char **argv) {
   const Options &opt = parsed.options;
   log::set_min_level(opt.log_level);
   const sigset_t shutdown_signals = block_shutdown_signals();
+
+  // Each client connection is an fd: take the hard limit, not the soft one
+  // (often 1024) that would refuse clients long before --max-connections.
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
 
   Daemon daemon(opt);
   if (!daemon.start()) return 1;

@@ -107,6 +107,17 @@ assert_match '^HTTP/1.1 400' "$RAW" "a malformed request line gets 400"
 RAW=$(in_client timeout 5 bash -c "exec 3<>/dev/tcp/$SRV4/8684; printf 'GET / HTTP/1.1\r\nX-Big: ' >&3; head -c 200000 /dev/zero | tr '\0' a >&3 2>/dev/null; cat <&3" 2>/dev/null)
 assert_not_contains "200 OK" "$RAW" "a 200 KB header is not served"
 assert_match '^HTTP/1.1 431' "$RAW" "a 200 KB header gets 431"
+RAW=$(in_client timeout 5 bash -c "exec 3<>/dev/tcp/$SRV4/8684; printf 'POST /nope HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel' >&3; timeout 3 cat <&3")
+assert_match '^HTTP/1.1 4[0-9][0-9]' "$RAW" "a chunked body no route takes is answered at once, without waiting for it"
+assert_contains "Connection: close" "$RAW" "and that connection is closed, as its answer says"
+RAW=$(in_client timeout 5 bash -c "exec 3<>/dev/tcp/$SRV4/8684; printf 'GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n' >&3; cat <&3")
+assert_match '^HTTP/1.1 400' "$RAW" "an unreadable Content-Length gets 400"
+OUT=$(in_client curl -s --max-time 3 -o /dev/null -w '%{http_code} %{size_download}' "$URL4/download?size=0")
+assert_eq "200 0" "$OUT" "download of 0 bytes"
+OUT=$(in_client curl -s --max-time 3 -o /dev/null -w '%{http_code}' -H 'Range: bytes=0-99999999999' "$URL4/download?size=1K")
+assert_eq "416" "$OUT" "a Range cannot lift the download size limit"
+OUT=$(in_client mptcpize run curl -s -D - -o /dev/null "$URL4/?wait=100ms")
+assert_eq 1 "$(grep -ci '^X-MPTCP:' <<<"$OUT")" "after a wait, X-MPTCP is sent once"
 RAW=$(in_client timeout 5 bash -c "exec 3<>/dev/tcp/$SRV4/8684; printf 'GET /?format=json HTTP/1.1\r\nHost: a\r\n\r\nGET /healthz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n' >&3; cat <&3")
 assert_eq 2 "$(grep -c '^HTTP/1.1 200' <<<"$RAW")" "two pipelined requests get two answers"
 assert_contains '"status": "serving"' "$RAW" "the second pipelined answer is the second request's"

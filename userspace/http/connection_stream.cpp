@@ -46,6 +46,7 @@ ConnectionStream::Fill ConnectionStream::fill(size_t limit) {
   if (in_pos_ > 0) {
     in_.erase(0, in_pos_);
     request_start_ -= std::min(request_start_, in_pos_);
+    request_end_ -= std::min(request_end_, in_pos_);
     in_pos_ = 0;
   }
   char chunk[kReadChunk];
@@ -66,29 +67,26 @@ ConnectionStream::Fill ConnectionStream::fill(size_t limit) {
 
 void ConnectionStream::begin_request(size_t length, bool may_wait) {
   request_start_ = in_pos_;
-  request_end_ = length ? in_pos_ + length : 0;
+  request_end_ = in_pos_ + length;
   out_mark_ = out_.size();
   may_wait_ = may_wait;
   write_through_ = false;
 }
 
 void ConnectionStream::end_request() {
-  if (request_end_) in_pos_ = std::max(in_pos_, std::min(request_end_, in_.size()));
-  request_end_ = 0;
+  in_pos_ = std::max(in_pos_, std::min(request_end_, in_.size()));
+  request_end_ = in_pos_;
   may_wait_ = false;
 }
 
 void ConnectionStream::rewind_request() {
   in_pos_ = request_start_;
   out_.resize(out_mark_);
-  request_end_ = 0;
+  request_end_ = in_pos_;
   write_through_ = false;
 }
 
-bool ConnectionStream::is_readable() const {
-  if (in_pos_ < in_.size()) return true;
-  return may_wait_ && wait_for(POLLIN);
-}
+bool ConnectionStream::is_readable() const { return in_pos_ < std::min(request_end_, in_.size()); }
 
 bool ConnectionStream::is_writable() const {
   // A loop holds the whole response; a worker waits for room.
@@ -96,20 +94,10 @@ bool ConnectionStream::is_writable() const {
 }
 
 ssize_t ConnectionStream::read(char *ptr, size_t size) {
-  const size_t end = request_end_ ? std::min(request_end_, in_.size()) : in_.size();
-  if (in_pos_ >= end) {
-    // Past the framed request, or nothing buffered: a loop never waits.
-    if (request_end_ || !may_wait_) return -1;
-    if (!wait_for(POLLIN)) return -1;
-    char chunk[kReadChunk];
-    ssize_t n;
-    do {
-      n = ::recv(fd_.get(), chunk, sizeof chunk, MSG_DONTWAIT);
-    } while (n < 0 && errno == EINTR);
-    if (n <= 0) return n;
-    in_.append(chunk, static_cast<size_t>(n));
-    return read(ptr, size);
-  }
+  // Every request is whole in the buffer before httplib sees it: reading
+  // past its frame is an error, never a wait.
+  const size_t end = std::min(request_end_, in_.size());
+  if (in_pos_ >= end) return -1;
   const size_t take = std::min(size, end - in_pos_);
   std::memcpy(ptr, in_.data() + in_pos_, take);
   in_pos_ += take;

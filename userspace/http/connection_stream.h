@@ -4,9 +4,9 @@
 // Input is buffered here for the life of the connection, so a pipelined
 // request is never lost between two requests. The event loop fills the
 // buffer and lets httplib read only a request it knows is complete
-// (request_head.h): on a loop thread a read never waits for the network.
-// On a worker (a slow request) reads and writes may wait, each wait bounded
-// by io_timeout.
+// (request_head.h): a read never waits for the network. On a worker (a
+// request that waits) writes may wait for the client, each wait bounded by
+// io_timeout.
 //
 // Output is held until flush(): httplib writes a response's headers and its
 // body separately, and on a TCP_NODELAY socket two writes are two segments,
@@ -34,11 +34,10 @@ class ConnectionStream final : public httplib::Stream {
   std::string_view buffered_input() const { return std::string_view(in_).substr(in_pos_); }
   bool has_buffered_input() const { return in_pos_ < in_.size(); }
 
-  // Frames one request for httplib: on a loop it may read exactly `length`
-  // bytes (0: no limit, a worker reading a streamed body); end_request()
-  // then moves past them, whatever httplib left unread of a body it did not
-  // want. rewind_request() forgets the attempt, input and output alike, so
-  // that a worker can serve the same request again.
+  // Frames one request for httplib: it may read exactly `length` bytes;
+  // end_request() then moves past them, whatever httplib left unread of a
+  // body it did not want. rewind_request() forgets the attempt, input and
+  // output alike, so that a worker can serve the same request again.
   void begin_request(size_t length, bool may_wait);
   void end_request();
   void rewind_request();
@@ -71,7 +70,7 @@ class ConnectionStream final : public httplib::Stream {
   int io_timeout_ms_;
   std::string in_;
   size_t in_pos_ = 0;
-  size_t request_start_ = 0, request_end_ = 0;  // in_ offsets; end 0 = unframed
+  size_t request_start_ = 0, request_end_ = 0;  // in_ offsets of the framed request
   std::string out_;
   size_t out_pos_ = 0, out_mark_ = 0;
   bool may_wait_ = false;

@@ -22,12 +22,14 @@ constexpr uint64_t kListenerBit = 1ull << 63;
 constexpr uint64_t kWakeupId = ~0ull;
 // Requests answered for one connection before the loop turns to the others.
 constexpr int kRequestsPerTurn = 32;
+// How long a loop stops accepting after accept() failed for want of fds or memory.
+constexpr auto kAcceptPause = std::chrono::milliseconds(100);
 
-std::string too_large_answer(size_t limit) {
-  const std::string body = "431 Request Header Fields Too Large: a request may be at most " +
-                           std::to_string(limit) + " bytes\n";
-  return "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: text/plain; charset=utf-8\r\n"
-         "Connection: close\r\nContent-Length: " +
+// Answers the loop writes itself, for requests httplib is never shown.
+std::string refusal(int status, const char *reason, const std::string &why) {
+  const std::string body = std::to_string(status) + " " + reason + ": " + why + "\n";
+  return "HTTP/1.1 " + std::to_string(status) + " " + reason +
+         "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: " +
          std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 }  // namespace
@@ -80,7 +82,7 @@ void EventLoop::run() {
   epoll_event events[64];
   auto next_sweep = Clock::now() + std::chrono::seconds(1);
   while (!server_.stopping()) {
-    const int n = epoll_wait(epoll_.get(), events, 64, 1000);
+    const int n = epoll_wait(epoll_.get(), events, 64, paused_listeners_.empty() ? 1000 : 20);
     if (n < 0 && errno != EINTR) {
       log::error(server_.name_, std::string("epoll_wait: ") + std::strerror(errno));
       return;
@@ -98,10 +100,25 @@ void EventLoop::run() {
       }
     }
     const auto now = Clock::now();
+    resume_listeners(now);
     if (now >= next_sweep) {
       sweep(now);
       next_sweep = now + std::chrono::seconds(1);
     }
+  }
+}
+
+void EventLoop::resume_listeners(Clock::time_point now) {
+  for (auto it = paused_listeners_.begin(); it != paused_listeners_.end();) {
+    if (it->second > now) {
+      ++it;
+      continue;
+    }
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+    ev.data.u64 = kListenerBit | static_cast<uint32_t>(it->first);
+    epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, it->first, &ev);
+    it = paused_listeners_.erase(it);
   }
 }
 
@@ -114,11 +131,15 @@ void EventLoop::accept_from(int listen_fd) {
     if (!fd) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;
       if (errno == EINTR || errno == ECONNABORTED) continue;
-      // Out of fds or memory: count it and let the backlog hold the client.
+      // Out of fds or memory: count it, let the backlog hold the client,
+      // and stop listening on this loop for a moment. The listener stays
+      // readable, so without the pause every loop would retry at once.
       const auto count = ++counters.accept_errors;
       if ((count & (count - 1)) == 0) {
         log::warn(server_.name_, std::string("accept: ") + std::strerror(errno) + " (seen " + std::to_string(count) + " times)");
       }
+      epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, listen_fd, nullptr);
+      paused_listeners_.emplace_back(listen_fd, Clock::now() + kAcceptPause);
       return;
     }
     ++counters.accepted;
@@ -160,7 +181,7 @@ void EventLoop::drive(Connection *c, bool peer_closed) {
   const auto &limits = server_.limits_;
   bool filled = false;
   for (int turn = 0; turn < kRequestsPerTurn;) {
-    RequestHead head = find_request(c->stream.buffered_input(), limits.max_request_bytes);
+    RequestHead head = find_request(c->stream.buffered_input(), limits.max_request_bytes, c->head_scanned);
     if (head.status == HeadStatus::incomplete && !filled) {
       // Read only when what is buffered is not a whole request: a pipelined
       // one costs no system call.
@@ -188,18 +209,26 @@ void EventLoop::drive(Connection *c, bool peer_closed) {
         }
         return;
       }
-      case HeadStatus::too_large: {
-        const std::string answer = too_large_answer(limits.max_request_bytes);
+      case HeadStatus::too_large:
+      case HeadStatus::body_too_large:
+      case HeadStatus::bad_length: {
+        const std::string limit = std::to_string(limits.max_request_bytes);
+        const std::string answer =
+            head.status == HeadStatus::too_large
+                ? refusal(431, "Request Header Fields Too Large", "a request head may be at most " + limit + " bytes")
+            : head.status == HeadStatus::body_too_large
+                ? refusal(413, "Payload Too Large", "a request may be at most " + limit + " bytes")
+                : refusal(400, "Bad Request", "unreadable or conflicting Content-Length");
         c->stream.begin_request(0, false);
         c->stream.write(answer.data(), answer.size());
         c->close_when_written = true;
         break;
       }
-      case HeadStatus::streamed:
-        c->waiting_for_request = false;
-        return send_to_worker(c, 0);
+      case HeadStatus::body_unknown:
       case HeadStatus::complete: {
         c->waiting_for_request = false;
+        c->head_scanned = 0;
+        c->close_after_request = head.status == HeadStatus::body_unknown;
         const auto served = server_.serve_one(*c, head.length, /*on_worker=*/false);
         if (served == HttpServer::Served::to_worker) return send_to_worker(c, head.length);
         c->close_when_written = served == HttpServer::Served::close;

@@ -34,6 +34,8 @@ struct Connection {
   bool close_when_written = false;
   uint32_t armed = 0;          // the epoll events asked for now
   size_t requests = 0;
+  size_t head_scanned = 0;     // how far the search for the end of the next request's head got
+  bool close_after_request = false;  // its body's length is unknown: nothing after it can be trusted
   size_t request_length = 0;   // of the request a worker is to answer; 0: not framed
 
   Connection(UniqueFd fd, std::chrono::milliseconds io_timeout) : stream(std::move(fd), io_timeout) {}
@@ -61,6 +63,7 @@ class EventLoop {
   void take_back();
   void send_to_worker(Connection *c, size_t request_length);
   void sweep(Connection::Clock::time_point now);
+  void resume_listeners(Connection::Clock::time_point now);
   void arm(Connection *c, uint32_t events, int op = EPOLL_CTL_MOD);
   void close(Connection *c);
 
@@ -70,6 +73,7 @@ class EventLoop {
   std::thread thread_;
   std::unordered_map<Connection *, std::unique_ptr<Connection>> connections_;  // loop thread only
   std::vector<int> listener_fds_;
+  std::vector<std::pair<int, Connection::Clock::time_point>> paused_listeners_;  // fd, listen again at
 
   std::mutex returned_mu_;  // guards returned_
   std::vector<std::pair<Connection *, bool>> returned_;

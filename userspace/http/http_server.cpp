@@ -56,6 +56,7 @@ HttpServer::HttpServer(std::string name, ServerLimits limits) : name_(std::move(
   set_payload_max_length(limits_.max_request_bytes);
   set_keep_alive_max_count(limits_.max_requests_per_connection);
   install_error_pages();
+  install_close_notice();
   install_router();
   for (size_t i = 0; i < limits_.loops; ++i) loops_.push_back(std::make_unique<EventLoop>(*this, i));
 }
@@ -92,6 +93,16 @@ void HttpServer::install_error_pages() {
 
 void HttpServer::route_get(const std::string &path, Handler handler, NeedsWorker needs_worker) {
   get_routes_[path] = Route{std::move(handler), std::move(needs_worker)};
+}
+
+void HttpServer::install_close_notice() {
+  // httplib promises keep-alive unless told to close before it answers; a
+  // request it could not parse is known only in its error page, after.
+  set_post_routing_handler([](const httplib::Request &, httplib::Response &res) {
+    if (!tl_close_after_response) return;
+    res.headers.erase("Keep-Alive");
+    res.set_header("Connection", "close");
+  });
 }
 
 void HttpServer::install_router() {
@@ -158,7 +169,8 @@ HttpServer::Served HttpServer::serve_one(Connection &c, size_t length, bool on_w
   tl_needs_worker = false;
   tl_close_after_response = false;
   bool client_closes = false;
-  const bool last = stopping_ || ++c.requests >= limits_.max_requests_per_connection;
+  // Say "Connection: close" whenever we are going to close.
+  const bool last = stopping_ || ++c.requests >= limits_.max_requests_per_connection || c.close_after_request;
   bool ok = process_request(c.stream, last, client_closes, nullptr);
   // A worker sends the answer while it may still wait for the socket.
   if (on_worker && !tl_needs_worker) ok = c.stream.flush() == ConnectionStream::Flush::done && ok;
@@ -171,8 +183,7 @@ HttpServer::Served HttpServer::serve_one(Connection &c, size_t length, bool on_w
     return Served::to_worker;
   }
   c.stream.end_request();
-  // A streamed body (length 0) has no end we know of: nothing after it can be trusted.
-  if (!ok || client_closes || tl_close_after_response || last || length == 0) return Served::close;
+  if (!ok || client_closes || tl_close_after_response || last) return Served::close;
   return Served::keep;
 }
 

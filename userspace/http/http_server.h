@@ -97,6 +97,7 @@ class HttpServer : public httplib::Server {
   void worker(size_t index);
   void install_error_pages();
   void install_router();
+  void install_close_notice();
 
   std::string name_;
   ServerLimits limits_;

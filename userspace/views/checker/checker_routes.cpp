@@ -19,7 +19,9 @@ using http::bad_request;
 using Clock = std::chrono::steady_clock;
 
 // The headers the seed's webserver sends on every answer.
+// Set again after a ?wait: httplib's set_header adds, so replace.
 void set_checker_headers(httplib::Response &res, const CheckerReport &r) {
+  for (const char *name : {"X-MPTCP", "X-Client-Address", "X-Timestamp", "Cache-Control"}) res.headers.erase(name);
   res.set_header("X-MPTCP", r.status.uses_mptcp() ? "true" : "false");
   res.set_header("X-Client-Address", r.client);
   res.set_header("X-Timestamp", r.timestamp);
@@ -106,6 +108,20 @@ void serve_download(const httplib::Request &req, httplib::Response &res) {
   std::string error;
   const auto query = parse_download_query(req.params, error);
   if (!query) return bad_request(res, error);
+  if (!req.ranges.empty()) {
+    // httplib does not hold a range to the size of a provided body, so a
+    // range would lift the size limit.
+    res.status = 416;
+    res.set_content("416 Range Not Satisfiable: /download sends whole bodies; ask for a smaller size instead\n",
+                    "text/plain; charset=utf-8");
+    return;
+  }
+  res.set_header("Content-Disposition", "attachment; filename=\"mptcp-download.bin\"");
+  if (query->size == 0) {
+    // A provider of zero bytes would be called forever.
+    res.set_content("", "application/octet-stream");
+    return;
+  }
   // One static block of filler, sent as often as needed: memory does not
   // grow with the size asked for.
   static const std::array<char, 64 * 1024> filler = [] {
@@ -113,7 +129,6 @@ void serve_download(const httplib::Request &req, httplib::Response &res) {
     for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<char>('a' + i % 26);
     return a;
   }();
-  res.set_header("Content-Disposition", "attachment; filename=\"mptcp-download.bin\"");
   res.set_content_provider(query->size, "application/octet-stream",
                            [](size_t offset, size_t length, httplib::DataSink &sink) {
                              const size_t chunk = std::min(length, filler.size() - offset % filler.size());
