@@ -33,6 +33,10 @@ class ConnectionStream final : public httplib::Stream {
   Fill fill(size_t limit);
   std::string_view buffered_input() const { return std::string_view(in_).substr(in_pos_); }
   bool has_buffered_input() const { return in_pos_ < in_.size(); }
+  void discard_input() {
+    in_.clear();
+    in_pos_ = request_start_ = request_end_ = 0;
+  }
 
   // Frames one request for httplib: it may read exactly `length` bytes;
   // end_request() then moves past them, whatever httplib left unread of a

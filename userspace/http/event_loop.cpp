@@ -22,6 +22,9 @@ constexpr uint64_t kListenerBit = 1ull << 63;
 constexpr uint64_t kWakeupId = ~0ull;
 // Requests answered for one connection before the loop turns to the others.
 constexpr int kRequestsPerTurn = 32;
+// After an answer that ends a connection: how long, and how much, to drain.
+constexpr auto kDrainTime = std::chrono::seconds(1);
+constexpr size_t kDrainBytes = 64 * 1024;
 // How long a loop stops accepting after accept() failed for want of fds or memory.
 constexpr auto kAcceptPause = std::chrono::milliseconds(100);
 
@@ -161,6 +164,12 @@ void EventLoop::accept_from(int listen_fd) {
 }
 
 void EventLoop::on_ready(Connection *c, uint32_t events) {
+  if (c->state == Connection::State::closing) {
+    switch (c->stream.fill(kDrainBytes)) {
+      case ConnectionStream::Fill::again: c->stream.discard_input(); return;
+      default: return close(c);  // the client closed (or failed, or sent too much)
+    }
+  }
   if (c->state == Connection::State::writing) {
     switch (c->stream.flush()) {
       case ConnectionStream::Flush::again:
@@ -168,7 +177,7 @@ void EventLoop::on_ready(Connection *c, uint32_t events) {
         return;
       case ConnectionStream::Flush::error: return close(c);
       case ConnectionStream::Flush::done:
-        if (c->close_when_written) return close(c);
+        if (c->close_when_written) return close_after_answer(c);
         c->state = Connection::State::reading;
         arm(c, EPOLLIN | EPOLLRDHUP);
         return drive(c, false);
@@ -246,7 +255,7 @@ void EventLoop::drive(Connection *c, bool peer_closed) {
         c->deadline = Clock::now() + limits.io_timeout;
         return arm(c, EPOLLOUT);
       case ConnectionStream::Flush::done:
-        if (c->close_when_written) return close(c);
+        if (c->close_when_written) return close_after_answer(c);
         break;
     }
   }
@@ -263,7 +272,7 @@ void EventLoop::take_back() {
   }
   for (const auto &[c, keep] : back) {
     if (!keep || server_.stopping()) {
-      close(c);
+      server_.stopping() ? close(c) : close_after_answer(c);
       continue;
     }
     c->state = Connection::State::reading;
@@ -279,8 +288,10 @@ void EventLoop::sweep(Clock::time_point now) {
     if (c->state != Connection::State::away && c->deadline < now) expired.push_back(c);
   }
   for (Connection *c : expired) {
-    const bool idle = c->state == Connection::State::reading && !c->waiting_for_request;
-    ++(idle ? server_.counters_.idle_closed : server_.counters_.timed_out);
+    if (c->state != Connection::State::closing) {
+      const bool idle = c->state == Connection::State::reading && !c->waiting_for_request;
+      ++(idle ? server_.counters_.idle_closed : server_.counters_.timed_out);
+    }
     close(c);
   }
 }
@@ -301,6 +312,14 @@ void EventLoop::arm(Connection *c, uint32_t events, int op) {
   ev.events = events;
   ev.data.u64 = reinterpret_cast<uint64_t>(c);
   epoll_ctl(epoll_.get(), op, c->stream.socket(), &ev);
+}
+
+void EventLoop::close_after_answer(Connection *c) {
+  ::shutdown(c->stream.socket(), SHUT_WR);
+  c->stream.discard_input();
+  c->state = Connection::State::closing;
+  c->deadline = Clock::now() + kDrainTime;
+  arm(c, EPOLLIN | EPOLLRDHUP, c->armed ? EPOLL_CTL_MOD : EPOLL_CTL_ADD);
 }
 
 void EventLoop::close(Connection *c) {

@@ -25,6 +25,7 @@ struct Connection {
     reading,  // waiting for (the rest of) a request; idle when nothing is buffered
     writing,  // an answer is held until the socket takes it
     away,     // a worker has it; the loop does not touch it
+    closing,  // answered and shut for writing; what the client still sends is read and dropped
   };
 
   ConnectionStream stream;
@@ -66,6 +67,11 @@ class EventLoop {
   void resume_listeners(Connection::Clock::time_point now);
   void arm(Connection *c, uint32_t events, int op = EPOLL_CTL_MOD);
   void close(Connection *c);
+  // Closes after an answer: closing a socket with unread input sends a
+  // reset, which can destroy the answer before the client reads it, so
+  // shut the sending side and drain what arrives until the client closes,
+  // or for a second.
+  void close_after_answer(Connection *c);
 
   HttpServer &server_;
   size_t index_;

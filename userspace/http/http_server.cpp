@@ -101,6 +101,7 @@ void HttpServer::install_close_notice() {
   set_post_routing_handler([](const httplib::Request &, httplib::Response &res) {
     if (!tl_close_after_response) return;
     res.headers.erase("Keep-Alive");
+    res.headers.erase("Connection");
     res.set_header("Connection", "close");
   });
 }
