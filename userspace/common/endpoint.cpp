@@ -28,22 +28,8 @@ Endpoint Endpoint::from(const SocketAddress &a) {
 }
 
 SocketAddress Endpoint::to_socket_address() const {
-  sockaddr_storage ss{};
-  if (family == AF_INET) {
-    auto *in = reinterpret_cast<sockaddr_in *>(&ss);
-    in->sin_family = AF_INET;
-    in->sin_port = htons(port);
-    std::memcpy(&in->sin_addr, address.data(), 4);
-    return SocketAddress::from(reinterpret_cast<sockaddr *>(&ss), sizeof(sockaddr_in));
-  }
-  if (family == AF_INET6) {
-    auto *in6 = reinterpret_cast<sockaddr_in6 *>(&ss);
-    in6->sin6_family = AF_INET6;
-    in6->sin6_port = htons(port);
-    std::memcpy(&in6->sin6_addr, address.data(), 16);
-    return SocketAddress::from(reinterpret_cast<sockaddr *>(&ss), sizeof(sockaddr_in6));
-  }
-  return {};
+  if (family != AF_INET && family != AF_INET6) return {};
+  return SocketAddress::from_bytes(family, address.data(), htons(port));
 }
 
 std::string Endpoint::to_string() const {

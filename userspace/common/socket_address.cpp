@@ -7,6 +7,24 @@
 
 namespace observer {
 
+SocketAddress SocketAddress::from_bytes(int family, const void *address, uint16_t port_be) {
+  SocketAddress a;
+  if (family == AF_INET) {
+    auto *in = reinterpret_cast<sockaddr_in *>(&a.storage);
+    in->sin_family = AF_INET;
+    in->sin_port = port_be;
+    std::memcpy(&in->sin_addr, address, 4);
+    a.length = sizeof(sockaddr_in);
+  } else if (family == AF_INET6) {
+    auto *in6 = reinterpret_cast<sockaddr_in6 *>(&a.storage);
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = port_be;
+    std::memcpy(&in6->sin6_addr, address, 16);
+    a.length = sizeof(sockaddr_in6);
+  }
+  return a;
+}
+
 SocketAddress SocketAddress::from(const sockaddr *sa, socklen_t len) {
   SocketAddress a;
   len = std::min<socklen_t>(len, sizeof a.storage);

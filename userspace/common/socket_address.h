@@ -17,6 +17,9 @@ struct SocketAddress {
   int family() const { return storage.ss_family; }
   const sockaddr *get() const { return reinterpret_cast<const sockaddr *>(&storage); }
   static SocketAddress from(const sockaddr *sa, socklen_t len);
+  // From raw address bytes (4 for AF_INET, 16 for AF_INET6) and a port in
+  // network byte order, as kernels and wire formats carry them.
+  static SocketAddress from_bytes(int family, const void *address, uint16_t port_be);
 };
 
 // Parses "ADDR:PORT" where ADDR is an IPv4 literal, a bracketed IPv6 literal,

@@ -81,26 +81,6 @@ std::optional<int> error_of(Bytes payload) {
   return -error;
 }
 
-SocketAddress ipv4_address(const uint8_t (&addr)[4], uint16_t port_be) {
-  SocketAddress a;
-  auto *in = reinterpret_cast<sockaddr_in *>(&a.storage);
-  in->sin_family = AF_INET;
-  in->sin_port = port_be;
-  std::memcpy(&in->sin_addr, addr, sizeof addr);
-  a.length = sizeof(sockaddr_in);
-  return a;
-}
-
-SocketAddress ipv6_address(const uint8_t (&addr)[16], uint16_t port_be) {
-  SocketAddress a;
-  auto *in6 = reinterpret_cast<sockaddr_in6 *>(&a.storage);
-  in6->sin6_family = AF_INET6;
-  in6->sin6_port = port_be;
-  std::memcpy(&in6->sin6_addr, addr, sizeof addr);
-  a.length = sizeof(sockaddr_in6);
-  return a;
-}
-
 // One side of a subflow as the attributes give it: an IPv4 or an IPv6
 // address (never both) and a port, still in network byte order.
 struct SideAttributes {
@@ -122,8 +102,8 @@ struct SideAttributes {
   bool set_port(Bytes p) { return read_exact(p, port_be); }
   bool consistent() const { return !(has4 && has6); }
   std::optional<SocketAddress> address() const {
-    if (has4) return ipv4_address(addr4, port_be);
-    if (has6) return ipv6_address(addr6, port_be);
+    if (has4) return SocketAddress::from_bytes(AF_INET, addr4, port_be);
+    if (has6) return SocketAddress::from_bytes(AF_INET6, addr6, port_be);
     return std::nullopt;
   }
 };
