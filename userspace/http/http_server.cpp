@@ -150,8 +150,13 @@ void HttpServer::start() {
 void HttpServer::stop() {
   if (stopping_.exchange(true)) return;
   svr_sock_ = INVALID_SOCKET;  // ends streaming responses in progress
-  // Taking the lock once orders the flag before any worker's next wait.
-  { std::lock_guard lock(work_mu_); }
+  {
+    // Under the lock: orders the flag before any worker's next wait. A
+    // worker waiting for a client that does not read would hold shutdown
+    // for its whole I/O timeout; a shut socket ends that wait at once.
+    std::lock_guard lock(work_mu_);
+    for (const int fd : answering_) ::shutdown(fd, SHUT_RDWR);
+  }
   work_cv_.notify_all();
   // Workers first: the connections they hold belong to the loops.
   for (auto &w : workers_) w.join();
@@ -206,9 +211,15 @@ void HttpServer::worker(size_t index) {
       if (stopping_) return;  // the loops close what is still queued
       job = work_.front();
       work_.pop_front();
+      answering_.insert(job.second->stream.socket());
     }
     auto [loop, c] = job;
-    loop->give_back(c, serve_one(*c, c->request_length, /*on_worker=*/true) == Served::keep);
+    const bool keep = serve_one(*c, c->request_length, /*on_worker=*/true) == Served::keep;
+    {
+      std::lock_guard lock(work_mu_);
+      answering_.erase(c->stream.socket());
+    }
+    loop->give_back(c, keep);
   }
 }
 

@@ -27,6 +27,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "http/listen_socket.h"
@@ -107,9 +108,10 @@ class HttpServer : public httplib::Server {
   ServerCounters counters_;
   std::vector<std::unique_ptr<EventLoop>> loops_;
 
-  std::mutex work_mu_;  // guards work_
+  std::mutex work_mu_;  // guards work_ and answering_
   std::condition_variable work_cv_;
   std::deque<std::pair<EventLoop *, Connection *>> work_;
+  std::unordered_set<int> answering_;  // sockets workers are answering now: stop() shuts them
   std::vector<std::thread> workers_;
 };
 
