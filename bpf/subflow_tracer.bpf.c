@@ -380,9 +380,29 @@ static __always_inline void on_close(struct bpf_sock_ops *ops, struct sock *sk)
 	st->failure_reported = 1;
 }
 
+/* The program runs for every callback of every TCP socket in the cgroup
+ * (about 36 per churned MPTCP connection), most of them of no interest:
+ * decide from the op alone before touching the socket. */
+static __always_inline bool wanted(struct bpf_sock_ops *ops)
+{
+	switch (ops->op) {
+	case BPF_SOCK_OPS_TCP_CONNECT_CB:
+	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
+	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
+	case BPF_SOCK_OPS_TCP_LISTEN_CB:
+		return true;
+	case BPF_SOCK_OPS_STATE_CB:
+		return ops->args[1] == TCP_CLOSE;
+	default:
+		return false;
+	}
+}
+
 SEC("sockops")
 int mpo_sockops(struct bpf_sock_ops *ops)
 {
+	if (!wanted(ops))
+		return 1;
 	struct sock *sk = kernel_sock(ops);
 	if (!sk)
 		return 1;
@@ -400,8 +420,7 @@ int mpo_sockops(struct bpf_sock_ops *ops)
 		on_listen(ops, sk);
 		break;
 	case BPF_SOCK_OPS_STATE_CB:
-		if (ops->args[1] == TCP_CLOSE)
-			on_close(ops, sk);
+		on_close(ops, sk);
 		break;
 	}
 	return 1;
