@@ -43,19 +43,8 @@ std::vector<uint8_t> dump_request(int family, uint32_t seq, bool mptcp) {
 }
 
 Endpoint endpoint_of(uint8_t family, const uint32_t addr[4], uint16_t port_be) {
-  SocketAddress a;
-  if (family == AF_INET) {
-    auto *in = reinterpret_cast<sockaddr_in *>(&a.storage);
-    in->sin_family = AF_INET;
-    in->sin_port = port_be;
-    std::memcpy(&in->sin_addr, addr, 4);
-  } else {
-    auto *in6 = reinterpret_cast<sockaddr_in6 *>(&a.storage);
-    in6->sin6_family = AF_INET6;
-    in6->sin6_port = port_be;
-    std::memcpy(&in6->sin6_addr, addr, 16);
-  }
-  return Endpoint::from(a);
+  // inet_diag answers only the two families we asked for.
+  return Endpoint::from(SocketAddress::from_bytes(family == AF_INET ? AF_INET : AF_INET6, addr, port_be));
 }
 
 // Walks the attributes after an inet_diag_msg, calling f(type, payload).
