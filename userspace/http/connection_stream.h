@@ -51,7 +51,6 @@ class ConnectionStream final : public httplib::Stream {
   // the socket is full (the rest stays held). On a worker: waits.
   enum class Flush { done, again, error };
   Flush flush();
-  bool has_pending_output() const { return out_pos_ < out_.size(); }
   // Gives back memory an idle connection does not need.
   void trim();
 

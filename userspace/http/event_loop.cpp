@@ -49,7 +49,7 @@ EventLoop::EventLoop(HttpServer &server, size_t index) : server_(server), index_
 
 EventLoop::~EventLoop() { stop(); }
 
-void EventLoop::watch_listener(int fd, size_t /*listener_index*/) {
+void EventLoop::watch_listener(int fd) {
   epoll_event ev{};
   // One loop is woken per new connection, not all of them.
   ev.events = EPOLLIN | EPOLLEXCLUSIVE;

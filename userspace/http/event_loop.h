@@ -47,7 +47,7 @@ class EventLoop {
   EventLoop(HttpServer &server, size_t index);
   ~EventLoop();
 
-  void watch_listener(int fd, size_t listener_index);
+  void watch_listener(int fd);
   void start();
   void stop();  // after HttpServer::stopping_ is set; joins the thread
 

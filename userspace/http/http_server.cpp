@@ -135,7 +135,7 @@ void HttpServer::install_router() {
 }
 
 void HttpServer::add_listener(Listener listener) {
-  for (auto &loop : loops_) loop->watch_listener(listener.fd.get(), listeners_.size());
+  for (auto &loop : loops_) loop->watch_listener(listener.fd.get());
   listeners_.push_back(std::move(listener));
 }
 

@@ -75,7 +75,6 @@ class HttpServer : public httplib::Server {
   void stop();
   bool stopping() const { return stopping_.load(); }
   const ServerCounters &counters() const { return counters_; }
-  const ServerLimits &limits() const { return limits_; }
 
   // The socket of the connection whose request the calling thread is
   // serving, or -1 outside a request. Only valid inside a handler.
