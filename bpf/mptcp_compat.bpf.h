@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Every kernel-version difference the BPF side copes with, in one place.
- * Reads go through CO-RE so one object runs on every kernel with BTF.
+ * Reads go through CO-RE so one object runs on every kernel with BTF:
+ * socket fields as plain loads from the typed pointer sock_ops hands out,
+ * subflow-context fields as probe reads (the context hangs off a void *).
  *
  * The program as a whole needs 5.10: bpf_skc_to_tcp_sock() from sock_ops
  * (commit 1df8f55a37bd, "bpf: Enable bpf_skc_to_* sock casting helper to
@@ -32,56 +34,87 @@ struct inet_sock___rx_dst_in_inet {
 
 static __always_inline __u32 mpo_sk_ifindex(struct sock *sk)
 {
-	int bound = BPF_CORE_READ(sk, __sk_common.skc_bound_dev_if);
+	int bound = sk->__sk_common.skc_bound_dev_if;
 	if (bound > 0)
 		return bound;
 	if (bpf_core_field_exists(((struct sock___rx_dst_in_sock *)0)->sk_rx_dst_ifindex))
-		return BPF_CORE_READ((struct sock___rx_dst_in_sock *)sk, sk_rx_dst_ifindex);
-	return BPF_CORE_READ((struct inet_sock___rx_dst_in_inet *)sk, rx_dst_ifindex);
+		return ((struct sock___rx_dst_in_sock *)sk)->sk_rx_dst_ifindex;
+	return ((struct inet_sock___rx_dst_in_inet *)sk)->rx_dst_ifindex;
 }
 
 /* The subflow context hangs off the TCP socket as its ULP data; it is only
  * an MPTCP context when tcp_sock.is_mptcp is set. */
 static __always_inline struct mptcp_subflow_context *mpo_subflow_ctx(struct sock *sk)
 {
-	struct tcp_sock *tp = (struct tcp_sock *)sk;
-	if (!BPF_CORE_READ(tp, is_mptcp))
+	if (!((struct tcp_sock *)sk)->is_mptcp)
 		return NULL;
-	return (struct mptcp_subflow_context *)BPF_CORE_READ((struct inet_connection_sock *)sk, icsk_ulp_data);
+	return (struct mptcp_subflow_context *)((struct inet_connection_sock *)sk)->icsk_ulp_data;
+}
+
+/* Reached through a void pointer, the context's fields could only be read
+ * one probe read each, about ten per event. One probe read copies the part
+ * we use onto the stack instead, and the fields are read from the copy,
+ * still at the running kernel's offsets (CO-RE). 192 bytes hold every field
+ * we read on the kernels we know (the last, reset_reason, sits at byte 159
+ * on 6.18); a field a future kernel moves past them reads as 0 instead of
+ * failing the load. */
+#define MPO_SUBFLOW_COPY_BYTES 192
+
+struct mpo_subflow_copy {
+	__u8 bytes[MPO_SUBFLOW_COPY_BYTES];
+};
+
+static __always_inline const struct mptcp_subflow_context *mpo_subflow_read(struct mpo_subflow_copy *copy,
+									    struct sock *sk)
+{
+	struct mptcp_subflow_context *ctx = mpo_subflow_ctx(sk);
+	if (!ctx)
+		return NULL;
+	__builtin_memset(copy, 0, sizeof(*copy));
+	__u32 size = bpf_core_type_size(struct mptcp_subflow_context);
+	if (size > sizeof(copy->bytes))
+		size = sizeof(copy->bytes);
+	if (bpf_probe_read_kernel(copy->bytes, size, ctx) != 0)
+		return NULL;
+	return (const struct mptcp_subflow_context *)copy->bytes;
 }
 
 /* Flags of struct mptcp_subflow_context are bitfields whose offsets moved
- * between kernels (and sit in a struct_group since 6.x); probed bitfield
- * reads resolve them on the running kernel. Only for fields that exist on
- * every kernel the program loads on (5.10+); newer ones have helpers below. */
-#define MPO_SUBFLOW_FIELD(ctx, field) BPF_CORE_READ_BITFIELD_PROBED(ctx, field)
+ * between kernels (and sit in a struct_group since 6.x); the relocated
+ * bitfield read resolves them on the running kernel. Only for fields that
+ * exist on every kernel the program loads on (5.10+); newer ones have
+ * helpers below. c is a copy from mpo_subflow_read(). */
+#define MPO_SUBFLOW_FIELD(c, field)                                                                  \
+	(bpf_core_field_offset((c)->field) + bpf_core_field_size((c)->field) <= MPO_SUBFLOW_COPY_BYTES \
+		 ? BPF_CORE_READ_BITFIELD(c, field)                                                   \
+		 : 0)
 
 /* local_id was a u8 with a separate local_id_valid bit until commit
  * a7cfe7766370 ("mptcp: fix data races on local_id", 6.8, backported to
  * stable), which made it an s16 that is negative until the path manager
- * assigns it. The probed read sign-extends; report "unset" as 0, as the
+ * assigns it. The relocated read sign-extends; report "unset" as 0, as the
  * kernel's own subflow_get_local_id() does. */
-static __always_inline __u8 mpo_subflow_local_id(struct mptcp_subflow_context *ctx)
+static __always_inline __u8 mpo_subflow_local_id(const struct mptcp_subflow_context *c)
 {
-	long id = (long)BPF_CORE_READ_BITFIELD_PROBED(ctx, local_id);
+	long id = (long)MPO_SUBFLOW_FIELD(c, local_id);
 	return id < 0 ? 0 : (__u8)id;
 }
 
 /* MP_RST (RFC 8684 3.6): reset_seen, reset_transient and reset_reason came
  * with commit dc87efdb1a5c ("mptcp: add mptcp reset option support", 5.13).
  * Older kernels neither send nor parse MP_RST, so there is nothing to see. */
-static __always_inline __u8 mpo_subflow_reset_seen(struct mptcp_subflow_context *ctx)
+static __always_inline __u8 mpo_subflow_reset_seen(const struct mptcp_subflow_context *c)
 {
-	if (!bpf_core_field_exists(ctx->reset_seen))
+	if (!bpf_core_field_exists(c->reset_seen))
 		return 0;
-	return BPF_CORE_READ_BITFIELD_PROBED(ctx, reset_seen);
+	return MPO_SUBFLOW_FIELD(c, reset_seen);
 }
 
-static __always_inline __u8 mpo_subflow_reset_reason(struct mptcp_subflow_context *ctx)
+static __always_inline __u8 mpo_subflow_reset_reason(const struct mptcp_subflow_context *c)
 {
-	if (!bpf_core_field_exists(ctx->reset_reason))
+	if (!bpf_core_field_exists(c->reset_reason))
 		return 0;
-	return BPF_CORE_READ_BITFIELD_PROBED(ctx, reset_reason);
+	return MPO_SUBFLOW_FIELD(c, reset_reason);
 }
 
 #endif

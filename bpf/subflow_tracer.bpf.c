@@ -98,26 +98,41 @@ static __always_inline void count(__u32 which)
 		*v += 1;
 }
 
+/* sk comes from bpf_skc_to_tcp_sock(), a pointer the verifier knows the
+ * kernel type of: its fields are read with plain (CO-RE relocated) loads,
+ * which cost far less than a bpf_probe_read_kernel() call each. Only the
+ * subflow context, reached through a void pointer, needs probe reads. */
 static __always_inline __u32 netns_of(struct sock *sk)
 {
-	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	return sk->__sk_common.skc_net.net->ns.inum;
+}
+
+static __always_inline __u16 local_port_of(struct sock *sk)
+{
+	return sk->__sk_common.skc_num;
 }
 
 static __always_inline void fill_addresses(struct mpo_event *e, struct sock *sk)
 {
-	e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	e->local_port = BPF_CORE_READ(sk, __sk_common.skc_num);
-	e->remote_port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	struct sock_common *c = &sk->__sk_common;
+	e->family = c->skc_family;
+	e->local_port = c->skc_num;
+	e->remote_port = bpf_ntohs(c->skc_dport);
+	__u32 *local = (__u32 *)e->local_addr, *remote = (__u32 *)e->remote_addr;
 	if (e->family == AF_INET6) {
-		BPF_CORE_READ_INTO(&e->local_addr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(&e->remote_addr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+		/* Word by word: the verifier checks each load against the
+		 * field's type, and a wider load than u32 would straddle it. */
+		for (int i = 0; i < 4; i++) {
+			local[i] = c->skc_v6_rcv_saddr.in6_u.u6_addr32[i];
+			remote[i] = c->skc_v6_daddr.in6_u.u6_addr32[i];
+		}
 	} else {
-		BPF_CORE_READ_INTO((__u32 *)e->local_addr, sk, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO((__u32 *)e->remote_addr, sk, __sk_common.skc_daddr);
+		local[0] = c->skc_rcv_saddr;
+		remote[0] = c->skc_daddr;
 	}
 }
 
-static __always_inline void fill_subflow(struct mpo_event *e, struct mptcp_subflow_context *ctx)
+static __always_inline void fill_subflow(struct mpo_event *e, const struct mptcp_subflow_context *ctx)
 {
 	if (!ctx)
 		return;
@@ -133,7 +148,7 @@ static __always_inline void fill_subflow(struct mpo_event *e, struct mptcp_subfl
 
 /* Reserve, fill the common part, submit: a full ring buffer is counted. */
 static __always_inline void emit(struct bpf_sock_ops *ops, struct sock *sk,
-				 struct mptcp_subflow_context *ctx, __u8 type, __u8 direction,
+				 const struct mptcp_subflow_context *ctx, __u8 type, __u8 direction,
 				 __u8 kind, __u8 reason, __u64 duration_ns)
 {
 	struct mpo_event *e = bpf_ringbuf_reserve(&mpo_events, sizeof(*e), 0);
@@ -147,7 +162,7 @@ static __always_inline void emit(struct bpf_sock_ops *ops, struct sock *sk,
 	e->duration_ns = duration_ns;
 	e->netns = netns_of(sk);
 	e->ifindex = mpo_sk_ifindex(sk);
-	e->tcp_error = BPF_CORE_READ(sk, sk_err);
+	e->tcp_error = sk->sk_err;
 	e->type = type;
 	e->direction = direction;
 	e->kind = kind;
@@ -204,9 +219,9 @@ static __always_inline struct sock *kernel_sock(struct bpf_sock_ops *ops)
 	return (struct sock *)bpf_skc_to_tcp_sock(bsk);
 }
 
-static __always_inline void on_connect(struct bpf_sock_ops *ops, struct sock *sk)
+static __always_inline void on_connect(struct bpf_sock_ops *ops, struct sock *sk,
+				       const struct mptcp_subflow_context *ctx)
 {
-	struct mptcp_subflow_context *ctx = mpo_subflow_ctx(sk);
 	if (!ctx)
 		return;
 	__u8 kind = MPO_SUBFLOW_FIELD(ctx, request_join) ? MPO_KIND_JOIN : MPO_KIND_INITIAL;
@@ -217,10 +232,10 @@ static __always_inline void on_connect(struct bpf_sock_ops *ops, struct sock *sk
 	emit(ops, sk, ctx, MPO_EV_SUBFLOW_CREATED, MPO_DIR_ACTIVE, kind, MPO_REASON_NONE, 0);
 }
 
-static __always_inline void on_active_established(struct bpf_sock_ops *ops, struct sock *sk)
+static __always_inline void on_active_established(struct bpf_sock_ops *ops, struct sock *sk,
+						  const struct mptcp_subflow_context *ctx)
 {
 	struct subflow_state *st = recall(ops);
-	struct mptcp_subflow_context *ctx = mpo_subflow_ctx(sk);
 	if (!st || !ctx)
 		return;
 	/* tcp_finish_connect() sets ESTABLISHED, then runs sk_rx_dst_set
@@ -252,12 +267,12 @@ static __always_inline void on_active_established(struct bpf_sock_ops *ops, stru
 	}
 }
 
-static __always_inline void on_passive_established(struct bpf_sock_ops *ops, struct sock *sk)
+static __always_inline void on_passive_established(struct bpf_sock_ops *ops, struct sock *sk,
+						   const struct mptcp_subflow_context *ctx)
 {
-	struct mptcp_subflow_context *ctx = mpo_subflow_ctx(sk);
 	if (!ctx) {
 		/* Plain TCP: interesting only when it reached an MPTCP listener. */
-		struct listener_key key = { .netns = netns_of(sk), .port = BPF_CORE_READ(sk, __sk_common.skc_num) };
+		struct listener_key key = { .netns = netns_of(sk), .port = local_port_of(sk) };
 		if (bpf_map_lookup_elem(&mpo_listeners, &key))
 			emit(ops, sk, NULL, MPO_EV_FALLBACK, MPO_DIR_PASSIVE, MPO_KIND_INITIAL, MPO_REASON_PLAIN_CLIENT, 0);
 		return;
@@ -275,7 +290,7 @@ static __always_inline void on_passive_established(struct bpf_sock_ops *ops, str
 	st->established = 1;
 	/* The SYN's arrival time is gone with the request socket; the kernel's
 	 * first RTT sample (SYN-ACK to ACK) is the handshake time we can see. */
-	__u64 srtt_us = BPF_CORE_READ((struct tcp_sock *)sk, srtt_us) >> 3;
+	__u64 srtt_us = ((struct tcp_sock *)sk)->srtt_us >> 3;
 	emit(ops, sk, ctx, MPO_EV_SUBFLOW_ESTABLISHED, MPO_DIR_PASSIVE, kind, MPO_REASON_NONE, srtt_us * 1000);
 }
 
@@ -317,25 +332,25 @@ static __always_inline void listener_closed(struct listener_key *key)
 
 static __always_inline void on_listen(struct bpf_sock_ops *ops, struct sock *sk)
 {
-	if (!BPF_CORE_READ((struct tcp_sock *)sk, is_mptcp))
+	if (!((struct tcp_sock *)sk)->is_mptcp)
 		return;
 	/* Counted only with socket storage, so that its close is seen too. */
 	struct subflow_state *st = remember(ops, MPO_KIND_INITIAL, MPO_DIR_PASSIVE);
 	if (st && !st->is_listener) {
-		struct listener_key key = { .netns = netns_of(sk), .port = BPF_CORE_READ(sk, __sk_common.skc_num) };
+		struct listener_key key = { .netns = netns_of(sk), .port = local_port_of(sk) };
 		st->is_listener = 1;
 		listener_opened(&key);
 	}
 	emit(ops, sk, NULL, MPO_EV_LISTENER, MPO_DIR_PASSIVE, MPO_KIND_INITIAL, MPO_REASON_NONE, 0);
 }
 
-static __always_inline __u8 close_reason(struct sock *sk, struct mptcp_subflow_context *ctx)
+static __always_inline __u8 close_reason(struct sock *sk, const struct mptcp_subflow_context *ctx)
 {
-	if (ctx && MPO_SUBFLOW_FIELD(ctx, reset_seen))
+	if (ctx && mpo_subflow_reset_seen(ctx))
 		return MPO_REASON_RESET;
-	int err = BPF_CORE_READ(sk, sk_err);
+	int err = sk->sk_err;
 	if (!err)
-		err = BPF_CORE_READ(sk, sk_err_soft);
+		err = sk->sk_err_soft;
 	switch (err) {
 	case 0: return MPO_REASON_CLOSED;
 	case ECONNREFUSED: return MPO_REASON_REFUSED;
@@ -347,19 +362,19 @@ static __always_inline __u8 close_reason(struct sock *sk, struct mptcp_subflow_c
 }
 
 /* ops->args[0] is the state the subflow leaves for CLOSE. */
-static __always_inline void on_close(struct bpf_sock_ops *ops, struct sock *sk)
+static __always_inline void on_close(struct bpf_sock_ops *ops, struct sock *sk,
+				     const struct mptcp_subflow_context *ctx)
 {
 	struct subflow_state *st = recall(ops);
 	if (!st || st->closed)
 		return;
 	st->closed = 1;
 	if (st->is_listener) {
-		struct listener_key key = { .netns = netns_of(sk), .port = BPF_CORE_READ(sk, __sk_common.skc_num) };
+		struct listener_key key = { .netns = netns_of(sk), .port = local_port_of(sk) };
 		st->is_listener = 0;
 		listener_closed(&key);
 		return;
 	}
-	struct mptcp_subflow_context *ctx = mpo_subflow_ctx(sk);
 	__u64 lifetime = bpf_ktime_get_ns() - st->created_ns;
 	if (st->established) {
 		emit(ops, sk, ctx, MPO_EV_SUBFLOW_CLOSED, st->direction, st->kind, close_reason(sk, ctx), lifetime);
@@ -406,21 +421,25 @@ int mpo_sockops(struct bpf_sock_ops *ops)
 	struct sock *sk = kernel_sock(ops);
 	if (!sk)
 		return 1;
+	/* One copy for whichever callback this is: in the callees' own frames
+	 * it could be laid out once per callee, past the 512-byte stack. */
+	struct mpo_subflow_copy copy;
+	const struct mptcp_subflow_context *ctx = mpo_subflow_read(&copy, sk);
 	switch (ops->op) {
 	case BPF_SOCK_OPS_TCP_CONNECT_CB:
-		on_connect(ops, sk);
+		on_connect(ops, sk, ctx);
 		break;
 	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
-		on_active_established(ops, sk);
+		on_active_established(ops, sk, ctx);
 		break;
 	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
-		on_passive_established(ops, sk);
+		on_passive_established(ops, sk, ctx);
 		break;
 	case BPF_SOCK_OPS_TCP_LISTEN_CB:
 		on_listen(ops, sk);
 		break;
 	case BPF_SOCK_OPS_STATE_CB:
-		on_close(ops, sk);
+		on_close(ops, sk, ctx);
 		break;
 	}
 	return 1;
