@@ -68,7 +68,7 @@ CAP_BPF+CAP_PERFMON+CAP_NET_ADMIN; without them the checker still serves):
                         connection table cap (1-10000000). Default 262144.
   --reconcile-interval DURATION
                         how often sock_diag snapshots repair the table
-                        (100ms-1h). Default 10s.
+                        (100ms-3600s). Default 10s.
   --netns-dir DIR       namespace files to reconcile and hear path-manager
                         events from, besides the daemon's own namespace and
                         every process's. Default /run/netns (where `ip
