@@ -50,6 +50,30 @@ JSON=$(in_client curl -s "$URL4/?format=json")
 assert_eq "false" "$(jq -r .mptcp <<<"$JSON")" "?format=json for plain TCP says false"
 assert_eq "0" "$(jq -r '.subflows | length' <<<"$JSON")" "plain TCP JSON has no subflows"
 
+echo "# the quick path (a plain GET or HEAD of /) sends what httplib sends for the same answer"
+# "/?format=..." is always httplib's; "/" with only Accept is the quick path.
+# The client's port, the time and the body's length (it names the port, and
+# the subflow's counters) differ between two requests; nothing else may.
+heads() {
+  in_client mptcpize run curl -s -D - -o /dev/null "$@" |
+    sed -E 's/^(X-Client-Address: [^:]+|X-Timestamp: |Content-Length: ).*/\1/' | tr -d '\r'
+}
+assert_eq "$(heads "$URL4/?format=text")" "$(heads "$URL4/")" "text: the same head both ways"
+assert_eq "$(heads "$URL4/?format=json")" "$(heads -H 'Accept: application/json' "$URL4/")" "JSON: the same head both ways"
+assert_eq "$(heads "$URL4/?format=html")" "$(heads -H 'Accept: text/html' "$URL4/")" "HTML: the same head both ways"
+assert_eq "$(heads -I "$URL4/?format=text")" "$(heads -I "$URL4/")" "HEAD: the same head both ways"
+assert_eq "$(heads -H 'Connection: close' "$URL4/?format=text")" "$(heads -H 'Connection: close' "$URL4/")" "Connection: close: the same head both ways"
+HDRS=$(heads "$URL4/")
+for h in 'Cache-Control: no-store' 'Content-Type: text/plain; charset=utf-8' 'Keep-Alive: timeout=30, max=10000' 'Vary: Accept' 'X-MPTCP: true'; do
+  assert_contains "$h" "$HDRS" "quick path sends $h"
+done
+assert_contains "Accept-Ranges: bytes" "$(heads -I "$URL4/")" "a HEAD answer says Accept-Ranges, as httplib's did"
+assert_contains "Connection: close" "$(heads -H 'Connection: close' "$URL4/")" "Connection: close is answered in kind"
+RAW=$(in_client timeout 5 bash -c "exec 3<>/dev/tcp/$SRV4/8684; printf 'GET / HTTP/1.1\r\nHost: a\r\n\r\nHEAD / HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nAccept: application/json\r\nConnection: close\r\n\r\n' >&3; cat <&3")
+assert_eq 3 "$(grep -c '^HTTP/1.1 200' <<<"$RAW")" "three pipelined quick requests get three answers"
+assert_eq 1 "$(grep -c '^You are not using MPTCP.' <<<"$RAW")" "the HEAD among them has no body, the GET has"
+assert_contains '"mptcp": false' "$RAW" "the last one is JSON"
+
 echo "# an MPTCP client sends data, then asks with ?wait: the join from the second path shows"
 for v in 4 6; do
   if [[ $v == 4 ]]; then host=$SRV4; second=$CLI4_B; first=$CLI4_A; else host=$SRV6; second="\\[$CLI6_B\\]"; first="\\[$CLI6_A\\]"; fi

@@ -24,12 +24,14 @@ ConnectionStream::ConnectionStream(UniqueFd fd, std::chrono::milliseconds io_tim
     remote_ip_ = format_ip(reinterpret_cast<sockaddr *>(&ss));
     remote_port_ = port_of(reinterpret_cast<sockaddr *>(&ss));
   }
+  remote_text_ = format_endpoint(remote_);
   len = sizeof ss;
   if (getsockname(fd_.get(), reinterpret_cast<sockaddr *>(&ss), &len) == 0) {
     local_ = SocketAddress::from(reinterpret_cast<sockaddr *>(&ss), len);
     local_ip_ = format_ip(reinterpret_cast<sockaddr *>(&ss));
     local_port_ = port_of(reinterpret_cast<sockaddr *>(&ss));
   }
+  local_text_ = format_endpoint(local_);
 }
 
 bool ConnectionStream::wait_for(short events) const {

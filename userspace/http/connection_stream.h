@@ -47,6 +47,9 @@ class ConnectionStream final : public httplib::Stream {
   void rewind_request();
 
   void set_write_through() { write_through_ = true; }
+  // Where writes on a loop are held until flush(): a quick answer is
+  // written into it directly. Not for a worker, whose writes may go out.
+  std::string &held_output() { return out_; }
   // Sends what writes have held. On a loop: without waiting, `again` when
   // the socket is full (the rest stays held). On a worker: waits.
   enum class Flush { done, again, error };
@@ -56,6 +59,9 @@ class ConnectionStream final : public httplib::Stream {
 
   const SocketAddress &remote_address() const { return remote_; }
   const SocketAddress &local_address() const { return local_; }
+  // format_endpoint() of each, done once: every checker answer names them.
+  const std::string &remote_endpoint_text() const { return remote_text_; }
+  const std::string &local_endpoint_text() const { return local_text_; }
 
   bool is_readable() const override;
   bool is_writable() const override;
@@ -80,6 +86,7 @@ class ConnectionStream final : public httplib::Stream {
   bool write_through_ = false;
   SocketAddress remote_, local_;
   std::string remote_ip_, local_ip_;
+  std::string remote_text_, local_text_;
   int remote_port_ = 0, local_port_ = 0;
 };
 

@@ -4,8 +4,11 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
+#include <stdexcept>
 
 #include "common/log.h"
 #include "http/connection_stream.h"
@@ -25,6 +28,7 @@ thread_local bool tl_needs_worker = false;
 // the byte stream cannot be trusted, so the connection is closed after it.
 thread_local bool tl_close_after_response = false;
 const SocketAddress kNoAddress{};
+const std::string kNoAddressText = format_endpoint(kNoAddress);
 
 void name_thread(const std::string &name) {
   pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
@@ -47,6 +51,12 @@ std::string reason_phrase(int status) {
 int HttpServer::current_socket() { return tl_current_socket; }
 const SocketAddress &HttpServer::current_peer() { return tl_current_peer ? *tl_current_peer : kNoAddress; }
 const SocketAddress &HttpServer::current_local() { return tl_current_local ? *tl_current_local : kNoAddress; }
+const std::string &HttpServer::current_peer_text() {
+  return tl_current_stream ? tl_current_stream->remote_endpoint_text() : kNoAddressText;
+}
+const std::string &HttpServer::current_local_text() {
+  return tl_current_stream ? tl_current_stream->local_endpoint_text() : kNoAddressText;
+}
 
 HttpServer::HttpServer(std::string name, ServerLimits limits) : name_(std::move(name)), limits_(limits) {
   if (limits_.loops == 0) limits_.loops = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 64);
@@ -93,6 +103,43 @@ void HttpServer::install_error_pages() {
 
 void HttpServer::route_get(const std::string &path, Handler handler, NeedsWorker needs_worker) {
   get_routes_[path] = Route{std::move(handler), std::move(needs_worker)};
+}
+
+HttpServer &HttpServer::set_default_headers(httplib::Headers headers) {
+  default_headers_copy_ = headers;
+  httplib::Server::set_default_headers(std::move(headers));
+  return *this;
+}
+
+void HttpServer::route_get_quick(const std::string &path, QuickHandler handler) {
+  quick_routes_.emplace_back(path, std::move(handler));
+}
+
+void QuickResponder::send(int status, std::span<const HeaderField> fields, std::string_view content_type,
+                          std::string_view body) {
+  if (sent_) throw std::logic_error("a quick answer is sent once");
+  // What httplib's write_response_core adds to a routed answer, from the
+  // same settings (default headers, keep-alive timeout and count), so that
+  // both paths send the same head for the same answer.
+  std::array<HeaderField, 24> all;
+  size_t n = 0;
+  const auto add = [&](std::string_view name, std::string_view value) {
+    if (n == all.size()) throw std::logic_error("too many header fields for a quick answer");
+    all[n++] = {name, value};
+  };
+  for (const auto &[name, value] : server_.default_headers_copy_) add(name, value);
+  for (const auto &f : fields) add(f.name, f.value);
+  char length[24];
+  const auto [end, ec] = std::to_chars(length, length + sizeof length, body.size());
+  add("Content-Type", content_type);
+  add("Content-Length", std::string_view(length, static_cast<size_t>(end - length)));
+  if (close_) add("Connection", "close");
+  else add("Keep-Alive", server_.keep_alive_value_);
+  if (head_) add("Accept-Ranges", "bytes");
+  std::string &out = stream_.held_output();
+  append_response_head(out, status, std::span(all.data(), n));
+  if (!head_) out.append(body);
+  sent_ = true;
 }
 
 void HttpServer::install_close_notice() {
@@ -143,6 +190,8 @@ void HttpServer::start() {
   // httplib's streaming responses stop as soon as svr_sock_ is invalid (its
   // "shutting down" test); it must name a live socket while we serve.
   if (!listeners_.empty()) svr_sock_ = listeners_.front().fd.get();
+  // As httplib's write_response_core formats it.
+  keep_alive_value_ = "timeout=" + std::to_string(keep_alive_timeout_sec_) + ", max=" + std::to_string(keep_alive_max_count_);
   for (size_t i = 0; i < limits_.workers; ++i) workers_.emplace_back([this, i] { worker(i); });
   for (auto &loop : loops_) loop->start();
 }
@@ -177,12 +226,17 @@ HttpServer::Served HttpServer::serve_one(Connection &c, size_t length, bool on_w
   bool client_closes = false;
   // Say "Connection: close" whenever we are going to close.
   const bool last = stopping_ || ++c.requests >= limits_.max_requests_per_connection || c.close_after_request;
-  bool ok = process_request(c.stream, last, client_closes, nullptr);
-  // A worker sends the answer while it may still wait for the socket.
-  if (on_worker && !tl_needs_worker) ok = c.stream.flush() == ConnectionStream::Flush::done && ok;
+  const std::optional<Served> quick = on_worker ? std::nullopt : serve_quickly(c, length, last);
+  bool ok = true;
+  if (!quick) {
+    ok = process_request(c.stream, last, client_closes, nullptr);
+    // A worker sends the answer while it may still wait for the socket.
+    if (on_worker && !tl_needs_worker) ok = c.stream.flush() == ConnectionStream::Flush::done && ok;
+  }
   tl_current_socket = -1;
   tl_current_stream = nullptr;
   tl_current_peer = tl_current_local = nullptr;
+  if (quick) return *quick;
   if (tl_needs_worker) {
     c.stream.rewind_request();
     --c.requests;
@@ -191,6 +245,30 @@ HttpServer::Served HttpServer::serve_one(Connection &c, size_t length, bool on_w
   c.stream.end_request();
   if (!ok || client_closes || tl_close_after_response || last) return Served::close;
   return Served::keep;
+}
+
+std::optional<HttpServer::Served> HttpServer::serve_quickly(Connection &c, size_t length, bool last) {
+  if (quick_routes_.empty()) return std::nullopt;
+  const auto request = parse_quick_request(c.stream.buffered_input().substr(0, length));
+  if (!request) return std::nullopt;
+  const auto route = std::find_if(quick_routes_.begin(), quick_routes_.end(),
+                                  [&](const auto &r) { return r.first == request->path; });
+  if (route == quick_routes_.end()) return std::nullopt;
+  // httplib closes after a request that says "Connection: close" (its
+  // HTTP/1.1 rule; HTTP/1.0 never comes here), and says so in the answer.
+  QuickResponder responder(*this, c.stream, request->head, last || request->connection_close);
+  try {
+    route->second(*request, responder);
+  } catch (...) {
+    responder.sent_ = false;  // httplib serves it again, and answers the error as it always has
+  }
+  if (!responder.sent()) {
+    c.stream.rewind_request();
+    c.stream.begin_request(length, /*may_wait=*/false);
+    return std::nullopt;
+  }
+  c.stream.end_request();
+  return responder.closes() ? Served::close : Served::keep;
 }
 
 void HttpServer::enqueue_work(EventLoop *loop, Connection *c) {

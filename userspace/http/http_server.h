@@ -24,6 +24,8 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -31,11 +33,37 @@
 #include <vector>
 
 #include "http/listen_socket.h"
+#include "http/quick_request.h"
+#include "http/response_head.h"
 
 namespace observer::http {
 
 class EventLoop;
 struct Connection;
+class ConnectionStream;
+class HttpServer;
+
+// How a quick route (HttpServer::route_get_quick) answers: with the same
+// head httplib would have written for the same answer.
+class QuickResponder {
+ public:
+  // Sends `body` with the route's own `fields` and what httplib adds to
+  // every answer: Content-Type, Content-Length, the server's default
+  // headers (set_default_headers), Keep-Alive or "Connection: close", and
+  // "Accept-Ranges: bytes" to a HEAD, which gets no body. At most once.
+  void send(int status, std::span<const HeaderField> fields, std::string_view content_type, std::string_view body);
+  bool sent() const { return sent_; }
+  bool closes() const { return close_; }
+
+ private:
+  friend class HttpServer;
+  QuickResponder(const HttpServer &server, ConnectionStream &stream, bool head, bool close)
+      : server_(server), stream_(stream), head_(head), close_(close) {}
+  const HttpServer &server_;
+  ConnectionStream &stream_;
+  bool head_, close_;
+  bool sent_ = false;
+};
 
 struct ServerLimits {
   size_t loops = 0;  // event loops; 0: one per CPU
@@ -68,6 +96,16 @@ class HttpServer : public httplib::Server {
   // Registers a read-only page. Other methods on its path get 405 with an
   // Allow header; paths never registered get 404.
   void route_get(const std::string &path, Handler handler, NeedsWorker needs_worker = nullptr);
+  // The same page as route_get(path), for the plain requests that need no
+  // httplib (quick_request.h), answered on the loop. The handler may
+  // decline by not sending; httplib then serves the request as usual, as
+  // it does every request parse_quick_request leaves to it.
+  using QuickHandler = std::function<void(const QuickRequest &, QuickResponder &)>;
+  void route_get_quick(const std::string &path, QuickHandler handler);
+
+  // httplib's, remembered here too: it keeps them private, and quick
+  // answers send them as well.
+  HttpServer &set_default_headers(httplib::Headers headers);
 
   void add_listener(Listener listener);
   const std::vector<Listener> &listeners() const { return listeners_; }
@@ -82,9 +120,13 @@ class HttpServer : public httplib::Server {
   // Its peer and local addresses, read once at accept.
   static const SocketAddress &current_peer();
   static const SocketAddress &current_local();
+  // The same as "ip:port" (format_endpoint), also formatted once at accept.
+  static const std::string &current_peer_text();
+  static const std::string &current_local_text();
 
  private:
   friend class EventLoop;
+  friend class QuickResponder;
   struct Route {
     Handler handler;
     NeedsWorker needs_worker;
@@ -93,6 +135,9 @@ class HttpServer : public httplib::Server {
 
   // Answers the request framed in c's stream (on a loop: it is complete).
   Served serve_one(Connection &c, size_t length, bool on_worker);
+  // Answers the framed request without httplib when it is a quick one;
+  // nullopt (and nothing consumed or written) when httplib must.
+  std::optional<Served> serve_quickly(Connection &c, size_t length, bool last);
   void enqueue_work(EventLoop *loop, Connection *c);
   void worker(size_t index);
   void install_error_pages();
@@ -102,6 +147,9 @@ class HttpServer : public httplib::Server {
   std::string name_;
   ServerLimits limits_;
   std::unordered_map<std::string, Route> get_routes_;  // written before start(), read-only after
+  std::vector<std::pair<std::string, QuickHandler>> quick_routes_;  // likewise; few, so a list
+  httplib::Headers default_headers_copy_;
+  std::string keep_alive_value_;  // httplib's Keep-Alive value, from its settings at start()
   std::vector<Listener> listeners_;
   std::atomic<bool> stopping_{false};
   ServerCounters counters_;

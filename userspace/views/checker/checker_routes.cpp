@@ -3,7 +3,9 @@
 #include <sys/socket.h>
 
 #include <array>
+#include <chrono>
 #include <cstring>
+#include <string>
 #include <thread>
 
 #include "common/timestamp.h"
@@ -18,24 +20,86 @@ namespace {
 using http::bad_request;
 using Clock = std::chrono::steady_clock;
 
-// The headers the seed's webserver sends on every answer.
+constexpr const char *kTextType = "text/plain; charset=utf-8";
+// A verdict depends on the Accept header; its error does not.
+constexpr http::HeaderField kVary{"Vary", "Accept"};
+
+// The headers the seed's webserver sends on every answer: one list, which
+// httplib's path and the quick path both send.
+std::array<http::HeaderField, 4> checker_headers(const CheckerReport &r) {
+  return {{{"X-MPTCP", r.status.uses_mptcp() ? "true" : "false"},
+           {"X-Client-Address", r.client},
+           {"X-Timestamp", r.timestamp},
+           {"Cache-Control", "no-store"}}};
+}
+
 // Set again after a ?wait: httplib's set_header adds, so replace.
 void set_checker_headers(httplib::Response &res, const CheckerReport &r) {
-  for (const char *name : {"X-MPTCP", "X-Client-Address", "X-Timestamp", "Cache-Control"}) res.headers.erase(name);
-  res.set_header("X-MPTCP", r.status.uses_mptcp() ? "true" : "false");
-  res.set_header("X-Client-Address", r.client);
-  res.set_header("X-Timestamp", r.timestamp);
-  res.set_header("Cache-Control", "no-store");
+  for (const auto &f : checker_headers(r)) {
+    const std::string name(f.name);
+    res.headers.erase(name);
+    res.set_header(name, std::string(f.value));
+  }
+}
+
+// RFC 3339 with milliseconds, as rfc3339_now() writes it, but formatting
+// the date only once a second per thread: it is in every answer.
+std::string timestamp_now() {
+  using namespace std::chrono;
+  const auto now = system_clock::now();
+  const auto second = floor<seconds>(now);
+  thread_local system_clock::time_point cached_second{};
+  thread_local std::string prefix;  // "2026-11-25T04:50:01."
+  if (second != cached_second || prefix.empty()) {
+    prefix = rfc3339(second);
+    prefix.resize(prefix.size() - 4);  // drop "000Z"
+    cached_second = second;
+  }
+  const auto millis = static_cast<int>(duration_cast<milliseconds>(now - second).count());
+  std::string out;
+  out.reserve(prefix.size() + 4);
+  out += prefix;
+  out += static_cast<char>('0' + millis / 100);
+  out += static_cast<char>('0' + millis / 10 % 10);
+  out += static_cast<char>('0' + millis % 10);
+  out += 'Z';
+  return out;
 }
 
 CheckerReport observe(int fd) {
   CheckerReport r;
-  const SocketAddress &peer = http::HttpServer::current_peer();
-  r.status = sockopt::read_mptcp_status(fd, peer);
-  r.client = format_endpoint(peer);
-  r.server = format_endpoint(http::HttpServer::current_local());
-  r.timestamp = rfc3339_now();
+  r.status = sockopt::read_mptcp_status(fd, http::HttpServer::current_peer());
+  // Formatted once per connection, at accept.
+  r.client = http::HttpServer::current_peer_text();
+  r.server = http::HttpServer::current_local_text();
+  r.timestamp = timestamp_now();
   return r;
+}
+
+// The answer to the verdict once the status is final, whichever path sends
+// it: the 500 when the kernel could not say, else the page in `format`.
+struct VerdictAnswer {
+  int status = 200;
+  const char *content_type = kTextType;
+  std::string body;
+};
+
+VerdictAnswer error_answer(const CheckerReport &r) {
+  return {500,
+          kTextType,
+          std::string("500 Internal Server Error: the kernel did not report this connection's MPTCP status: ") +
+              std::strerror(r.status.error_number) + "\n"};
+}
+
+VerdictAnswer verdict_answer(const CheckerHooks &hooks, CheckerReport &r, Format format) {
+  if (hooks.enrich) hooks.enrich(r.status);
+  if (hooks.on_answer) hooks.on_answer(r.status.uses_mptcp() ? "mptcp" : "tcp", format_name(format));
+  switch (format) {
+    case Format::json: return {200, "application/json", render_json(r)};
+    case Format::html: return {200, "text/html; charset=utf-8", render_html(r)};
+    case Format::text: break;
+  }
+  return {200, kTextType, render_text(r)};
 }
 
 // MP_JOINs come after the first data, so usually after the request. Wait for
@@ -55,7 +119,7 @@ void wait_for_joins(const http::HttpServer &server, int fd, CheckerReport &r,
     r.status = std::move(now);
     if (r.status.subflows.size() > initial) break;
   }
-  r.timestamp = rfc3339_now();
+  r.timestamp = timestamp_now();
   r.waited = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
 }
 
@@ -82,24 +146,36 @@ void serve_check(const http::HttpServer &server, const CheckerHooks &hooks, cons
   }
   if (r.status.verdict == Verdict::error) {
     answered("error", format);
-    res.status = 500;
-    res.set_content(std::string("500 Internal Server Error: the kernel did not report this connection's MPTCP status: ") +
-                        std::strerror(r.status.error_number) + "\n",
-                    "text/plain; charset=utf-8");
+    const auto answer = error_answer(r);
+    res.status = answer.status;
+    res.set_content(answer.body, answer.content_type);
     return;
   }
   if (query->wait.count() > 0) {
     wait_for_joins(server, fd, r, query->wait);
     set_checker_headers(res, r);
   }
-  if (hooks.enrich) hooks.enrich(r.status);
-  answered(r.status.uses_mptcp() ? "mptcp" : "tcp", format);
-  res.set_header("Vary", "Accept");
-  switch (*format) {
-    case Format::text: res.set_content(render_text(r), "text/plain; charset=utf-8"); break;
-    case Format::json: res.set_content(render_json(r), "application/json"); break;
-    case Format::html: res.set_content(render_html(r), "text/html; charset=utf-8"); break;
+  auto answer = verdict_answer(hooks, r, *format);
+  res.set_header(std::string(kVary.name), std::string(kVary.value));
+  res.set_content(std::move(answer.body), answer.content_type);
+}
+
+// A plain GET or HEAD of "/" (no query, so no ?wait): the same answer as
+// serve_check gives it, written without httplib.
+void serve_check_quickly(const CheckerHooks &hooks, const http::QuickRequest &req, http::QuickResponder &out) {
+  CheckerReport r = observe(http::HttpServer::current_socket());
+  std::string error;
+  const auto format = choose_format(std::nullopt, req.accept, error);
+  if (!format) return;  // cannot happen without ?format=; httplib's path says why if it does
+  const auto fields = checker_headers(r);
+  if (r.status.verdict == Verdict::error) {
+    if (hooks.on_answer) hooks.on_answer("error", format_name(*format));
+    const auto answer = error_answer(r);
+    return out.send(answer.status, fields, answer.content_type, answer.body);
   }
+  const auto answer = verdict_answer(hooks, r, *format);
+  const std::array<http::HeaderField, 5> with_vary{fields[0], fields[1], fields[2], fields[3], kVary};
+  out.send(answer.status, with_vary, answer.content_type, answer.body);
 }
 
 void serve_download(const httplib::Request &req, httplib::Response &res) {
@@ -142,6 +218,9 @@ void install_checker_routes(http::HttpServer &server, CheckerHooks hooks) {
   server.route_get("/", [&server, hooks](const httplib::Request &req, httplib::Response &res) {
     serve_check(server, hooks, req, res);
   }, [](const httplib::Request &req) { return req.has_param("wait"); });
+  server.route_get_quick("/", [hooks](const http::QuickRequest &req, http::QuickResponder &out) {
+    serve_check_quickly(hooks, req, out);
+  });
   server.route_get("/download", serve_download, http::HttpServer::always);
 }
 

@@ -1,4 +1,6 @@
-#include <cstdio>
+#include <charconv>
+#include <cstdint>
+#include <string>
 
 #include "views/checker/report.h"
 
@@ -17,35 +19,69 @@ std::string verdict_explanation(const CheckerReport &r) {
 }
 
 namespace {
-std::string subflow_line(const SubflowStatus &s) {
-  std::string line = "  ";
-  line += subflow_kind_name(s.kind);
-  if (s.kind == SubflowKind::join) line += "   ";
-  line += " client " + format_endpoint(s.remote) + " <-> server " + format_endpoint(s.local);
+// Milliseconds with three decimals, as printf's "%.3f" writes them (both
+// round the exact binary value), without printf.
+void append_ms(std::string &out, double ms) {
+  char buf[48];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, ms, std::chars_format::fixed, 3);
+  out.append(buf, end);
+}
+
+void append_number(std::string &out, uint64_t n) {
+  char buf[24];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
+  out.append(buf, end);
+}
+
+void append_subflow_line(std::string &out, const SubflowStatus &s) {
+  out += "  ";
+  out += subflow_kind_name(s.kind);
+  if (s.kind == SubflowKind::join) out += "   ";
+  out += " client ";
+  out += format_endpoint(s.remote);
+  out += " <-> server ";
+  out += format_endpoint(s.local);
   if (s.handshake_us) {
-    char ms[32];
-    std::snprintf(ms, sizeof ms, "%.3f", *s.handshake_us / 1000.0);
-    line += std::string(", handshake ") + ms + " ms";
+    out += ", handshake ";
+    append_ms(out, *s.handshake_us / 1000.0);
+    out += " ms";
   }
   if (s.tcp) {
-    char rtt[32];
-    std::snprintf(rtt, sizeof rtt, "%.3f", s.tcp->rtt_us / 1000.0);
-    line += std::string(", rtt ") + rtt + " ms";
-    if (s.tcp->bytes_sent) line += ", sent " + std::to_string(*s.tcp->bytes_sent) + " B";
-    if (s.tcp->bytes_received) line += ", received " + std::to_string(*s.tcp->bytes_received) + " B";
-    line += ", retransmits " + std::to_string(s.tcp->total_retrans);
+    out += ", rtt ";
+    append_ms(out, s.tcp->rtt_us / 1000.0);
+    out += " ms";
+    if (s.tcp->bytes_sent) {
+      out += ", sent ";
+      append_number(out, *s.tcp->bytes_sent);
+      out += " B";
+    }
+    if (s.tcp->bytes_received) {
+      out += ", received ";
+      append_number(out, *s.tcp->bytes_received);
+      out += " B";
+    }
+    out += ", retransmits ";
+    append_number(out, s.tcp->total_retrans);
   }
-  return line + "\n";
+  out += '\n';
 }
 }  // namespace
 
 std::string render_text(const CheckerReport &r) {
-  std::string out = verdict_line(r);
-  out += "\n";
-  if (const auto why = verdict_explanation(r); !why.empty()) out += why + "\n";
-  out += "Client: " + r.client + "\n";
-  out += "Subflows: " + std::to_string(r.status.subflows.size()) + "\n";
-  for (const auto &s : r.status.subflows) out += subflow_line(s);
+  std::string out;
+  out.reserve(256 + 160 * r.status.subflows.size());
+  out += verdict_line(r);
+  out += '\n';
+  if (const auto why = verdict_explanation(r); !why.empty()) {
+    out += why;
+    out += '\n';
+  }
+  out += "Client: ";
+  out += r.client;
+  out += "\nSubflows: ";
+  append_number(out, r.status.subflows.size());
+  out += '\n';
+  for (const auto &s : r.status.subflows) append_subflow_line(out, s);
   return out;
 }
 

@@ -1,0 +1,122 @@
+// A quick answer (written without httplib) and httplib's answer to the same
+// page must be the same bytes. One HttpServer on loopback TCP serves a page
+// both ways: a plain request takes the quick path, the same request with a
+// query string is left to httplib, and the transcripts are compared.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <atomic>
+#include <string>
+
+#include "http/http_server.h"
+
+using namespace observer;
+using namespace observer::http;
+
+namespace {
+constexpr std::string_view kBody = "You are using MPTCP.\n";
+
+class PageServer {
+ public:
+  explicit PageServer(size_t max_requests = 10000) {
+    ServerLimits limits;
+    limits.loops = 1;
+    limits.workers = 1;
+    limits.max_requests_per_connection = max_requests;
+    server_ = std::make_unique<HttpServer>("test", limits);
+    server_->set_default_headers({{"Server", "mptcp-observer/test"}});
+    // The same answer both ways: the route's fields, then the body.
+    server_->route_get("/page", [](const httplib::Request &, httplib::Response &res) {
+      res.set_header("X-MPTCP", "true");
+      res.set_header("Cache-Control", "no-store");
+      res.set_header("Vary", "Accept");
+      res.set_content(std::string(kBody), "text/plain; charset=utf-8");
+    });
+    server_->route_get_quick("/page", [this](const QuickRequest &, QuickResponder &out) {
+      ++quick_answers;
+      const std::array<HeaderField, 3> fields{{{"X-MPTCP", "true"}, {"Cache-Control", "no-store"}, {"Vary", "Accept"}}};
+      out.send(200, fields, "text/plain; charset=utf-8", kBody);
+    });
+    std::string error;
+    auto listener = open_listener(*parse_socket_address("127.0.0.1:0", error), /*want_mptcp=*/false, error);
+    REQUIRE(listener);
+    port_ = static_cast<uint16_t>(port_of(listener->address.get()));
+    server_->add_listener(std::move(*listener));
+    server_->start();
+  }
+  ~PageServer() { server_->stop(); }
+
+  // Sends `requests` on one connection and returns all it gets until the server closes.
+  std::string exchange(const std::string &requests) const {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(port_);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    timeval tv{5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr *>(&sa), sizeof sa) == 0);
+    REQUIRE(::send(fd, requests.data(), requests.size(), 0) == static_cast<ssize_t>(requests.size()));
+    std::string got;
+    char buf[4096];
+    for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) got.append(buf, static_cast<size_t>(n));
+    ::close(fd);
+    return got;
+  }
+
+  std::atomic<int> quick_answers{0};
+
+ private:
+  std::unique_ptr<HttpServer> server_;
+  uint16_t port_ = 0;
+};
+
+// The same requests with "?q" after each path: httplib's path.
+std::string with_query(std::string requests) {
+  for (size_t at = 0; (at = requests.find("/page ", at)) != std::string::npos; at += 8) requests.replace(at, 6, "/page?q ");
+  return requests;
+}
+}  // namespace
+
+TEST_CASE("a quick answer is byte for byte httplib's: keep-alive, HEAD, Connection: close, pipelined") {
+  PageServer server;
+  const std::string requests =
+      "GET /page HTTP/1.1\r\nHost: a\r\n\r\n"
+      "HEAD /page HTTP/1.1\r\nHost: a\r\n\r\n"
+      "GET /page HTTP/1.1\r\nConnection: Close\r\n\r\n"  // httplib keeps this one open
+      "GET /page HTTP/1.1\r\nconnection: close\r\n\r\n";
+  const std::string quick = server.exchange(requests);
+  CHECK(server.quick_answers == 4);
+  const std::string slow = server.exchange(with_query(requests));
+  CHECK(server.quick_answers == 4);
+  CHECK(quick == slow);
+  CHECK(quick.find("Keep-Alive: timeout=30, max=10000\r\n") != std::string::npos);
+  CHECK(quick.find("Accept-Ranges: bytes\r\n") != std::string::npos);
+  CHECK(quick.ends_with("Connection: close\r\nContent-Length: 21\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                        "Server: mptcp-observer/test\r\nVary: Accept\r\nX-MPTCP: true\r\n\r\nYou are using MPTCP.\n"));
+}
+
+TEST_CASE("a quick answer says Connection: close on a connection's last allowed request, as httplib does") {
+  PageServer server(/*max_requests=*/2);
+  const std::string requests = "GET /page HTTP/1.1\r\n\r\nGET /page HTTP/1.1\r\n\r\nGET /page HTTP/1.1\r\n\r\n";
+  const std::string quick = server.exchange(requests);
+  const std::string slow = server.exchange(with_query(requests));
+  CHECK(quick == slow);
+  CHECK(server.quick_answers == 2);  // the third request is never read
+}
+
+TEST_CASE("requests a quick route does not take still get httplib's answers") {
+  PageServer server;
+  const std::string answer = server.exchange(
+      "GET /page HTTP/1.0\r\n\r\n");
+  CHECK(answer.starts_with("HTTP/1.1 200 OK\r\n"));
+  CHECK(server.quick_answers == 0);
+  CHECK(server.exchange("POST /page HTTP/1.1\r\nContent-Length: 0\r\n\r\n").starts_with("HTTP/1.1 405"));
+  CHECK(server.exchange("GET /nope HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 404"));
+  CHECK(server.quick_answers == 0);
+}
