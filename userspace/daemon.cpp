@@ -79,7 +79,7 @@ bool Daemon::open_checker() {
   }
   checker::CheckerHooks hooks;
   hooks.enrich = [this](MptcpStatus &status) { merge_checker_status(status); };
-  hooks.on_answer = [this](const std::string &result, const std::string &format) {
+  hooks.on_answer = [this](std::string_view result, std::string_view format) {
     metrics_->on_checker_answer(result, format);
   };
   checker::install_checker_routes(*checker_, std::move(hooks));

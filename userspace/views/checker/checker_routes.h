@@ -2,6 +2,7 @@
 // The public checker: "/", "/download". Each answer describes the very
 // connection it is sent on.
 #include <functional>
+#include <string_view>
 
 #include "http/http_server.h"
 #include "sources/getsockopt/mptcp_status.h"
@@ -16,7 +17,7 @@ struct CheckerHooks {
   SubflowEnricher enrich;
   // Called once per answer to "/": result "mptcp", "tcp" or "error";
   // format "text", "json" or "html".
-  std::function<void(const std::string &result, const std::string &format)> on_answer;
+  std::function<void(std::string_view result, std::string_view format)> on_answer;
 };
 
 void install_checker_routes(http::HttpServer &server, CheckerHooks hooks);

@@ -126,8 +126,11 @@ ObserverMetrics::ObserverMetrics(MetricsInputs inputs, size_t connection_series_
     duration_by_[di] = &duration_.Add({{"direction", dir}}, kDuration);
     subflows_per_conn_by_[di] = &subflows_per_conn_.Add({{"direction", dir}}, kSubflows);
   }
-  for (const char *result : {"mptcp", "tcp", "error"}) {
-    for (const char *format : {"text", "json", "html"}) checker_requests_.Add({{"result", result}, {"format", format}});
+  for (size_t ri = 0; ri < std::size(kCheckerResults); ++ri) {
+    for (size_t fi = 0; fi < std::size(kCheckerFormats); ++fi) {
+      checker_requests_by_[ri][fi] =
+          &checker_requests_.Add({{"result", std::string(kCheckerResults[ri])}, {"format", std::string(kCheckerFormats[fi])}});
+    }
   }
 }
 
@@ -174,8 +177,20 @@ void ObserverMetrics::on_event(const SubflowEvent &e) {
   }
 }
 
-void ObserverMetrics::on_checker_answer(const std::string &result, const std::string &format) {
-  checker_requests_.Add({{"result", result}, {"format", format}}).Increment();
+void ObserverMetrics::on_checker_answer(std::string_view result, std::string_view format) {
+  // Every checker request comes here: find the series without Add()'s
+  // label map and lock.
+  const auto index_of = [](const auto &names, std::string_view name) {
+    size_t i = 0;
+    while (i < std::size(names) && names[i] != name) ++i;
+    return i;
+  };
+  const size_t ri = index_of(kCheckerResults, result), fi = index_of(kCheckerFormats, format);
+  if (ri < std::size(kCheckerResults) && fi < std::size(kCheckerFormats)) {
+    checker_requests_by_[ri][fi]->Increment();
+  } else {
+    checker_requests_.Add({{"result", std::string(result)}, {"format", std::string(format)}}).Increment();
+  }
   ++getsockopt_reads_;
 }
 

@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sources/bpf/subflow_event.h"
@@ -43,7 +44,7 @@ class ObserverMetrics {
 
   void on_event(const SubflowEvent &e);
   // result: "mptcp", "tcp" or "error"; format: "text", "json" or "html".
-  void on_checker_answer(const std::string &result, const std::string &format);
+  void on_checker_answer(std::string_view result, std::string_view format);
   // Per-connection series name client addresses: only the admin listener
   // shows them (with_connections), never the public checker port.
   std::string render(bool with_connections = true);
@@ -67,6 +68,9 @@ class ObserverMetrics {
   CounterRef subflows_opened_by_[2][2]{};          // direction, kind
   CounterRef subflows_closed_by_[2][2][kReasons]{};  // direction, kind, reason
   CounterRef join_failures_by_[2][kReasons]{};     // direction, reason
+  static constexpr std::string_view kCheckerResults[] = {"mptcp", "tcp", "error"};
+  static constexpr std::string_view kCheckerFormats[] = {"text", "json", "html"};
+  CounterRef checker_requests_by_[3][3]{};         // result, format
   HistogramRef join_latency_by_[2]{}, first_join_delay_by_[2]{}, duration_by_[2]{}, subflows_per_conn_by_[2]{};
   std::atomic<uint64_t> getsockopt_reads_{0};
   std::mutex mib_mu_;  // serialises scrapes' MIB error logging
