@@ -9,7 +9,9 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "test_addresses.h"
@@ -500,6 +502,48 @@ TEST_CASE("reconcile removes connections the kernel no longer has", "[connection
   CHECK(t.size() == 3);
   check_gauges_match(t);
   CHECK(t.gauges().subflows[0][1] == 0);  // the join went with its connection
+}
+
+TEST_CASE("a snapshot merged in slices, then swept, does what reconcile does", "[connection_table]") {
+  // The reconciler lets go of the table's lock between slices; the sweep
+  // must still use the tokens of the whole snapshot, or a connection of an
+  // earlier slice would be removed as missing from a later one.
+  const auto fill = [](ConnectionTable &t) {
+    apply(t, established(1, 10, 100 * kSec));  // gone from the kernel
+    apply(t, established(3, 30, 100 * kSec));  // still in it
+    apply(t, established(5, 50, 100 * kSec));  // still in it, one subflow gone
+    apply(t, established(5, 51, 110 * kSec, SubflowKind::join));
+  };
+  const std::vector<DiagConnection> snapshot = {
+      diag_connection(3, {diag_subflow(3, 30, SubflowKind::initial)}),
+      diag_connection(5, {diag_subflow(5, 50, SubflowKind::initial)}),
+      diag_connection(7, {diag_subflow(7, 70, SubflowKind::initial)}),  // missed by the events
+  };
+  ConnectionTable whole, sliced;
+  fill(whole);
+  fill(sliced);
+  const auto expected = whole.reconcile(kNetns, snapshot, 200 * kSec);
+
+  ReconcileResult r;
+  std::unordered_set<uint32_t> present = {3, 5, 7};
+  for (const auto &dc : snapshot) sliced.reconcile_slice(kNetns, std::span(&dc, 1), 200 * kSec, r);
+  sliced.reconcile_sweep(kNetns, present, 200 * kSec, r);
+
+  CHECK(r.connections_added == expected.connections_added);
+  CHECK(r.connections_removed == expected.connections_removed);
+  CHECK(r.subflows_added == expected.subflows_added);
+  CHECK(r.subflows_removed == expected.subflows_removed);
+  CHECK(r.connections_added == 1);
+  CHECK(r.connections_removed == 1);
+  CHECK(r.subflows_removed == 1);
+  CHECK(r.events.size() == expected.events.size());
+  CHECK(sliced.size() == whole.size());
+  for (uint32_t token : {3u, 5u, 7u}) {
+    REQUIRE(sliced.find({kNetns, token}).has_value());
+    CHECK(sliced.find({kNetns, token})->subflows.size() == whole.find({kNetns, token})->subflows.size());
+  }
+  CHECK_FALSE(sliced.find({kNetns, 1}).has_value());
+  check_gauges_match(sliced);
 }
 
 TEST_CASE("a connection touched by an event after the snapshot began is kept", "[connection_table]") {

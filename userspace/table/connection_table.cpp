@@ -201,8 +201,16 @@ ReconcileResult ConnectionTable::reconcile(uint32_t netns, const std::vector<Dia
                                            uint64_t snapshot_ns) {
   ReconcileResult r;
   std::unordered_set<uint32_t> present;
-  for (const auto &dc : snapshot) {
-    present.insert(dc.token);
+  for (const auto &dc : snapshot) present.insert(dc.token);
+  reconcile_slice(netns, snapshot, snapshot_ns, r);
+  reconcile_sweep(netns, present, snapshot_ns, r);
+  return r;
+}
+
+void ConnectionTable::reconcile_slice(uint32_t netns, std::span<const DiagConnection> slice, uint64_t snapshot_ns,
+                                      ReconcileResult &r) {
+  std::vector<uint64_t> gone;
+  for (const auto &dc : slice) {
     const ConnectionKey key{netns, dc.token};
     const bool existed = connections_.count(key) != 0;
     ConnectionRecord *c = upsert(key, dc.direction, dc.local.family, existed ? 0 : snapshot_ns);
@@ -228,24 +236,29 @@ ReconcileResult ConnectionTable::reconcile(uint32_t netns, const std::vector<Dia
       r.events.push_back(e);
     }
     c->fallback = dc.fallback;
-    std::unordered_set<uint64_t> kernel_cookies;
     for (const auto &sf : dc.subflows) {
-      kernel_cookies.insert(sf.cookie);
       const bool known = std::any_of(c->subflows.begin(), c->subflows.end(),
                                      [&](const SubflowRecord &s) { return s.cookie == sf.cookie; });
       add_subflow(*c, record_from(sf, c->direction));
       if (!known) ++r.subflows_added;
     }
-    // Subflows the kernel no longer has, unless established after the snapshot began.
-    std::vector<uint64_t> gone;
+    // Subflows the kernel no longer has, unless established after the
+    // snapshot began. A connection has a handful: scans, not sets.
+    gone.clear();
     for (const auto &s : c->subflows) {
-      if (!kernel_cookies.count(s.cookie) && s.established_ns < snapshot_ns) gone.push_back(s.cookie);
+      const bool in_kernel = std::any_of(dc.subflows.begin(), dc.subflows.end(),
+                                         [&](const DiagSubflow &sf) { return sf.cookie == s.cookie; });
+      if (!in_kernel && s.established_ns < snapshot_ns) gone.push_back(s.cookie);
     }
     for (const auto cookie : gone) {
       remove_subflow(*c, cookie);
       ++r.subflows_removed;
     }
   }
+}
+
+void ConnectionTable::reconcile_sweep(uint32_t netns, const std::unordered_set<uint32_t> &present,
+                                      uint64_t snapshot_ns, ReconcileResult &r) {
   for (auto it = connections_.lower_bound({netns, 0}); it != connections_.end() && it->first.netns == netns;) {
     if (!present.count(it->first.token) && it->second.updated_ns < snapshot_ns) {
       r.events.push_back(close_connection(it++, snapshot_ns));
@@ -254,7 +267,6 @@ ReconcileResult ConnectionTable::reconcile(uint32_t netns, const std::vector<Dia
       ++it;
     }
   }
-  return r;
 }
 
 void ConnectionTable::merge_getsockopt(const ConnectionKey &key, Direction direction,

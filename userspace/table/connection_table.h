@@ -11,7 +11,9 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <span>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "common/endpoint.h"
@@ -89,6 +91,14 @@ class ConnectionTable {
   // the kernel no longer has unless an event touched it since.
   ReconcileResult reconcile(uint32_t netns, const std::vector<DiagConnection> &snapshot, uint64_t snapshot_ns);
 
+  // reconcile() in steps, so that a caller can let go of the table's lock
+  // between them: merge the snapshot a slice at a time, then sweep once
+  // with the tokens of the whole snapshot.
+  void reconcile_slice(uint32_t netns, std::span<const DiagConnection> slice, uint64_t snapshot_ns,
+                       ReconcileResult &r);
+  void reconcile_sweep(uint32_t netns, const std::unordered_set<uint32_t> &present, uint64_t snapshot_ns,
+                       ReconcileResult &r);
+
   // Removes the connections of namespaces not in `alive` that no event has
   // touched since `listed_ns`; returns a connection_closed for each.
   std::vector<SubflowEvent> forget_namespaces_except(const std::set<uint32_t> &alive, uint64_t listed_ns);
@@ -124,8 +134,8 @@ class ConnectionTable {
 
 // The table shared between the threads that write it (bpf-events,
 // reconciler) and those that read it (HTTP workers): one mutex, held only
-// for a single event or one page of copying, so readers never hold up the
-// event consumer for long.
+// for a single event, one page of copying or one slice of a snapshot, so
+// nothing holds up the event consumer for long.
 class LockedConnectionTable {
  public:
   explicit LockedConnectionTable(size_t max_connections) : table_(max_connections) {}

@@ -5,14 +5,21 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
-#include <set>
+#include <algorithm>
 #include <optional>
+#include <set>
+#include <span>
+#include <unordered_set>
 
 #include "common/log.h"
 #include "common/network_namespaces.h"
 #include "sources/sock_diag/diag_reader.h"
 
 namespace observer {
+namespace {
+// Connections merged per hold of the table's lock.
+constexpr size_t kSliceConnections = 1024;
+}  // namespace
 
 uint64_t monotonic_ns() {
   timespec ts{};
@@ -87,7 +94,20 @@ void Reconciler::run_once() {
       continue;
     }
     if (options_.on_listeners) options_.on_listeners(ns.inode, snapshot->mptcp_listener_ports);
-    auto result = table_.with([&](ConnectionTable &t) { return t.reconcile(ns.inode, snapshot->connections, started); });
+    // A slice at a time: the BPF event consumer waits for this lock, and a
+    // snapshot of 100,000 connections merged in one go held it long enough
+    // for the kernel's ring buffer to overflow (bench/run, scale).
+    const auto &connections = snapshot->connections;
+    ReconcileResult result;
+    std::unordered_set<uint32_t> present;
+    present.reserve(connections.size());
+    for (const auto &dc : connections) present.insert(dc.token);
+    for (size_t i = 0; i < connections.size(); i += kSliceConnections) {
+      const std::span<const DiagConnection> slice(connections.data() + i,
+                                                  std::min(kSliceConnections, connections.size() - i));
+      table_.with([&](ConnectionTable &t) { t.reconcile_slice(ns.inode, slice, started, result); });
+    }
+    table_.with([&](ConnectionTable &t) { t.reconcile_sweep(ns.inode, present, started, result); });
     for (const auto &e : result.events) publish_(e);
     added += result.connections_added;
     removed += result.connections_removed;
