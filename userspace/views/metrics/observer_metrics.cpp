@@ -138,12 +138,14 @@ void ObserverMetrics::on_event(const SubflowEvent &e) {
   const size_t di = e.direction == Direction::outbound ? 0 : 1;
   const size_t ki = e.kind == SubflowKind::initial ? 0 : 1;
   const auto ri = static_cast<size_t>(e.reason);
-  // A series not made in advance (an unexpected reason) is made on first use.
-  const auto counter = [&](CounterRef cached, prometheus::Family<prometheus::Counter> &family,
-                           const std::map<std::string, std::string> &labels) -> prometheus::Counter & {
-    return cached ? *cached : family.Add(labels);
+  // A series not made in advance (an unexpected reason) is made on first
+  // use. Its labels are built only then: this runs for every BPF event.
+  const auto counter = [](CounterRef cached, prometheus::Family<prometheus::Counter> &family,
+                          const auto &labels) -> prometheus::Counter & {
+    return cached ? *cached : family.Add(labels());
   };
-  const std::string dir = direction_name(e.direction);
+  using Labels = std::map<std::string, std::string>;
+  const auto dir = [&] { return std::string(direction_name(e.direction)); };
   switch (e.type) {
     case EventType::connection_established:
       opened_by_[di][std::string_view(family_label(e)) == "ipv6" ? 1 : 0]->Increment();
@@ -159,13 +161,13 @@ void ObserverMetrics::on_event(const SubflowEvent &e) {
       }
       break;
     case EventType::subflow_closed:
-      counter(ri < kReasons ? subflows_closed_by_[di][ki][ri] : nullptr, subflows_closed_,
-              {{"direction", dir}, {"kind", subflow_kind_name(e.kind)}, {"reason", reason_name(e.reason)}})
-          .Increment();
+      counter(ri < kReasons ? subflows_closed_by_[di][ki][ri] : nullptr, subflows_closed_, [&] {
+        return Labels{{"direction", dir()}, {"kind", subflow_kind_name(e.kind)}, {"reason", reason_name(e.reason)}};
+      }).Increment();
       break;
     case EventType::join_failed:
       counter(ri < kReasons ? join_failures_by_[di][ri] : nullptr, join_failures_,
-              {{"direction", dir}, {"reason", reason_name(e.reason)}})
+              [&] { return Labels{{"direction", dir()}, {"reason", reason_name(e.reason)}}; })
           .Increment();
       break;
     case EventType::connection_closed:
