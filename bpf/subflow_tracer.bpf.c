@@ -26,7 +26,9 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define AF_INET 2
 #define AF_INET6 10
 #define TCP_ESTABLISHED 1
+#define TCP_SYN_RECV 3
 #define TCP_CLOSE 7
+#define TCP_LISTEN 10
 #define ECONNRESET 104
 #define ECONNREFUSED 111
 #define ETIMEDOUT 110
@@ -284,10 +286,11 @@ static __always_inline void on_passive_established(struct bpf_sock_ops *ops, str
 		kind = MPO_KIND_INITIAL;
 	else
 		return;
-	struct subflow_state *st = remember(ops, kind, MPO_DIR_PASSIVE);
-	if (!st)
-		return;
-	st->established = 1;
+	/* No socket storage: creating it (an allocation, two locks) was about
+	 * half of the program's time under churn, and an inbound subflow needs
+	 * none. on_close() tells it from the context and the state it leaves;
+	 * user space knows when it was established, so its lifetime too. */
+	bpf_sock_ops_cb_flags_set(ops, ops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
 	/* The SYN's arrival time is gone with the request socket; the kernel's
 	 * first RTT sample (SYN-ACK to ACK) is the handshake time we can see. */
 	__u64 srtt_us = ((struct tcp_sock *)sk)->srtt_us >> 3;
@@ -362,11 +365,36 @@ static __always_inline __u8 close_reason(struct sock *sk, const struct mptcp_sub
 }
 
 /* ops->args[0] is the state the subflow leaves for CLOSE. */
+/* An inbound subflow has no socket storage (see on_passive_established):
+ * its callbacks were switched on when it was established, so a close from
+ * any state after SYN_RECV is that of an established subflow. Checked on
+ * the socket itself, because a child might also inherit the flag from its
+ * listener. */
+static __always_inline void on_passive_close(struct bpf_sock_ops *ops, struct sock *sk,
+					     const struct mptcp_subflow_context *ctx)
+{
+	__u32 from = ops->args[0];
+	if (!ctx || from == TCP_SYN_RECV || from == TCP_LISTEN || from == TCP_CLOSE)
+		return;
+	__u8 kind;
+	if (MPO_SUBFLOW_FIELD(ctx, mp_join))
+		kind = MPO_KIND_JOIN;
+	else if (MPO_SUBFLOW_FIELD(ctx, mp_capable))
+		kind = MPO_KIND_INITIAL;
+	else
+		return;
+	emit(ops, sk, ctx, MPO_EV_SUBFLOW_CLOSED, MPO_DIR_PASSIVE, kind, close_reason(sk, ctx), 0);
+}
+
 static __always_inline void on_close(struct bpf_sock_ops *ops, struct sock *sk,
 				     const struct mptcp_subflow_context *ctx)
 {
 	struct subflow_state *st = recall(ops);
-	if (!st || st->closed)
+	if (!st) {
+		on_passive_close(ops, sk, ctx);
+		return;
+	}
+	if (st->closed)
 		return;
 	st->closed = 1;
 	if (st->is_listener) {

@@ -504,6 +504,34 @@ TEST_CASE("reconcile removes connections the kernel no longer has", "[connection
   CHECK(t.gauges().subflows[0][1] == 0);  // the join went with its connection
 }
 
+TEST_CASE("a subflow closed without a lifetime gets one from its established event", "[connection_table]") {
+  // The BPF side keeps no state for inbound subflows, so their close has no
+  // lifetime; the table knows when they were established.
+  ConnectionTable t;
+  Subflow in = established(9, 90, 100 * kSec);
+  in.direction = Direction::inbound;
+  apply(t, in);
+  Subflow join = established(9, 91, 101 * kSec, SubflowKind::join);
+  join.direction = Direction::inbound;
+  apply(t, join);
+
+  auto e = event(closed(9, 91, 105 * kSec));  // duration_ns 0, as BPF sends it
+  REQUIRE(e.duration_ns == 0);
+  t.apply(e);
+  CHECK(e.duration_ns == 4 * kSec);
+
+  // A lifetime the event brings is kept, and a subflow first seen by a
+  // snapshot (no known establishment) gets none.
+  auto given = event(closed(9, 90, 106 * kSec));
+  given.duration_ns = 3 * kSec;
+  t.apply(given);
+  CHECK(given.duration_ns == 3 * kSec);
+  t.reconcile(kNetns, {diag_connection(11, {diag_subflow(11, 110, SubflowKind::initial)})}, 200 * kSec);
+  auto unknown = event(closed(11, 110, 210 * kSec));
+  t.apply(unknown);
+  CHECK(unknown.duration_ns == 0);
+}
+
 TEST_CASE("a snapshot merged in slices, then swept, does what reconcile does", "[connection_table]") {
   // The reconciler lets go of the table's lock between slices; the sweep
   // must still use the tokens of the whole snapshot, or a connection of an

@@ -168,6 +168,16 @@ std::vector<SubflowEvent> ConnectionTable::apply(SubflowEvent &e) {
         it = connections_.find(k->second);
         if (it == connections_.end()) break;
       }
+      if (e.duration_ns == 0) {
+        // Inbound subflows close without a lifetime (the BPF side keeps no
+        // state for them): it runs from the established event kept here.
+        const auto &subflows = it->second.subflows;
+        const auto s = std::find_if(subflows.begin(), subflows.end(),
+                                    [&](const SubflowRecord &r) { return r.cookie == e.cookie; });
+        if (s != subflows.end() && s->established_ns && e.timestamp_ns > s->established_ns) {
+          e.duration_ns = e.timestamp_ns - s->established_ns;
+        }
+      }
       if (remove_subflow(it->second, e.cookie)) {
         it->second.updated_ns = std::max(it->second.updated_ns, e.timestamp_ns);
         if (it->second.subflows.empty()) derived.push_back(close_connection(it, e.timestamp_ns));
