@@ -120,3 +120,25 @@ TEST_CASE("requests a quick route does not take still get httplib's answers") {
   CHECK(server.exchange("GET /nope HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 404"));
   CHECK(server.quick_answers == 0);
 }
+
+TEST_CASE("a header line too long for httplib gets httplib's 400 on both paths; one byte shorter, the same page") {
+  PageServer server;
+  // httplib rejects a header line longer than 8192 bytes counting its CRLF.
+  const auto request = [](size_t line_length) {
+    return "GET /page HTTP/1.1\r\nX: " + std::string(line_length - 3, 'a') + "\r\n\r\n";
+  };
+  const std::string longest_taken = request(8190);
+  const std::string quick = server.exchange(longest_taken + "GET /page HTTP/1.1\r\nConnection: close\r\n\r\n");
+  CHECK(server.quick_answers == 2);
+  CHECK(quick == server.exchange(with_query(longest_taken) + "GET /page?q HTTP/1.1\r\nConnection: close\r\n\r\n"));
+  CHECK(quick.starts_with("HTTP/1.1 200 OK\r\n"));
+
+  for (const size_t too_long : {8191, 8192}) {
+    INFO(too_long);
+    const std::string answer = server.exchange(request(too_long) + "GET /page HTTP/1.1\r\n\r\n");
+    CHECK(server.quick_answers == 2);  // neither request: the connection ends at the 400
+    CHECK(answer == server.exchange(with_query(request(too_long)) + "GET /page?q HTTP/1.1\r\n\r\n"));
+    CHECK(answer.starts_with("HTTP/1.1 400 Bad Request\r\n"));
+    CHECK(answer.find("Connection: close\r\n") != std::string::npos);
+  }
+}

@@ -114,6 +114,21 @@ TEST_CASE("parse_quick_request leaves a huge header line to httplib, and takes m
   CHECK(parse(many + "\r\n"));
 }
 
+TEST_CASE("parse_quick_request declines exactly the header lines httplib rejects as too long") {
+  // httplib's read_headers fails when a line *with* its CRLF is longer than
+  // CPPHTTPLIB_HEADER_MAX_LENGTH (8192): 8190 bytes before the CRLF pass,
+  // 8191 do not.
+  const auto line = [](size_t length) { return "X: " + std::string(length - 3, 'a'); };
+  CHECK(parse("GET / HTTP/1.1\r\n" + line(8190) + "\r\n\r\n"));
+  CHECK_FALSE(parse("GET / HTTP/1.1\r\n" + line(8191) + "\r\n\r\n"));
+  CHECK_FALSE(parse("GET / HTTP/1.1\r\n" + line(8192) + "\r\n\r\n"));
+  // Its request line: 414 past CPPHTTPLIB_REQUEST_URI_MAX_LENGTH, CRLF counted.
+  const auto request_line = [](size_t length) { return "GET /" + std::string(length - 14, 'a') + " HTTP/1.1"; };
+  CHECK(request_line(8190).size() == 8190);
+  CHECK(parse(request_line(8190) + "\r\n\r\n"));
+  CHECK_FALSE(parse(request_line(8191) + "\r\n\r\n"));
+}
+
 TEST_CASE("parse_quick_request takes one request of a pipeline as find_request framed it") {
   const std::string first = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
   const std::string second = "HEAD / HTTP/1.1\r\nConnection: close\r\n\r\n";

@@ -1,10 +1,17 @@
 #include "http/quick_request.h"
 
+#include <httplib.h>  // its line limits, which this must match
+
 namespace observer::http {
 namespace {
-// httplib's limit on one header line (CPPHTTPLIB_HEADER_MAX_LENGTH); a
-// longer one is its error to report, not ours.
-constexpr size_t kMaxLine = 8192;
+// httplib's limits on the request line (CPPHTTPLIB_REQUEST_URI_MAX_LENGTH,
+// 414) and on one header line (CPPHTTPLIB_HEADER_MAX_LENGTH, 400). Both
+// count the line with its CRLF (process_request and read_headers compare
+// stream_line_reader::size(), which includes it). A longer line is
+// httplib's error to report, not ours.
+constexpr size_t kMaxRequestLine = CPPHTTPLIB_REQUEST_URI_MAX_LENGTH;
+constexpr size_t kMaxHeaderLine = CPPHTTPLIB_HEADER_MAX_LENGTH;
+constexpr size_t kCrlf = 2;
 
 bool equals_ignoring_case(std::string_view a, std::string_view lower) {
   if (a.size() != lower.size()) return false;
@@ -42,7 +49,7 @@ bool changes_the_answer(std::string_view name) {
 std::optional<QuickRequest> parse_quick_request(std::string_view head) {
   QuickRequest r;
   const size_t line_end = head.find("\r\n");
-  if (line_end == std::string_view::npos) return std::nullopt;
+  if (line_end == std::string_view::npos || line_end + kCrlf > kMaxRequestLine) return std::nullopt;
   std::string_view line = head.substr(0, line_end);
   if (line.starts_with("GET ")) {
     line.remove_prefix(4);
@@ -66,7 +73,7 @@ std::optional<QuickRequest> parse_quick_request(std::string_view head) {
     const std::string_view field = head.substr(pos, end - pos);
     pos = end + 2;
     if (field.empty()) break;
-    if (field.size() > kMaxLine) return std::nullopt;
+    if (field.size() + kCrlf > kMaxHeaderLine) return std::nullopt;
     // A bare CR or LF inside a line, or a folded line: httplib's business.
     if (field.find_first_of("\r\n") != std::string_view::npos || is_space_or_tab(field.front())) return std::nullopt;
     const size_t colon = field.find(':');
