@@ -55,46 +55,54 @@ static __always_inline struct mptcp_subflow_context *mpo_subflow_ctx(struct sock
  * one probe read each, about ten per event. One probe read copies the part
  * we use onto the stack instead, and the fields are read from the copy,
  * still at the running kernel's offsets (CO-RE). 192 bytes hold every field
- * we read on the kernels we know (the last, reset_reason, sits at byte 159
- * on 6.18); a field a future kernel moves past them reads as 0 instead of
- * failing the load. */
+ * we read on the kernels we know (the last, reset_reason, sits at byte 155
+ * on 6.18); a field a future kernel moves past them is probe-read from the
+ * context itself. */
 #define MPO_SUBFLOW_COPY_BYTES 192
 
-struct mpo_subflow_copy {
-	__u8 bytes[MPO_SUBFLOW_COPY_BYTES];
+struct mpo_subflow {
+	/* Aligned: the verifier wants stack loads naturally aligned. */
+	__u8 copy[MPO_SUBFLOW_COPY_BYTES] __attribute__((aligned(8)));
+	struct mptcp_subflow_context *kernel;
 };
 
-static __always_inline const struct mptcp_subflow_context *mpo_subflow_read(struct mpo_subflow_copy *copy,
-									    struct sock *sk)
+/* NULL when sk is not an MPTCP subflow. If the copy fails (it cannot for a
+ * live socket's context, but the verifier cannot know), every field reads
+ * 0, which reports nothing rather than something wrong. */
+static __always_inline const struct mpo_subflow *mpo_subflow_read(struct mpo_subflow *sf, struct sock *sk)
 {
 	struct mptcp_subflow_context *ctx = mpo_subflow_ctx(sk);
 	if (!ctx)
 		return NULL;
-	__builtin_memset(copy, 0, sizeof(*copy));
+	__builtin_memset(sf->copy, 0, sizeof(sf->copy));
+	sf->kernel = ctx;
 	__u32 size = bpf_core_type_size(struct mptcp_subflow_context);
-	if (size > sizeof(copy->bytes))
-		size = sizeof(copy->bytes);
-	if (bpf_probe_read_kernel(copy->bytes, size, ctx) != 0)
-		return NULL;
-	return (const struct mptcp_subflow_context *)copy->bytes;
+	if (size > sizeof(sf->copy))
+		size = sizeof(sf->copy);
+	bpf_probe_read_kernel(sf->copy, size, ctx);
+	return sf;
 }
 
 /* Flags of struct mptcp_subflow_context are bitfields whose offsets moved
  * between kernels (and sit in a struct_group since 6.x); the relocated
  * bitfield read resolves them on the running kernel. Only for fields that
  * exist on every kernel the program loads on (5.10+); newer ones have
- * helpers below. c is a copy from mpo_subflow_read(). */
-#define MPO_SUBFLOW_FIELD(c, field)                                                                  \
-	(bpf_core_field_offset((c)->field) + bpf_core_field_size((c)->field) <= MPO_SUBFLOW_COPY_BYTES \
-		 ? BPF_CORE_READ_BITFIELD(c, field)                                                   \
-		 : 0)
+ * helpers below. The offset test is a constant once relocated, so only one
+ * branch is loaded. */
+#define MPO_SUBFLOW_FIELD_END(field)                                              \
+	(bpf_core_field_offset(((struct mptcp_subflow_context *)0)->field) +      \
+	 bpf_core_field_size(((struct mptcp_subflow_context *)0)->field))
+#define MPO_SUBFLOW_FIELD(sf, field)                                                          \
+	(MPO_SUBFLOW_FIELD_END(field) <= MPO_SUBFLOW_COPY_BYTES                               \
+		 ? BPF_CORE_READ_BITFIELD((const struct mptcp_subflow_context *)(sf)->copy, field) \
+		 : BPF_CORE_READ_BITFIELD_PROBED((sf)->kernel, field))
 
 /* local_id was a u8 with a separate local_id_valid bit until commit
  * a7cfe7766370 ("mptcp: fix data races on local_id", 6.8, backported to
  * stable), which made it an s16 that is negative until the path manager
  * assigns it. The relocated read sign-extends; report "unset" as 0, as the
  * kernel's own subflow_get_local_id() does. */
-static __always_inline __u8 mpo_subflow_local_id(const struct mptcp_subflow_context *c)
+static __always_inline __u8 mpo_subflow_local_id(const struct mpo_subflow *c)
 {
 	long id = (long)MPO_SUBFLOW_FIELD(c, local_id);
 	return id < 0 ? 0 : (__u8)id;
@@ -103,16 +111,16 @@ static __always_inline __u8 mpo_subflow_local_id(const struct mptcp_subflow_cont
 /* MP_RST (RFC 8684 3.6): reset_seen, reset_transient and reset_reason came
  * with commit dc87efdb1a5c ("mptcp: add mptcp reset option support", 5.13).
  * Older kernels neither send nor parse MP_RST, so there is nothing to see. */
-static __always_inline __u8 mpo_subflow_reset_seen(const struct mptcp_subflow_context *c)
+static __always_inline __u8 mpo_subflow_reset_seen(const struct mpo_subflow *c)
 {
-	if (!bpf_core_field_exists(c->reset_seen))
+	if (!bpf_core_field_exists(((struct mptcp_subflow_context *)0)->reset_seen))
 		return 0;
 	return MPO_SUBFLOW_FIELD(c, reset_seen);
 }
 
-static __always_inline __u8 mpo_subflow_reset_reason(const struct mptcp_subflow_context *c)
+static __always_inline __u8 mpo_subflow_reset_reason(const struct mpo_subflow *c)
 {
-	if (!bpf_core_field_exists(c->reset_reason))
+	if (!bpf_core_field_exists(((struct mptcp_subflow_context *)0)->reset_reason))
 		return 0;
 	return MPO_SUBFLOW_FIELD(c, reset_reason);
 }

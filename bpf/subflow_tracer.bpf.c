@@ -134,7 +134,7 @@ static __always_inline void fill_addresses(struct mpo_event *e, struct sock *sk)
 	}
 }
 
-static __always_inline void fill_subflow(struct mpo_event *e, const struct mptcp_subflow_context *ctx)
+static __always_inline void fill_subflow(struct mpo_event *e, const struct mpo_subflow *ctx)
 {
 	if (!ctx)
 		return;
@@ -150,7 +150,7 @@ static __always_inline void fill_subflow(struct mpo_event *e, const struct mptcp
 
 /* Reserve, fill the common part, submit: a full ring buffer is counted. */
 static __always_inline void emit(struct bpf_sock_ops *ops, struct sock *sk,
-				 const struct mptcp_subflow_context *ctx, __u8 type, __u8 direction,
+				 const struct mpo_subflow *ctx, __u8 type, __u8 direction,
 				 __u8 kind, __u8 reason, __u64 duration_ns)
 {
 	struct mpo_event *e = bpf_ringbuf_reserve(&mpo_events, sizeof(*e), 0);
@@ -222,7 +222,7 @@ static __always_inline struct sock *kernel_sock(struct bpf_sock_ops *ops)
 }
 
 static __always_inline void on_connect(struct bpf_sock_ops *ops, struct sock *sk,
-				       const struct mptcp_subflow_context *ctx)
+				       const struct mpo_subflow *ctx)
 {
 	if (!ctx)
 		return;
@@ -235,7 +235,7 @@ static __always_inline void on_connect(struct bpf_sock_ops *ops, struct sock *sk
 }
 
 static __always_inline void on_active_established(struct bpf_sock_ops *ops, struct sock *sk,
-						  const struct mptcp_subflow_context *ctx)
+						  const struct mpo_subflow *ctx)
 {
 	struct subflow_state *st = recall(ops);
 	if (!st || !ctx)
@@ -270,7 +270,7 @@ static __always_inline void on_active_established(struct bpf_sock_ops *ops, stru
 }
 
 static __always_inline void on_passive_established(struct bpf_sock_ops *ops, struct sock *sk,
-						   const struct mptcp_subflow_context *ctx)
+						   const struct mpo_subflow *ctx)
 {
 	if (!ctx) {
 		/* Plain TCP: interesting only when it reached an MPTCP listener. */
@@ -347,7 +347,7 @@ static __always_inline void on_listen(struct bpf_sock_ops *ops, struct sock *sk)
 	emit(ops, sk, NULL, MPO_EV_LISTENER, MPO_DIR_PASSIVE, MPO_KIND_INITIAL, MPO_REASON_NONE, 0);
 }
 
-static __always_inline __u8 close_reason(struct sock *sk, const struct mptcp_subflow_context *ctx)
+static __always_inline __u8 close_reason(struct sock *sk, const struct mpo_subflow *ctx)
 {
 	if (ctx && mpo_subflow_reset_seen(ctx))
 		return MPO_REASON_RESET;
@@ -364,17 +364,23 @@ static __always_inline __u8 close_reason(struct sock *sk, const struct mptcp_sub
 	}
 }
 
-/* ops->args[0] is the state the subflow leaves for CLOSE. */
 /* An inbound subflow has no socket storage (see on_passive_established):
- * its callbacks were switched on when it was established, so a close from
- * any state after SYN_RECV is that of an established subflow. Checked on
- * the socket itself, because a child might also inherit the flag from its
- * listener. */
+ * its callbacks were switched on when it was established, so its close is
+ * told from the socket itself. Not a close from SYN_RECV (a child that may
+ * have inherited the flag from its listener and never got established),
+ * unless it is a Fast Open child, established in SYN_RECV; not from LISTEN
+ * or a second close from CLOSE; and not an outbound subflow (request_mptcp
+ * or request_join, set only by the connecting side) whose storage is gone
+ * because the program was loaded again since it connected. */
 static __always_inline void on_passive_close(struct bpf_sock_ops *ops, struct sock *sk,
-					     const struct mptcp_subflow_context *ctx)
+					     const struct mpo_subflow *ctx)
 {
 	__u32 from = ops->args[0];
-	if (!ctx || from == TCP_SYN_RECV || from == TCP_LISTEN || from == TCP_CLOSE)
+	if (!ctx || from == TCP_LISTEN || from == TCP_CLOSE)
+		return;
+	if (from == TCP_SYN_RECV && !((struct tcp_sock *)sk)->fastopen_rsk)
+		return;
+	if (MPO_SUBFLOW_FIELD(ctx, request_mptcp) || MPO_SUBFLOW_FIELD(ctx, request_join))
 		return;
 	__u8 kind;
 	if (MPO_SUBFLOW_FIELD(ctx, mp_join))
@@ -386,8 +392,9 @@ static __always_inline void on_passive_close(struct bpf_sock_ops *ops, struct so
 	emit(ops, sk, ctx, MPO_EV_SUBFLOW_CLOSED, MPO_DIR_PASSIVE, kind, close_reason(sk, ctx), 0);
 }
 
+/* ops->args[0] is the state the subflow leaves for CLOSE. */
 static __always_inline void on_close(struct bpf_sock_ops *ops, struct sock *sk,
-				     const struct mptcp_subflow_context *ctx)
+				     const struct mpo_subflow *ctx)
 {
 	struct subflow_state *st = recall(ops);
 	if (!st) {
@@ -451,8 +458,8 @@ int mpo_sockops(struct bpf_sock_ops *ops)
 		return 1;
 	/* One copy for whichever callback this is: in the callees' own frames
 	 * it could be laid out once per callee, past the 512-byte stack. */
-	struct mpo_subflow_copy copy;
-	const struct mptcp_subflow_context *ctx = mpo_subflow_read(&copy, sk);
+	struct mpo_subflow subflow;
+	const struct mpo_subflow *ctx = mpo_subflow_read(&subflow, sk);
 	switch (ops->op) {
 	case BPF_SOCK_OPS_TCP_CONNECT_CB:
 		on_connect(ops, sk, ctx);

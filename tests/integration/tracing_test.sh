@@ -112,6 +112,26 @@ assert_eq "$(( $(mib "$SRV" MPJoinAckRx) - SRV_ACK0 ))" "$(wait_for_value 1 v6_j
 assert_match "^\[$CLI6_B\]:[0-9]+$" "$(events_show ".type==\"subflow_established\" and .kind==\"join\" and .netns==$SRV_NS" | jq -r .remote)" "IPv6 join from the second path"
 events_stop
 
+echo "# a restart: subflows traced by the first daemon close under the second, each in its own direction"
+# The callbacks the first program switched on outlive it; its socket storage
+# does not. An outbound subflow must not come back as an inbound one.
+start_in "$CLI" mptcpize run curl -s --limit-rate 200K -o /dev/null "http://$SRV4:9000/download?size=20M"
+RESTART_CURL=$LAST_PID
+assert_eq 2 "$(wait_for_value 2 subflows_to_9000)" "a connection to the untraced server joined under the first daemon"
+kill "$DAEMON"; wait "$DAEMON" 2>/dev/null
+start_in "$SRV" "$OBSERVER_BIN" --listen '[::]:8684' --admin-listen 127.0.0.1:8685 --reconcile-interval 1s 2>>"$LOG"
+DAEMON=$LAST_PID
+wait_for_http "http://$SRV4:8684/healthz" || { cat "$LOG"; exit 1; }
+events_start "$ADMIN"
+kill "$RESTART_CURL"
+for _ in $(seq 700); do [[ $(kernel_has_old) == 0 ]] && break; sleep 0.1; done
+assert_eq 0 "$(kernel_has_old)" "the kernel closed the connection (ss -M)"
+server_closes() { events_count ".type==\"subflow_closed\" and .netns==$SRV_NS and (.local | endswith(\":9000\"))"; }
+assert_eq 2 "$(wait_for_value 2 server_closes)" "the server's two subflows closed, seen by the second daemon"
+assert_eq "inbound" "$(events_show ".type==\"subflow_closed\" and .netns==$SRV_NS and (.local | endswith(\":9000\"))" | jq -r .direction | sort -u)" "server closes are inbound"
+assert_eq 0 "$(events_count ".type==\"subflow_closed\" and .netns==$CLI_NS and .direction==\"inbound\"")" "no client subflow reported as an inbound close"
+events_stop
+
 echo "# health"
 HEALTH=$(api /healthz)
 assert_eq "true" "$(jq .sources.bpf.active <<<"$HEALTH")" "healthz: bpf active"
