@@ -37,6 +37,11 @@ class PageServer {
       res.set_header("Vary", "Accept");
       res.set_content(std::string(kBody), "text/plain; charset=utf-8");
     });
+    // Any status, for comparing status lines with httplib's.
+    server_->route_get("/status", [](const httplib::Request &req, httplib::Response &res) {
+      res.status = std::stoi(req.get_param_value("code"));
+      res.set_content("x", "text/plain");
+    });
     server_->route_get_quick("/page", [this](const QuickRequest &, QuickResponder &out) {
       ++quick_answers;
       const std::array<HeaderField, 3> fields{{{"X-MPTCP", "true"}, {"Cache-Control", "no-store"}, {"Vary", "Accept"}}};
@@ -141,4 +146,17 @@ TEST_CASE("a header line too long for httplib gets httplib's 400 on both paths; 
     CHECK(answer.starts_with("HTTP/1.1 400 Bad Request\r\n"));
     CHECK(answer.find("Connection: close\r\n") != std::string::npos);
   }
+}
+
+TEST_CASE("status_message is httplib's reason phrase for every status the server sends") {
+  PageServer server;
+  for (const int status : {200, 400, 404, 405, 413, 414, 416, 417, 431, 500, 503}) {
+    INFO(status);
+    const std::string answer =
+        server.exchange("GET /status?code=" + std::to_string(status) + " HTTP/1.1\r\nConnection: close\r\n\r\n");
+    CHECK(answer.substr(0, answer.find("\r\n")) ==
+          "HTTP/1.1 " + std::to_string(status) + " " + status_message(status));
+  }
+  // The error pages say the same.
+  CHECK(server.exchange("GET /nope HTTP/1.1\r\n\r\n").ends_with("\r\n\r\n404 Not Found: no page at /nope\n"));
 }

@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "http/http_server.h"
 #include "http/request_head.h"
+#include "http/response_head.h"
 
 namespace observer::http {
 namespace {
@@ -29,7 +30,8 @@ constexpr size_t kDrainBytes = 64 * 1024;
 constexpr auto kAcceptPause = std::chrono::milliseconds(100);
 
 // Answers the loop writes itself, for requests httplib is never shown.
-std::string refusal(int status, const char *reason, const std::string &why) {
+std::string refusal(int status, const std::string &why) {
+  const char *reason = status_message(status);
   const std::string body = std::to_string(status) + " " + reason + ": " + why + "\n";
   return "HTTP/1.1 " + std::to_string(status) + " " + reason +
          "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: " +
@@ -224,10 +226,10 @@ void EventLoop::drive(Connection *c, bool peer_closed) {
         const std::string limit = std::to_string(limits.max_request_bytes);
         const std::string answer =
             head.status == HeadStatus::too_large
-                ? refusal(431, "Request Header Fields Too Large", "a request head may be at most " + limit + " bytes")
+                ? refusal(431, "a request head may be at most " + limit + " bytes")
             : head.status == HeadStatus::body_too_large
-                ? refusal(413, "Payload Too Large", "a request may be at most " + limit + " bytes")
-                : refusal(400, "Bad Request", "unreadable or conflicting Content-Length");
+                ? refusal(413, "a request may be at most " + limit + " bytes")
+                : refusal(400, "unreadable or conflicting Content-Length");
         c->stream.begin_request(0, false);
         c->stream.write(answer.data(), answer.size());
         c->close_when_written = true;

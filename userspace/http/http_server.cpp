@@ -34,18 +34,6 @@ void name_thread(const std::string &name) {
   pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
 }
 
-std::string reason_phrase(int status) {
-  switch (status) {
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 413: return "Payload Too Large";
-    case 414: return "URI Too Long";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Error";
-  }
-}
 }  // namespace
 
 int HttpServer::current_socket() { return tl_current_socket; }
@@ -78,7 +66,7 @@ void HttpServer::install_error_pages() {
   // (unparsable request, unknown path) come without a body, ours with one.
   set_error_handler(HandlerWithResponse([](const httplib::Request &req, httplib::Response &res) {
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    std::string line = std::to_string(res.status) + " " + reason_phrase(res.status);
+    std::string line = std::to_string(res.status) + " " + status_message(res.status);
     if (res.status == 404) line += ": no page at " + req.path;
     if (res.status == 400 || res.status == 414) {
       line += ": malformed HTTP request";

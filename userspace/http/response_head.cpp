@@ -6,10 +6,20 @@
 namespace observer::http {
 
 const char *status_message(int status) {
+  // httplib 0.11's phrases (its detail::status_message, compiled into
+  // libcpp-httplib and not declared in its header), for every status this
+  // server sends or httplib sends for it; quick_answer_test checks each
+  // against httplib's own status line.
   switch (status) {
     case 200: return "OK";
     case 400: return "Bad Request";
     case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
+    case 416: return "Range Not Satisfiable";
+    case 417: return "Expectation Failed";
+    case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";
     default: return "Internal Server Error";  // httplib's default, too

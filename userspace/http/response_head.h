@@ -15,7 +15,9 @@ struct HeaderField {
   std::string_view value;
 };
 
-// httplib's reason phrase for the statuses our quick answers use.
+// The reason phrase for `status`, as httplib writes it in its status line:
+// the one table for every answer the server writes (quick answers, error
+// pages, the event loop's refusals).
 const char *status_message(int status);
 
 // Sorts `fields` into httplib's order and appends
