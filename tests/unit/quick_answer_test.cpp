@@ -11,19 +11,43 @@
 
 #include <array>
 #include <atomic>
+#include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "http/http_server.h"
+#include "views/checker/checker_routes.h"
 
 using namespace observer;
 using namespace observer::http;
 
 namespace {
 constexpr std::string_view kBody = "You are using MPTCP.\n";
+constexpr std::array<HeaderField, 3> kPageFields{{{"X-MPTCP", "true"}, {"Cache-Control", "no-store"}, {"Vary", "Accept"}}};
+
+// Sends `requests` on one connection to 127.0.0.1:port and returns all it
+// gets until the server closes.
+std::string exchange_with(uint16_t port, const std::string &requests) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr *>(&sa), sizeof sa) == 0);
+  REQUIRE(::send(fd, requests.data(), requests.size(), 0) == static_cast<ssize_t>(requests.size()));
+  std::string got;
+  char buf[4096];
+  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) got.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return got;
+}
 
 class PageServer {
  public:
-  explicit PageServer(size_t max_requests = 10000) {
+  // `quick`: the quick route's handler; by default the same page as httplib's.
+  explicit PageServer(size_t max_requests = 10000, HttpServer::QuickHandler quick = nullptr) {
     ServerLimits limits;
     limits.loops = 1;
     limits.workers = 1;
@@ -31,7 +55,8 @@ class PageServer {
     server_ = std::make_unique<HttpServer>("test", limits);
     server_->set_default_headers({{"Server", "mptcp-observer/test"}});
     // The same answer both ways: the route's fields, then the body.
-    server_->route_get("/page", [](const httplib::Request &, httplib::Response &res) {
+    server_->route_get("/page", [this](const httplib::Request &, httplib::Response &res) {
+      ++httplib_answers;
       res.set_header("X-MPTCP", "true");
       res.set_header("Cache-Control", "no-store");
       res.set_header("Vary", "Accept");
@@ -42,11 +67,13 @@ class PageServer {
       res.status = std::stoi(req.get_param_value("code"));
       res.set_content("x", "text/plain");
     });
-    server_->route_get_quick("/page", [this](const QuickRequest &, QuickResponder &out) {
-      ++quick_answers;
-      const std::array<HeaderField, 3> fields{{{"X-MPTCP", "true"}, {"Cache-Control", "no-store"}, {"Vary", "Accept"}}};
-      out.send(200, fields, "text/plain; charset=utf-8", kBody);
-    });
+    if (!quick) {
+      quick = [this](const QuickRequest &, QuickResponder &out) {
+        ++quick_answers;
+        out.send(200, kPageFields, "text/plain; charset=utf-8", kBody);
+      };
+    }
+    server_->route_get_quick("/page", std::move(quick));
     std::string error;
     auto listener = open_listener(*parse_socket_address("127.0.0.1:0", error), /*want_mptcp=*/false, error);
     REQUIRE(listener);
@@ -57,24 +84,12 @@ class PageServer {
   ~PageServer() { server_->stop(); }
 
   // Sends `requests` on one connection and returns all it gets until the server closes.
-  std::string exchange(const std::string &requests) const {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(port_);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    timeval tv{5, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    REQUIRE(::connect(fd, reinterpret_cast<sockaddr *>(&sa), sizeof sa) == 0);
-    REQUIRE(::send(fd, requests.data(), requests.size(), 0) == static_cast<ssize_t>(requests.size()));
-    std::string got;
-    char buf[4096];
-    for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) got.append(buf, static_cast<size_t>(n));
-    ::close(fd);
-    return got;
-  }
+  std::string exchange(const std::string &requests) const { return exchange_with(port_, requests); }
+
+  const ServerCounters &counters() const { return server_->counters(); }
 
   std::atomic<int> quick_answers{0};
+  std::atomic<int> httplib_answers{0};
 
  private:
   std::unique_ptr<HttpServer> server_;
@@ -121,8 +136,8 @@ TEST_CASE("requests a quick route does not take still get httplib's answers") {
       "GET /page HTTP/1.0\r\n\r\n");
   CHECK(answer.starts_with("HTTP/1.1 200 OK\r\n"));
   CHECK(server.quick_answers == 0);
-  CHECK(server.exchange("POST /page HTTP/1.1\r\nContent-Length: 0\r\n\r\n").starts_with("HTTP/1.1 405"));
-  CHECK(server.exchange("GET /nope HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 404"));
+  CHECK(server.exchange("POST /page HTTP/1.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").starts_with("HTTP/1.1 405"));
+  CHECK(server.exchange("GET /nope HTTP/1.1\r\nConnection: close\r\n\r\n").starts_with("HTTP/1.1 404"));
   CHECK(server.quick_answers == 0);
 }
 
@@ -158,5 +173,64 @@ TEST_CASE("status_message is httplib's reason phrase for every status the server
           "HTTP/1.1 " + std::to_string(status) + " " + status_message(status));
   }
   // The error pages say the same.
-  CHECK(server.exchange("GET /nope HTTP/1.1\r\n\r\n").ends_with("\r\n\r\n404 Not Found: no page at /nope\n"));
+  CHECK(server.exchange("GET /nope HTTP/1.1\r\nConnection: close\r\n\r\n").ends_with("\r\n\r\n404 Not Found: no page at /nope\n"));
 }
+
+TEST_CASE("a quick handler that throws before its answer leaves the request to httplib, counted") {
+  int calls = 0;
+  PageServer server(10000, [&](const QuickRequest &, QuickResponder &) {
+    ++calls;
+    throw std::runtime_error("no status for this connection");
+  });
+  const std::string requests = "GET /page HTTP/1.1\r\n\r\nGET /page HTTP/1.1\r\nConnection: close\r\n\r\n";
+  const std::string answer = server.exchange(requests);
+  CHECK(calls == 2);
+  CHECK(server.httplib_answers == 2);
+  CHECK(server.counters().quick_handler_errors == 2);
+  CHECK(answer == server.exchange(with_query(requests)));
+}
+
+TEST_CASE("a quick handler that throws after its answer keeps that answer: the handler runs once") {
+  int calls = 0;
+  PageServer server(10000, [&](const QuickRequest &, QuickResponder &out) {
+    ++calls;
+    out.send(200, kPageFields, "text/plain; charset=utf-8", kBody);
+    throw std::runtime_error("counting failed");
+  });
+  const std::string requests = "GET /page HTTP/1.1\r\nConnection: close\r\n\r\n";
+  const std::string answer = server.exchange(requests);
+  CHECK(calls == 1);
+  CHECK(server.httplib_answers == 0);
+  CHECK(server.counters().quick_handler_errors == 1);
+  CHECK(answer == server.exchange(with_query(requests)));
+}
+
+TEST_CASE("the checker's quick answer is counted once, even when counting it throws") {
+  ServerLimits limits;
+  limits.loops = 1;
+  limits.workers = 1;
+  HttpServer server("test", limits);
+  int counted = 0;
+  checker::CheckerHooks hooks;
+  hooks.on_answer = [&](std::string_view, std::string_view) {
+    if (++counted == 1) throw std::runtime_error("metrics registry unavailable");
+  };
+  checker::install_checker_routes(server, hooks);
+  std::string error;
+  auto listener = open_listener(*parse_socket_address("127.0.0.1:0", error), /*want_mptcp=*/false, error);
+  REQUIRE(listener);
+  const auto port = static_cast<uint16_t>(port_of(listener->address.get()));
+  server.add_listener(std::move(*listener));
+  server.start();
+  const std::string answer = exchange_with(port, "GET / HTTP/1.1\r\nConnection: close\r\n\r\n");
+  server.stop();
+  CHECK(counted == 1);
+  CHECK(server.counters().quick_handler_errors == 1);
+  CHECK(answer.starts_with("HTTP/1.1 "));
+  CHECK(answer.find("X-MPTCP: ") != std::string::npos);
+}
+
+// HttpServer's own setters are the only way to change what the quick path
+// copies from httplib's settings: httplib's are not reachable through it.
+static_assert(!std::is_convertible_v<HttpServer *, httplib::Server *>,
+              "httplib::Server's non-virtual setters would bypass HttpServer's copies");

@@ -53,6 +53,9 @@ HttpServer::HttpServer(std::string name, ServerLimits limits) : name_(std::move(
   set_keep_alive_timeout(std::max<time_t>(1, idle_seconds.count()));
   set_payload_max_length(limits_.max_request_bytes);
   set_keep_alive_max_count(limits_.max_requests_per_connection);
+  // As httplib's write_response_core formats it. Final: the keep-alive
+  // setters cannot be reached from outside (private base).
+  keep_alive_value_ = "timeout=" + std::to_string(keep_alive_timeout_sec_) + ", max=" + std::to_string(keep_alive_max_count_);
   install_error_pages();
   install_close_notice();
   install_router();
@@ -178,8 +181,6 @@ void HttpServer::start() {
   // httplib's streaming responses stop as soon as svr_sock_ is invalid (its
   // "shutting down" test); it must name a live socket while we serve.
   if (!listeners_.empty()) svr_sock_ = listeners_.front().fd.get();
-  // As httplib's write_response_core formats it.
-  keep_alive_value_ = "timeout=" + std::to_string(keep_alive_timeout_sec_) + ", max=" + std::to_string(keep_alive_max_count_);
   for (size_t i = 0; i < limits_.workers; ++i) workers_.emplace_back([this, i] { worker(i); });
   for (auto &loop : loops_) loop->start();
 }
@@ -247,9 +248,15 @@ std::optional<HttpServer::Served> HttpServer::serve_quickly(Connection &c, size_
   QuickResponder responder(*this, c.stream, request->head, last || request->connection_close);
   try {
     route->second(*request, responder);
+  } catch (const std::exception &e) {
+    note_quick_handler_error(route->first, responder.sent(), e.what());
   } catch (...) {
-    responder.sent_ = false;  // httplib serves it again, and answers the error as it always has
+    note_quick_handler_error(route->first, responder.sent(), "not a std::exception");
   }
+  // Not sent (declined, or threw first): httplib serves it again, and
+  // answers an error as it always has. Sent: send() wrote the whole answer
+  // at once, so it stands even if the handler threw afterwards; serving it
+  // again would run the handler twice (and count the answer twice).
   if (!responder.sent()) {
     c.stream.rewind_request();
     c.stream.begin_request(length, /*may_wait=*/false);
@@ -257,6 +264,16 @@ std::optional<HttpServer::Served> HttpServer::serve_quickly(Connection &c, size_
   }
   c.stream.end_request();
   return responder.closes() ? Served::close : Served::keep;
+}
+
+void HttpServer::note_quick_handler_error(const std::string &path, bool answered, std::string_view what) {
+  counters_.quick_handler_errors.fetch_add(1, std::memory_order_relaxed);
+  // One line, not one per request: a handler that always throws would
+  // flood the log at the request rate. The counter says how often.
+  if (quick_handler_error_logged_.exchange(true)) return;
+  log::error(name_, "quick answer on " + path + " failed: " + std::string(what) +
+                        (answered ? " (after its answer was sent; kept)" : " (httplib answered instead)") +
+                        "; later failures are only counted (quick_handler_errors)");
 }
 
 void HttpServer::enqueue_work(EventLoop *loop, Connection *c) {

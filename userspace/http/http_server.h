@@ -82,10 +82,19 @@ struct ServerCounters {
   std::atomic<uint64_t> idle_closed{0};
   std::atomic<uint64_t> timed_out{0};  // a request or answer that did not move within io_timeout
   std::atomic<uint64_t> open{0};
+  // A quick handler threw (route_get_quick): before its answer was sent,
+  // httplib served the request instead; after, the answer stood.
+  std::atomic<uint64_t> quick_handler_errors{0};
 };
 
-class HttpServer : public httplib::Server {
+// Privately an httplib::Server: callers see only what is declared here.
+// The quick path sends what httplib's settings say (default headers,
+// keep-alive), so those settings must not change behind its back: its
+// non-virtual setters, or listen() and Get() on sockets and routes this
+// class does not own, cannot be reached through an httplib::Server&.
+class HttpServer : private httplib::Server {
  public:
+  using Handler = httplib::Server::Handler;
   // Decides, from the parsed request, whether answering it may wait.
   using NeedsWorker = std::function<bool(const httplib::Request &)>;
   static bool always(const httplib::Request &) { return true; }
@@ -99,12 +108,15 @@ class HttpServer : public httplib::Server {
   // The same page as route_get(path), for the plain requests that need no
   // httplib (quick_request.h), answered on the loop. The handler may
   // decline by not sending; httplib then serves the request as usual, as
-  // it does every request parse_quick_request leaves to it.
+  // it does every request parse_quick_request leaves to it. If it throws
+  // before sending, the same; after, the answer it sent stands (so what it
+  // counted is not counted again). Either way the error is counted in
+  // counters().quick_handler_errors and the first is logged.
   using QuickHandler = std::function<void(const QuickRequest &, QuickResponder &)>;
   void route_get_quick(const std::string &path, QuickHandler handler);
 
   // httplib's, remembered here too: it keeps them private, and quick
-  // answers send them as well.
+  // answers send them as well. Before start().
   HttpServer &set_default_headers(httplib::Headers headers);
 
   void add_listener(Listener listener);
@@ -138,6 +150,8 @@ class HttpServer : public httplib::Server {
   // Answers the framed request without httplib when it is a quick one;
   // nullopt (and nothing consumed or written) when httplib must.
   std::optional<Served> serve_quickly(Connection &c, size_t length, bool last);
+  // Counts a quick handler's exception, and logs the first one.
+  void note_quick_handler_error(const std::string &path, bool answered, std::string_view what);
   void enqueue_work(EventLoop *loop, Connection *c);
   void worker(size_t index);
   void install_error_pages();
@@ -149,10 +163,11 @@ class HttpServer : public httplib::Server {
   std::unordered_map<std::string, Route> get_routes_;  // written before start(), read-only after
   std::vector<std::pair<std::string, QuickHandler>> quick_routes_;  // likewise; few, so a list
   httplib::Headers default_headers_copy_;
-  std::string keep_alive_value_;  // httplib's Keep-Alive value, from its settings at start()
+  std::string keep_alive_value_;  // httplib's Keep-Alive value, from the settings the constructor made
   std::vector<Listener> listeners_;
   std::atomic<bool> stopping_{false};
   ServerCounters counters_;
+  std::atomic<bool> quick_handler_error_logged_{false};  // one line in the log, then only the counter
   std::vector<std::unique_ptr<EventLoop>> loops_;
 
   std::mutex work_mu_;  // guards work_ and answering_

@@ -91,15 +91,20 @@ VerdictAnswer error_answer(const CheckerReport &r) {
               std::strerror(r.status.error_number) + "\n"};
 }
 
+// Renders the page; the caller counts it (count_verdict) once it is sent,
+// so that an answer that fails on the way is not counted.
 VerdictAnswer verdict_answer(const CheckerHooks &hooks, CheckerReport &r, Format format) {
   if (hooks.enrich) hooks.enrich(r.status);
-  if (hooks.on_answer) hooks.on_answer(r.status.uses_mptcp() ? "mptcp" : "tcp", format_name(format));
   switch (format) {
     case Format::json: return {200, "application/json", render_json(r)};
     case Format::html: return {200, "text/html; charset=utf-8", render_html(r)};
     case Format::text: break;
   }
   return {200, kTextType, render_text(r)};
+}
+
+void count_verdict(const CheckerHooks &hooks, const CheckerReport &r, Format format) {
+  if (hooks.on_answer) hooks.on_answer(r.status.uses_mptcp() ? "mptcp" : "tcp", format_name(format));
 }
 
 // MP_JOINs come after the first data, so usually after the request. Wait for
@@ -158,10 +163,13 @@ void serve_check(const http::HttpServer &server, const CheckerHooks &hooks, cons
   auto answer = verdict_answer(hooks, r, *format);
   res.set_header(std::string(kVary.name), std::string(kVary.value));
   res.set_content(std::move(answer.body), answer.content_type);
+  count_verdict(hooks, r, *format);
 }
 
 // A plain GET or HEAD of "/" (no query, so no ?wait): the same answer as
-// serve_check gives it, written without httplib.
+// serve_check gives it, written without httplib. Counted only once sent:
+// if anything before throws, httplib serves the request again, and that
+// answer is the one counted.
 void serve_check_quickly(const CheckerHooks &hooks, const http::QuickRequest &req, http::QuickResponder &out) {
   CheckerReport r = observe(http::HttpServer::current_socket());
   std::string error;
@@ -169,13 +177,15 @@ void serve_check_quickly(const CheckerHooks &hooks, const http::QuickRequest &re
   if (!format) return;  // cannot happen without ?format=; httplib's path says why if it does
   const auto fields = checker_headers(r);
   if (r.status.verdict == Verdict::error) {
-    if (hooks.on_answer) hooks.on_answer("error", format_name(*format));
     const auto answer = error_answer(r);
-    return out.send(answer.status, fields, answer.content_type, answer.body);
+    out.send(answer.status, fields, answer.content_type, answer.body);
+    if (hooks.on_answer) hooks.on_answer("error", format_name(*format));
+    return;
   }
   const auto answer = verdict_answer(hooks, r, *format);
   const std::array<http::HeaderField, 5> with_vary{fields[0], fields[1], fields[2], fields[3], kVary};
   out.send(answer.status, with_vary, answer.content_type, answer.body);
+  count_verdict(hooks, r, *format);
 }
 
 void serve_download(const httplib::Request &req, httplib::Response &res) {
