@@ -532,8 +532,8 @@ TEST_CASE("a subflow closed without a lifetime gets one from its established eve
   CHECK(unknown.duration_ns == 0);
 }
 
-TEST_CASE("a snapshot merged in slices, then swept, does what reconcile does", "[connection_table]") {
-  // The reconciler lets go of the table's lock between slices; the sweep
+TEST_CASE("a snapshot merged in steps does what reconcile does", "[connection_table]") {
+  // The reconciler lets go of the table's lock between steps; the sweep
   // must still use the tokens of the whole snapshot, or a connection of an
   // earlier slice would be removed as missing from a later one.
   const auto fill = [](ConnectionTable &t) {
@@ -552,10 +552,10 @@ TEST_CASE("a snapshot merged in slices, then swept, does what reconcile does", "
   fill(sliced);
   const auto expected = whole.reconcile(kNetns, snapshot, 200 * kSec);
 
-  ReconcileResult r;
-  std::unordered_set<uint32_t> present = {3, 5, 7};
-  for (const auto &dc : snapshot) sliced.reconcile_slice(kNetns, std::span(&dc, 1), 200 * kSec, r);
-  sliced.reconcile_sweep(kNetns, present, 200 * kSec, r);
+  // One connection per step, and one per sweep step: the way the
+  // reconciler runs it, lock by lock, in the smallest steps.
+  sliced.reconcile_begin(kNetns, 200 * kSec);
+  const auto r = reconcile_in_steps([&](const auto &f) { f(sliced); }, snapshot, 1);
 
   CHECK(r.connections_added == expected.connections_added);
   CHECK(r.connections_removed == expected.connections_removed);
@@ -572,6 +572,34 @@ TEST_CASE("a snapshot merged in slices, then swept, does what reconcile does", "
   }
   CHECK_FALSE(sliced.find({kNetns, 1}).has_value());
   check_gauges_match(sliced);
+}
+
+TEST_CASE("what events close while a reconciliation runs, its snapshot does not bring back", "[connection_table]") {
+  // The snapshot is taken after reconcile_begin and merged lock by lock:
+  // a connection or subflow closed in between is still in it, stale.
+  ConnectionTable t;
+  apply(t, established(3, 30, 100 * kSec));
+  apply(t, established(5, 50, 100 * kSec));
+  apply(t, established(5, 51, 110 * kSec, SubflowKind::join));
+  t.reconcile_begin(kNetns, 200 * kSec);
+  const std::vector<DiagConnection> snapshot = {
+      diag_connection(3, {diag_subflow(3, 30, SubflowKind::initial)}),
+      diag_connection(5, {diag_subflow(5, 50, SubflowKind::initial), diag_subflow(5, 51, SubflowKind::join)}),
+  };
+  CHECK(apply(t, closed(3, 30, 201 * kSec)).size() == 1);  // its last subflow: the connection closes
+  apply(t, closed(5, 51, 202 * kSec));
+  const auto r = reconcile_in_steps([&](const auto &f) { f(t); }, snapshot);
+  CHECK_FALSE(t.find({kNetns, 3}).has_value());
+  REQUIRE(t.find({kNetns, 5}).has_value());
+  CHECK(t.find({kNetns, 5})->subflows.size() == 1);
+  CHECK(r.connections_added == 0);
+  CHECK(r.subflows_added == 0);
+  CHECK(r.events.empty());  // no second connection_closed for 3
+  check_gauges_match(t);
+
+  // Once it has ended, the next snapshot is believed again.
+  t.reconcile(kNetns, {diag_connection(3, {diag_subflow(3, 30, SubflowKind::initial)})}, 300 * kSec);
+  CHECK(t.find({kNetns, 3}).has_value());
 }
 
 TEST_CASE("a connection touched by an event after the snapshot began is kept", "[connection_table]") {

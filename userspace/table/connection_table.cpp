@@ -106,6 +106,7 @@ bool ConnectionTable::remove_subflow(ConnectionRecord &c, uint64_t cookie) {
   const auto it = std::find_if(c.subflows.begin(), c.subflows.end(),
                                [&](const SubflowRecord &s) { return s.cookie == cookie; });
   if (it == c.subflows.end()) return false;
+  if (reconciling_ && reconciling_->netns == c.key.netns) reconciling_->closed_cookies.insert(cookie);
   --gauges_.subflows[dir_index(it->direction)][kind_index(it->kind)];
   by_cookie_.erase(cookie);
   c.subflows.erase(it);
@@ -115,6 +116,7 @@ bool ConnectionTable::remove_subflow(ConnectionRecord &c, uint64_t cookie) {
 SubflowEvent ConnectionTable::close_connection(std::map<ConnectionKey, ConnectionRecord>::iterator it,
                                                uint64_t now_ns) {
   ConnectionRecord &c = it->second;
+  if (reconciling_ && reconciling_->netns == c.key.netns) reconciling_->closed_tokens.insert(c.key.token);
   SubflowEvent e;
   e.type = EventType::connection_closed;
   e.timestamp_ns = now_ns;
@@ -209,18 +211,26 @@ std::vector<SubflowEvent> ConnectionTable::apply(SubflowEvent &e) {
 
 ReconcileResult ConnectionTable::reconcile(uint32_t netns, const std::vector<DiagConnection> &snapshot,
                                            uint64_t snapshot_ns) {
-  ReconcileResult r;
-  std::unordered_set<uint32_t> present;
-  for (const auto &dc : snapshot) present.insert(dc.token);
-  reconcile_slice(netns, snapshot, snapshot_ns, r);
-  reconcile_sweep(netns, present, snapshot_ns, r);
-  return r;
+  reconcile_begin(netns, snapshot_ns);
+  return reconcile_in_steps([this](const auto &f) { f(*this); }, snapshot);
 }
 
-void ConnectionTable::reconcile_slice(uint32_t netns, std::span<const DiagConnection> slice, uint64_t snapshot_ns,
-                                      ReconcileResult &r) {
+void ConnectionTable::reconcile_begin(uint32_t netns, uint64_t snapshot_ns) {
+  reconciling_.emplace();
+  reconciling_->netns = netns;
+  reconciling_->snapshot_ns = snapshot_ns;
+}
+
+void ConnectionTable::reconcile_end() { reconciling_.reset(); }
+
+void ConnectionTable::reconcile_slice(std::span<const DiagConnection> slice, ReconcileResult &r) {
+  if (!reconciling_) return;
+  const uint32_t netns = reconciling_->netns;
+  const uint64_t snapshot_ns = reconciling_->snapshot_ns;
   std::vector<uint64_t> gone;
   for (const auto &dc : slice) {
+    // Closed by an event since the snapshot began: the snapshot is stale.
+    if (reconciling_->closed_tokens.count(dc.token)) continue;
     const ConnectionKey key{netns, dc.token};
     const bool existed = connections_.count(key) != 0;
     ConnectionRecord *c = upsert(key, dc.direction, dc.local.family, existed ? 0 : snapshot_ns);
@@ -247,6 +257,7 @@ void ConnectionTable::reconcile_slice(uint32_t netns, std::span<const DiagConnec
     }
     c->fallback = dc.fallback;
     for (const auto &sf : dc.subflows) {
+      if (reconciling_->closed_cookies.count(sf.cookie)) continue;
       const bool known = std::any_of(c->subflows.begin(), c->subflows.end(),
                                      [&](const SubflowRecord &s) { return s.cookie == sf.cookie; });
       add_subflow(*c, record_from(sf, c->direction));
@@ -267,9 +278,17 @@ void ConnectionTable::reconcile_slice(uint32_t netns, std::span<const DiagConnec
   }
 }
 
-void ConnectionTable::reconcile_sweep(uint32_t netns, const std::unordered_set<uint32_t> &present,
-                                      uint64_t snapshot_ns, ReconcileResult &r) {
-  for (auto it = connections_.lower_bound({netns, 0}); it != connections_.end() && it->first.netns == netns;) {
+bool ConnectionTable::reconcile_sweep(const std::unordered_set<uint32_t> &present, size_t limit,
+                                      ReconcileResult &r) {
+  if (!reconciling_) return true;
+  const uint32_t netns = reconciling_->netns;
+  const uint64_t snapshot_ns = reconciling_->snapshot_ns;
+  auto it = connections_.lower_bound({netns, reconciling_->sweep_from});
+  for (size_t seen = 0; it != connections_.end() && it->first.netns == netns; ++seen) {
+    if (seen == limit) {
+      reconciling_->sweep_from = it->first.token;
+      return false;
+    }
     if (!present.count(it->first.token) && it->second.updated_ns < snapshot_ns) {
       r.events.push_back(close_connection(it++, snapshot_ns));
       ++r.connections_removed;
@@ -277,6 +296,8 @@ void ConnectionTable::reconcile_sweep(uint32_t netns, const std::unordered_set<u
       ++it;
     }
   }
+  reconcile_end();
+  return true;
 }
 
 void ConnectionTable::merge_getsockopt(const ConnectionKey &key, Direction direction,

@@ -5,6 +5,7 @@
 // and what does not fit is counted.
 //
 // Not thread-safe by itself: LockedConnectionTable (below) is the shared form.
+#include <algorithm>
 #include <compare>
 #include <cstdint>
 #include <map>
@@ -88,16 +89,22 @@ class ConnectionTable {
 
   // Makes the connections of one network namespace match a sock_diag
   // snapshot taken at snapshot_ns: adds what is missing, and removes what
-  // the kernel no longer has unless an event touched it since.
+  // the kernel no longer has unless an event touched it since. All steps
+  // below in a row (see reconcile_in_steps for the reconciler's way).
   ReconcileResult reconcile(uint32_t netns, const std::vector<DiagConnection> &snapshot, uint64_t snapshot_ns);
 
-  // reconcile() in steps, so that a caller can let go of the table's lock
-  // between them: merge the snapshot a slice at a time, then sweep once
-  // with the tokens of the whole snapshot.
-  void reconcile_slice(uint32_t netns, std::span<const DiagConnection> slice, uint64_t snapshot_ns,
-                       ReconcileResult &r);
-  void reconcile_sweep(uint32_t netns, const std::unordered_set<uint32_t> &present, uint64_t snapshot_ns,
-                       ReconcileResult &r);
+  // Reconciliation in steps, so that a caller can let go of the table's
+  // lock between them. Begin before the snapshot is taken: from then on,
+  // the table remembers what events close in that namespace, so that a
+  // snapshot that still lists it cannot bring it back. Then merge the
+  // snapshot a slice at a time and sweep until the sweep says it is done,
+  // which ends the reconciliation; end() drops one whose snapshot failed.
+  void reconcile_begin(uint32_t netns, uint64_t snapshot_ns);
+  void reconcile_slice(std::span<const DiagConnection> slice, ReconcileResult &r);
+  // Removes up to `limit` connections' worth of what the snapshot (its
+  // tokens: `present`) no longer lists; true when the namespace is done.
+  bool reconcile_sweep(const std::unordered_set<uint32_t> &present, size_t limit, ReconcileResult &r);
+  void reconcile_end();
 
   // Removes the connections of namespaces not in `alive` that no event has
   // touched since `listed_ns`; returns a connection_closed for each.
@@ -125,17 +132,50 @@ class ConnectionTable {
   void set_direction(ConnectionRecord &c, Direction direction);
   SubflowEvent close_connection(std::map<ConnectionKey, ConnectionRecord>::iterator it, uint64_t now_ns);
 
+  // The reconciliation in progress, if any (reconcile_begin to _end).
+  struct Reconciling {
+    uint32_t netns = 0;
+    uint64_t snapshot_ns = 0;
+    uint32_t sweep_from = 0;                       // token the sweep resumes at
+    std::unordered_set<uint32_t> closed_tokens;    // closed by events since it began
+    std::unordered_set<uint64_t> closed_cookies;
+  };
+
   size_t max_connections_;
+  std::optional<Reconciling> reconciling_;
   std::map<ConnectionKey, ConnectionRecord> connections_;
   std::unordered_map<uint64_t, ConnectionKey> by_cookie_;
   TableGauges gauges_;
   uint64_t overflowed_ = 0;
 };
 
+// Connections merged, or swept, per step of reconcile_in_steps.
+inline constexpr size_t kReconcileStep = 1024;
+
+// Runs a begun reconciliation to its end, one step per call of
+// `step(f)`, which must call f(table): the reconciler takes the table's
+// lock per step, so BPF events are applied in between; reconcile() runs
+// the steps in a row.
+template <typename Step>
+ReconcileResult reconcile_in_steps(Step &&step, const std::vector<DiagConnection> &snapshot,
+                                   size_t per_step = kReconcileStep) {
+  ReconcileResult r;
+  std::unordered_set<uint32_t> present;
+  present.reserve(snapshot.size());
+  for (const auto &dc : snapshot) present.insert(dc.token);
+  for (size_t i = 0; i < snapshot.size(); i += per_step) {
+    const std::span<const DiagConnection> slice(snapshot.data() + i, std::min(per_step, snapshot.size() - i));
+    step([&](ConnectionTable &t) { t.reconcile_slice(slice, r); });
+  }
+  bool done = false;
+  while (!done) step([&](ConnectionTable &t) { done = t.reconcile_sweep(present, per_step, r); });
+  return r;
+}
+
 // The table shared between the threads that write it (bpf-events,
 // reconciler) and those that read it (HTTP workers): one mutex, held only
-// for a single event, one page of copying or one slice of a snapshot, so
-// nothing holds up the event consumer for long.
+// for a single event, one page of copying or one step of a reconciliation,
+// so nothing holds up the event consumer for long.
 class LockedConnectionTable {
  public:
   explicit LockedConnectionTable(size_t max_connections) : table_(max_connections) {}

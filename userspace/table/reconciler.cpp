@@ -5,22 +5,14 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
-#include <algorithm>
 #include <optional>
 #include <set>
-#include <span>
-#include <unordered_set>
 
 #include "common/log.h"
 #include "common/network_namespaces.h"
 #include "sources/sock_diag/diag_reader.h"
 
 namespace observer {
-namespace {
-// Connections merged per hold of the table's lock.
-constexpr size_t kSliceConnections = 1024;
-}  // namespace
-
 uint64_t monotonic_ns() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -66,6 +58,7 @@ void Reconciler::run_once() {
     std::optional<diag::Snapshot> snapshot;
     const auto visit = run_in_network_namespace(ns, [&] {
       started = monotonic_ns();
+      table_.with([&](ConnectionTable &t) { t.reconcile_begin(ns.inode, started); });
       snapshot = diag::snapshot(error);
     });
     if (visit.outcome == NamespaceVisit::Outcome::cannot_enter) {
@@ -89,25 +82,16 @@ void Reconciler::run_once() {
       return;
     }
     if (!snapshot) {
+      table_.with([](ConnectionTable &t) { t.reconcile_end(); });
       ++errors;
       last_error = ns.name + ": " + error;
       continue;
     }
     if (options_.on_listeners) options_.on_listeners(ns.inode, snapshot->mptcp_listener_ports);
-    // A slice at a time: the BPF event consumer waits for this lock, and a
+    // A step at a time: the BPF event consumer waits for this lock, and a
     // snapshot of 100,000 connections merged in one go held it long enough
     // for the kernel's ring buffer to overflow (bench/run, scale).
-    const auto &connections = snapshot->connections;
-    ReconcileResult result;
-    std::unordered_set<uint32_t> present;
-    present.reserve(connections.size());
-    for (const auto &dc : connections) present.insert(dc.token);
-    for (size_t i = 0; i < connections.size(); i += kSliceConnections) {
-      const std::span<const DiagConnection> slice(connections.data() + i,
-                                                  std::min(kSliceConnections, connections.size() - i));
-      table_.with([&](ConnectionTable &t) { t.reconcile_slice(ns.inode, slice, started, result); });
-    }
-    table_.with([&](ConnectionTable &t) { t.reconcile_sweep(ns.inode, present, started, result); });
+    auto result = reconcile_in_steps([&](const auto &f) { table_.with(f); }, snapshot->connections);
     for (const auto &e : result.events) publish_(e);
     added += result.connections_added;
     removed += result.connections_removed;
