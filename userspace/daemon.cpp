@@ -153,6 +153,13 @@ metrics::SourceHealth Daemon::source_health() const {
   }
   h.table_overflow = table_.with([](const ConnectionTable &t) { return t.overflowed(); });
   h.stream_dropped = hub_.dropped_total();
+  for (const http::HttpServer *server : {checker_.get(), admin_.get()}) {
+    if (!server) continue;
+    const auto &c = server->counters();
+    h.http_servers.push_back({server == checker_.get() ? "checker" : "admin", c.accepted.load(),
+                              c.rejected_over_limit.load(), c.accept_errors.load(), c.idle_closed.load(),
+                              c.timed_out.load(), c.open.load(), c.quick_handler_errors.load()});
+  }
   return h;
 }
 

@@ -173,6 +173,25 @@ BODY=$(in_client mptcpize run curl -s "$URL4/")
 assert_eq "You are not using MPTCP." "$(head -1 <<<"$BODY")" "stripped MPTCP option reported as not MPTCP"
 in_router iptables -t mangle -F FORWARD
 
+echo "# --max-connections: a connection past the limit is refused, and counted in /metrics"
+LIMITED_LOG=$(mktemp)
+start_in "$SRV" "$OBSERVER_BIN" --no-bpf --listen '[::]:8690' --admin-listen 127.0.0.1:8695 --max-connections 2 2>"$LIMITED_LOG"
+LIMITED=$LAST_PID
+wait_for_http "http://$SRV4:8690/healthz" || { cat "$LIMITED_LOG"; exit 1; }
+limited_metric() { in_server curl -s http://127.0.0.1:8695/metrics | awk -v s="$1" '$1 == s {print $2 + 0}'; }
+open_now() { limited_metric 'mptcp_observer_http_connections_open{server="checker"}'; }
+in_client bash -c "exec 3<>/dev/tcp/$SRV4/8690 4<>/dev/tcp/$SRV4/8690; sleep 6" &
+HOLD=$!
+assert_eq 2 "$(wait_for_value 2 open_now)" "two idle connections are open (the limit)"
+OUT=$(in_client curl -s --max-time 2 -o /dev/null -w '%{http_code}' "http://$SRV4:8690/")
+assert_eq "000" "$OUT" "a third is refused (reset, no answer)"
+assert_eq 1 "$(limited_metric 'mptcp_observer_http_connections_total{server="checker",outcome="refused"}')" "the refusal is counted"
+kill $HOLD 2>/dev/null; wait $HOLD 2>/dev/null
+assert_eq 0 "$(wait_for_value 0 open_now)" "the connections close, and the gauge follows"
+kill "$LIMITED"; wait "$LIMITED" 2>/dev/null
+assert_eq "" "$(grep -E ' (error|warn) ' "$LIMITED_LOG")" "no warnings or errors in that daemon's log"
+rm -f "$LIMITED_LOG"
+
 echo "# the daemon is still serving after all of the above"
 assert_eq "200" "$(in_client curl -s -o /dev/null -w '%{http_code}' "$URL4/healthz")" "healthz still 200"
 kill -0 "$DAEMON" 2>/dev/null && pass "daemon process alive" || fail "daemon died"

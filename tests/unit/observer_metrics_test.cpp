@@ -573,6 +573,8 @@ TEST_CASE("ObserverMetrics reports each source's health and counts", "[observer_
   fake.health.sock_diag_events = 17;
   fake.health.table_overflow = 3;
   fake.health.stream_dropped = 9;
+  fake.health.http_servers.push_back({"checker", 100, 4, 1, 7, 2, 3, 6});
+  fake.health.http_servers.push_back({"admin", 10, 0, 0, 0, 0, 1, 0});
   ObserverMetrics metrics(fake.inputs(), 0);
   metrics.on_checker_answer("error", "text");
   // Twice: values read at scrape time are reported, never added up.
@@ -593,6 +595,15 @@ TEST_CASE("ObserverMetrics reports each source's health and counts", "[observer_
       {R"(mptcp_observer_events_total{source="bpf"})", 1234},
       {R"(mptcp_observer_events_total{source="sock_diag"})", 17},
       {R"(mptcp_observer_events_total{source="getsockopt"})", 1},
+      {R"(mptcp_observer_http_connections_total{server="checker",outcome="accepted"})", 100},
+      {R"(mptcp_observer_http_connections_total{server="checker",outcome="refused"})", 4},
+      {R"(mptcp_observer_http_connections_total{server="checker",outcome="accept_error"})", 1},
+      {R"(mptcp_observer_http_connections_total{server="checker",outcome="idle_closed"})", 7},
+      {R"(mptcp_observer_http_connections_total{server="checker",outcome="timed_out"})", 2},
+      {R"(mptcp_observer_http_connections_open{server="checker"})", 3},
+      {R"(mptcp_observer_http_quick_handler_errors_total{server="checker"})", 6},
+      {R"(mptcp_observer_http_connections_total{server="admin",outcome="accepted"})", 10},
+      {R"(mptcp_observer_http_connections_open{server="admin"})", 1},
   }));
   INFO("series " << c.series);
   CHECK(value_of(text, c.series) == std::optional<double>{c.value});

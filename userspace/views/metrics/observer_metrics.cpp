@@ -278,6 +278,33 @@ std::vector<MetricFamily> ObserverMetrics::collect_at_scrape(bool with_connectio
                            MetricType::Counter);
     add_value(overruns, static_cast<double>(h.pm_netlink_overruns));
     out.push_back(std::move(overruns));
+    auto conns = family("mptcp_observer_http_connections_total",
+                        "Client connections of each HTTP server: accepted (every one accept() returned), and of "
+                        "those refused (--max-connections reached) and idle_closed (kept alive and idle too long), "
+                        "timed_out (a request or answer that stopped moving); accept_error counts accept() failures "
+                        "(e.g. out of file descriptors).",
+                        MetricType::Counter);
+    auto open = family("mptcp_observer_http_connections_open", "Client connections each HTTP server holds now.",
+                       MetricType::Gauge);
+    auto quick = family("mptcp_observer_http_quick_handler_errors_total",
+                        "Requests whose answer without httplib failed (logged once); httplib answered those "
+                        "it could.",
+                        MetricType::Counter);
+    for (const auto &server : h.http_servers) {
+      const auto outcome = [&](const char *what, uint64_t v) {
+        add_value(conns, static_cast<double>(v), {{"server", server.name}, {"outcome", what}});
+      };
+      outcome("accepted", server.accepted);
+      outcome("refused", server.refused_over_limit);
+      outcome("accept_error", server.accept_errors);
+      outcome("idle_closed", server.idle_closed);
+      outcome("timed_out", server.timed_out);
+      add_value(open, static_cast<double>(server.open), {{"server", server.name}});
+      add_value(quick, static_cast<double>(server.quick_handler_errors), {{"server", server.name}});
+    }
+    out.push_back(std::move(conns));
+    out.push_back(std::move(open));
+    out.push_back(std::move(quick));
     return true;
   });
 

@@ -23,12 +23,21 @@
 
 namespace observer::metrics {
 
+// What one HTTP server (the checker's or the admin's) did with its
+// connections, from http::ServerCounters.
+struct HttpServerFigures {
+  std::string name;  // "checker" or "admin"
+  uint64_t accepted = 0, refused_over_limit = 0, accept_errors = 0, idle_closed = 0, timed_out = 0;
+  uint64_t open = 0, quick_handler_errors = 0;
+};
+
 struct SourceHealth {
   bool bpf_up = false, sock_diag_up = false, getsockopt_up = false, pm_netlink_up = false;
   uint64_t bpf_events = 0, bpf_lost = 0, bpf_malformed = 0;
   uint64_t pm_netlink_events = 0, pm_netlink_overruns = 0;
   uint64_t sock_diag_events = 0;
   uint64_t table_overflow = 0, stream_dropped = 0;
+  std::vector<HttpServerFigures> http_servers;
 };
 
 struct MetricsInputs {
@@ -70,7 +79,7 @@ class ObserverMetrics {
   CounterRef join_failures_by_[2][kReasons]{};     // direction, reason
   static constexpr std::string_view kCheckerResults[] = {"mptcp", "tcp", "error"};
   static constexpr std::string_view kCheckerFormats[] = {"text", "json", "html"};
-  CounterRef checker_requests_by_[3][3]{};         // result, format
+  CounterRef checker_requests_by_[std::size(kCheckerResults)][std::size(kCheckerFormats)]{};  // result, format
   HistogramRef join_latency_by_[2]{}, first_join_delay_by_[2]{}, duration_by_[2]{}, subflows_per_conn_by_[2]{};
   std::atomic<uint64_t> getsockopt_reads_{0};
   std::mutex mib_mu_;  // serialises scrapes' MIB error logging
