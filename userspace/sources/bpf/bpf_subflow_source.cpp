@@ -128,10 +128,19 @@ BpfSubflowSource::~BpfSubflowSource() {
 void BpfSubflowSource::consume() {
   pthread_setname_np(pthread_self(), "bpf-events");
   // The BPF side wakes us only when the ring is a quarter full; otherwise
-  // the poll timeout drains it, so events are at most this late.
+  // the poll timeout drains it, so events are at most that late: 5 ms
+  // while events come, doubling up to 100 ms while none do. An idle daemon
+  // woke 200 times a second, each wake-up a context switch taken from
+  // whatever the host runs.
+  constexpr int kBusyPollMs = 5, kIdlePollMs = 100;
+  int timeout_ms = kBusyPollMs;
   while (!stopping_) {
-    int n = ring_buffer__poll(ring_.get(), 5);
-    if (n >= 0) n = ring_buffer__consume(ring_.get());
+    int n = ring_buffer__poll(ring_.get(), timeout_ms);
+    if (n >= 0) {
+      const int more = ring_buffer__consume(ring_.get());
+      n = more < 0 ? more : n + more;
+    }
+    if (n >= 0) timeout_ms = n > 0 ? kBusyPollMs : std::min(timeout_ms * 2, kIdlePollMs);
     if (n < 0 && n != -EINTR) {
       log::error("bpf", std::string("ring buffer poll failed: ") + std::strerror(-n) + "; tracing stopped");
       running_ = false;
