@@ -95,9 +95,13 @@ for var in job instance; do
 done
 
 echo "# per-connection series name client addresses: on the admin listener only"
-in_client mptcpize run curl -s -o /dev/null --limit-rate 50K "http://$SRV4:8684/download?size=400K" &
+# An idle MPTCP connection to the checker holds still for the check (a
+# rate-limited curl download could finish at once: curl's --limit-rate
+# does not throttle a body that arrives in one burst).
+in_client mptcpize run bash -c "exec 3<>/dev/tcp/$SRV4/8684; sleep 5" &
 HELD=$!
-sleep 1
+per_connection_series() { in_server curl -s http://127.0.0.1:8685/metrics | grep -c '^mptcp_connection_subflows_open{'; }
+for _ in $(seq 60); do (($(per_connection_series) > 0)) && break; sleep 0.1; done
 assert_match 'mptcp_connection_subflows_open\{' "$(in_server curl -s http://127.0.0.1:8685/metrics)" "the admin /metrics has per-connection series (--connection-metrics)"
 assert_not_contains "mptcp_connection_subflows_open" "$(in_client curl -s "http://$SRV4:8684/metrics")" "the public /metrics never has them"
 wait $HELD
