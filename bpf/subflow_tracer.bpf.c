@@ -269,6 +269,18 @@ static __always_inline void on_active_established(struct bpf_sock_ops *ops, stru
 	}
 }
 
+/* An inbound subflow is a join (MP_JOIN) or the initial one (MP_CAPABLE);
+ * neither means the context never became an MPTCP subflow. */
+#define MPO_KIND_NONE 0xff
+static __always_inline __u8 inbound_kind(const struct mpo_subflow *ctx)
+{
+	if (MPO_SUBFLOW_FIELD(ctx, mp_join))
+		return MPO_KIND_JOIN;
+	if (MPO_SUBFLOW_FIELD(ctx, mp_capable))
+		return MPO_KIND_INITIAL;
+	return MPO_KIND_NONE;
+}
+
 static __always_inline void on_passive_established(struct bpf_sock_ops *ops, struct sock *sk,
 						   const struct mpo_subflow *ctx)
 {
@@ -279,12 +291,8 @@ static __always_inline void on_passive_established(struct bpf_sock_ops *ops, str
 			emit(ops, sk, NULL, MPO_EV_FALLBACK, MPO_DIR_PASSIVE, MPO_KIND_INITIAL, MPO_REASON_PLAIN_CLIENT, 0);
 		return;
 	}
-	__u8 kind;
-	if (MPO_SUBFLOW_FIELD(ctx, mp_join))
-		kind = MPO_KIND_JOIN;
-	else if (MPO_SUBFLOW_FIELD(ctx, mp_capable))
-		kind = MPO_KIND_INITIAL;
-	else
+	__u8 kind = inbound_kind(ctx);
+	if (kind == MPO_KIND_NONE)
 		return;
 	/* No socket storage: creating it (an allocation, two locks) was about
 	 * half of the program's time under churn, and an inbound subflow needs
@@ -382,12 +390,8 @@ static __always_inline void on_passive_close(struct bpf_sock_ops *ops, struct so
 		return;
 	if (MPO_SUBFLOW_FIELD(ctx, request_mptcp) || MPO_SUBFLOW_FIELD(ctx, request_join))
 		return;
-	__u8 kind;
-	if (MPO_SUBFLOW_FIELD(ctx, mp_join))
-		kind = MPO_KIND_JOIN;
-	else if (MPO_SUBFLOW_FIELD(ctx, mp_capable))
-		kind = MPO_KIND_INITIAL;
-	else
+	__u8 kind = inbound_kind(ctx);
+	if (kind == MPO_KIND_NONE)
 		return;
 	emit(ops, sk, ctx, MPO_EV_SUBFLOW_CLOSED, MPO_DIR_PASSIVE, kind, close_reason(sk, ctx), 0);
 }
