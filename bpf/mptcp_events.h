@@ -58,7 +58,9 @@ enum mpo_reason {
 struct mpo_event {
 	mpo_u64 timestamp_ns; /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
 	mpo_u64 cookie;       /* socket cookie of the subflow */
-	mpo_u64 duration_ns;  /* ESTABLISHED: handshake time; CLOSED/JOIN_FAILED: lifetime (CLOSED inbound: 0, user space knows) */
+	mpo_u64 duration_ns;  /* inbound ESTABLISHED: the first RTT sample (SYN-ACK to ACK); otherwise 0:
+			       * user space times outbound handshakes and failures from the
+			       * CREATED event, and lifetimes from the ESTABLISHED one */
 	mpo_u32 netns;        /* network namespace inode */
 	mpo_u32 token;        /* local MPTCP connection token (0 if not known yet) */
 	mpo_u32 ifindex;      /* interface the subflow is bound to or receives on; 0 unknown */

@@ -46,25 +46,22 @@ struct {
 	__type(value, __u64);
 } mpo_counters SEC(".maps");
 
-/* What we remember about a subflow between callbacks. Socket-local storage
- * is freed with the socket, so nothing here can leak or fill up. */
-struct subflow_state {
-	__u64 created_ns;
-	__u8 kind;
-	__u8 direction;
-	__u8 established;
-	__u8 failure_reported;
-	__u8 is_listener;
-	__u8 closed;
-	__u8 pad[2];
+/* What an MPTCP listener socket remembers: that it was counted in
+ * mpo_listener_counts, so that its close is counted once. Only listeners
+ * have socket storage: creating and freeing it (an allocation, two locks,
+ * an RCU-deferred free) was most of the program's time per subflow under
+ * connection churn, and a subflow's own fields tell everything else. */
+struct listener_state {
+	__u8 counted;
+	__u8 pad[7];
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, struct subflow_state);
-} mpo_subflows SEC(".maps");
+	__type(value, struct listener_state);
+} mpo_listener_sockets SEC(".maps");
 
 /* MPTCP listeners by (netns, port): a plain TCP child accepted on one of
  * these ports is an inbound fallback. The value only says "present"; user
@@ -183,34 +180,11 @@ static __always_inline void emit(struct bpf_sock_ops *ops, struct sock *sk,
 	count(MPO_CNT_EVENTS);
 }
 
-static __always_inline struct subflow_state *remember(struct bpf_sock_ops *ops, __u8 kind, __u8 direction)
+/* Asks for this socket's state changes (to see its close): only this
+ * socket's, not every socket's. */
+static __always_inline void watch_state(struct bpf_sock_ops *ops)
 {
-	struct bpf_sock *bsk = ops->sk;
-	if (!bsk)
-		return NULL;
-	struct subflow_state *st = bpf_sk_storage_get(&mpo_subflows, bsk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (!st)
-		return NULL;
-	/* A socket can connect again after a failed attempt (MPTCP reuses its
-	 * first subflow after disconnect): each attempt starts afresh. Only
-	 * is_listener outlives it, so that on_listen counts a listener once. */
-	st->created_ns = bpf_ktime_get_ns();
-	st->kind = kind;
-	st->direction = direction;
-	st->established = 0;
-	st->failure_reported = 0;
-	st->closed = 0;
-	/* Only this socket's STATE_CB is switched on, not every socket's. */
 	bpf_sock_ops_cb_flags_set(ops, ops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
-	return st;
-}
-
-static __always_inline struct subflow_state *recall(struct bpf_sock_ops *ops)
-{
-	struct bpf_sock *bsk = ops->sk;
-	if (!bsk)
-		return NULL;
-	return bpf_sk_storage_get(&mpo_subflows, bsk, 0, 0);
 }
 
 static __always_inline struct sock *kernel_sock(struct bpf_sock_ops *ops)
@@ -221,52 +195,63 @@ static __always_inline struct sock *kernel_sock(struct bpf_sock_ops *ops)
 	return (struct sock *)bpf_skc_to_tcp_sock(bsk);
 }
 
+/* An outbound subflow: the connecting side sets request_mptcp (initial) or
+ * request_join (MP_JOIN) before its SYN; an accepted subflow has neither.
+ * Both survive to the close, so every callback can tell the two apart
+ * without state of our own. Handshake and failure times come from user
+ * space, which has each subflow's created event (see mpo_events.h). */
+static __always_inline bool outbound_join(const struct mpo_subflow *ctx)
+{
+	return MPO_SUBFLOW_FIELD(ctx, request_join);
+}
+
+static __always_inline bool outbound_initial(const struct mpo_subflow *ctx)
+{
+	return MPO_SUBFLOW_FIELD(ctx, request_mptcp) && !MPO_SUBFLOW_FIELD(ctx, request_join);
+}
+
 static __always_inline void on_connect(struct bpf_sock_ops *ops, struct sock *sk,
 				       const struct mpo_subflow *ctx)
 {
 	if (!ctx)
 		return;
-	__u8 kind = MPO_SUBFLOW_FIELD(ctx, request_join) ? MPO_KIND_JOIN : MPO_KIND_INITIAL;
-	if (kind == MPO_KIND_INITIAL && !MPO_SUBFLOW_FIELD(ctx, request_mptcp))
+	__u8 kind;
+	if (outbound_join(ctx))
+		kind = MPO_KIND_JOIN;
+	else if (outbound_initial(ctx))
+		kind = MPO_KIND_INITIAL;
+	else
 		return;
-	if (!remember(ops, kind, MPO_DIR_ACTIVE))
-		return;
+	watch_state(ops);
 	emit(ops, sk, ctx, MPO_EV_SUBFLOW_CREATED, MPO_DIR_ACTIVE, kind, MPO_REASON_NONE, 0);
 }
 
 static __always_inline void on_active_established(struct bpf_sock_ops *ops, struct sock *sk,
 						  const struct mpo_subflow *ctx)
 {
-	struct subflow_state *st = recall(ops);
-	if (!st || !ctx)
+	if (!ctx)
 		return;
 	/* tcp_finish_connect() sets ESTABLISHED, then runs sk_rx_dst_set
 	 * (subflow_finish_connect() for a subflow), and only then this
 	 * callback. When subflow_finish_connect() found no valid MP_JOIN in the
 	 * SYN-ACK (or a bad HMAC) it has already reset the subflow, and on_close
 	 * has reported the failure. */
-	if (st->closed || st->failure_reported)
+	if (sk->__sk_common.skc_state == TCP_CLOSE)
 		return;
-	__u64 latency = bpf_ktime_get_ns() - st->created_ns;
-	if (st->kind == MPO_KIND_JOIN) {
-		if (MPO_SUBFLOW_FIELD(ctx, mp_join)) {
-			st->established = 1;
-			emit(ops, sk, ctx, MPO_EV_SUBFLOW_ESTABLISHED, MPO_DIR_ACTIVE, MPO_KIND_JOIN, MPO_REASON_NONE, latency);
-		} else {
-			/* Not reset (yet) but not joined either: a kernel that
-			 * resets later than subflow_finish_connect(). */
-			st->failure_reported = 1;
-			emit(ops, sk, ctx, MPO_EV_JOIN_FAILED, MPO_DIR_ACTIVE, MPO_KIND_JOIN, MPO_REASON_REJECTED, latency);
-		}
+	if (outbound_join(ctx)) {
+		/* mp_join is set once the SYN-ACK's MP_JOIN checked out. Without
+		 * it the subflow is being reset, and its close reports the
+		 * rejected join, once. */
+		if (MPO_SUBFLOW_FIELD(ctx, mp_join))
+			emit(ops, sk, ctx, MPO_EV_SUBFLOW_ESTABLISHED, MPO_DIR_ACTIVE, MPO_KIND_JOIN, MPO_REASON_NONE, 0);
 		return;
 	}
-	if (MPO_SUBFLOW_FIELD(ctx, mp_capable)) {
-		st->established = 1;
-		emit(ops, sk, ctx, MPO_EV_SUBFLOW_ESTABLISHED, MPO_DIR_ACTIVE, MPO_KIND_INITIAL, MPO_REASON_NONE, latency);
-	} else {
-		st->failure_reported = 1;
-		emit(ops, sk, ctx, MPO_EV_FALLBACK, MPO_DIR_ACTIVE, MPO_KIND_INITIAL, MPO_REASON_NO_MPTCP, latency);
-	}
+	if (!outbound_initial(ctx))
+		return;
+	if (MPO_SUBFLOW_FIELD(ctx, mp_capable))
+		emit(ops, sk, ctx, MPO_EV_SUBFLOW_ESTABLISHED, MPO_DIR_ACTIVE, MPO_KIND_INITIAL, MPO_REASON_NONE, 0);
+	else
+		emit(ops, sk, ctx, MPO_EV_FALLBACK, MPO_DIR_ACTIVE, MPO_KIND_INITIAL, MPO_REASON_NO_MPTCP, 0);
 }
 
 /* An inbound subflow is a join (MP_JOIN) or the initial one (MP_CAPABLE);
@@ -294,11 +279,7 @@ static __always_inline void on_passive_established(struct bpf_sock_ops *ops, str
 	__u8 kind = inbound_kind(ctx);
 	if (kind == MPO_KIND_NONE)
 		return;
-	/* No socket storage: creating it (an allocation, two locks) was about
-	 * half of the program's time under churn, and an inbound subflow needs
-	 * none. on_close() tells it from the context and the state it leaves;
-	 * user space knows when it was established, so its lifetime too. */
-	bpf_sock_ops_cb_flags_set(ops, ops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
+	watch_state(ops);
 	/* The SYN's arrival time is gone with the request socket; the kernel's
 	 * first RTT sample (SYN-ACK to ACK) is the handshake time we can see. */
 	__u64 srtt_us = ((struct tcp_sock *)sk)->srtt_us >> 3;
@@ -346,13 +327,27 @@ static __always_inline void on_listen(struct bpf_sock_ops *ops, struct sock *sk)
 	if (!((struct tcp_sock *)sk)->is_mptcp)
 		return;
 	/* Counted only with socket storage, so that its close is seen too. */
-	struct subflow_state *st = remember(ops, MPO_KIND_INITIAL, MPO_DIR_PASSIVE);
-	if (st && !st->is_listener) {
+	struct bpf_sock *bsk = ops->sk;
+	struct listener_state *st =
+		bsk ? bpf_sk_storage_get(&mpo_listener_sockets, bsk, 0, BPF_SK_STORAGE_GET_F_CREATE) : NULL;
+	if (st && !st->counted) {
 		struct listener_key key = { .netns = netns_of(sk), .port = local_port_of(sk) };
-		st->is_listener = 1;
+		st->counted = 1;
+		watch_state(ops);
 		listener_opened(&key);
 	}
 	emit(ops, sk, NULL, MPO_EV_LISTENER, MPO_DIR_PASSIVE, MPO_KIND_INITIAL, MPO_REASON_NONE, 0);
+}
+
+static __always_inline void on_listener_close(struct bpf_sock_ops *ops, struct sock *sk)
+{
+	struct bpf_sock *bsk = ops->sk;
+	struct listener_state *st = bsk ? bpf_sk_storage_get(&mpo_listener_sockets, bsk, 0, 0) : NULL;
+	if (!st || !st->counted)
+		return;
+	struct listener_key key = { .netns = netns_of(sk), .port = local_port_of(sk) };
+	st->counted = 0;
+	listener_closed(&key);
 }
 
 static __always_inline __u8 close_reason(struct sock *sk, const struct mpo_subflow *ctx)
@@ -372,23 +367,39 @@ static __always_inline __u8 close_reason(struct sock *sk, const struct mpo_subfl
 	}
 }
 
-/* An inbound subflow has no socket storage (see on_passive_established):
- * its callbacks were switched on when it was established, so its close is
- * told from the socket itself. Not a close from SYN_RECV (a child that may
- * have inherited the flag from its listener and never got established),
- * unless it is a Fast Open child, established in SYN_RECV; not from LISTEN
- * or a second close from CLOSE; and not an outbound subflow (request_mptcp
- * or request_join, set only by the connecting side) whose storage is gone
- * because the program was loaded again since it connected. */
-static __always_inline void on_passive_close(struct bpf_sock_ops *ops, struct sock *sk,
-					     const struct mpo_subflow *ctx)
+/* `from` is the state the subflow leaves for CLOSE. */
+static __always_inline void on_outbound_close(struct bpf_sock_ops *ops, struct sock *sk,
+					      const struct mpo_subflow *ctx, __u32 from)
 {
-	__u32 from = ops->args[0];
-	if (!ctx || from == TCP_LISTEN || from == TCP_CLOSE)
+	if (outbound_join(ctx)) {
+		if (MPO_SUBFLOW_FIELD(ctx, mp_join)) {
+			emit(ops, sk, ctx, MPO_EV_SUBFLOW_CLOSED, MPO_DIR_ACTIVE, MPO_KIND_JOIN, close_reason(sk, ctx), 0);
+			return;
+		}
+		/* A join that never joined. From ESTABLISHED, the SYN-ACK
+		 * arrived and subflow_finish_connect() reset the subflow: no
+		 * MP_JOIN in it, a bad HMAC, or the connection could not take
+		 * the subflow. From SYN_SENT: refused (RST), timed out, or
+		 * unreachable. */
+		__u8 reason = from == TCP_ESTABLISHED ? MPO_REASON_REJECTED : close_reason(sk, ctx);
+		emit(ops, sk, ctx, MPO_EV_JOIN_FAILED, MPO_DIR_ACTIVE, MPO_KIND_JOIN,
+		     reason == MPO_REASON_CLOSED ? MPO_REASON_RESET : reason, 0);
 		return;
+	}
+	/* An initial subflow without mp_capable never became MPTCP: a failed
+	 * TCP connect, or a fallback, reported when it happened. */
+	if (MPO_SUBFLOW_FIELD(ctx, mp_capable))
+		emit(ops, sk, ctx, MPO_EV_SUBFLOW_CLOSED, MPO_DIR_ACTIVE, MPO_KIND_INITIAL, close_reason(sk, ctx), 0);
+}
+
+/* An inbound subflow's callbacks were switched on when it was established,
+ * but a child that may have inherited the flag from its listener closes
+ * from SYN_RECV without ever being established: not reported, unless it is
+ * a Fast Open child, established in SYN_RECV. */
+static __always_inline void on_inbound_close(struct bpf_sock_ops *ops, struct sock *sk,
+					     const struct mpo_subflow *ctx, __u32 from)
+{
 	if (from == TCP_SYN_RECV && !((struct tcp_sock *)sk)->fastopen_rsk)
-		return;
-	if (MPO_SUBFLOW_FIELD(ctx, request_mptcp) || MPO_SUBFLOW_FIELD(ctx, request_join))
 		return;
 	__u8 kind = inbound_kind(ctx);
 	if (kind == MPO_KIND_NONE)
@@ -396,42 +407,25 @@ static __always_inline void on_passive_close(struct bpf_sock_ops *ops, struct so
 	emit(ops, sk, ctx, MPO_EV_SUBFLOW_CLOSED, MPO_DIR_PASSIVE, kind, close_reason(sk, ctx), 0);
 }
 
-/* ops->args[0] is the state the subflow leaves for CLOSE. */
+/* Lifetimes are left to user space, which has the established event. A
+ * close from CLOSE (the kernel sets CLOSE again on some paths) was
+ * reported the first time. A subflow that connects again after a failed
+ * attempt (MPTCP reuses its first subflow after a disconnect) is reported
+ * once per attempt. */
 static __always_inline void on_close(struct bpf_sock_ops *ops, struct sock *sk,
 				     const struct mpo_subflow *ctx)
 {
-	struct subflow_state *st = recall(ops);
-	if (!st) {
-		on_passive_close(ops, sk, ctx);
+	__u32 from = ops->args[0];
+	if (from == TCP_LISTEN) {
+		on_listener_close(ops, sk);
 		return;
 	}
-	if (st->closed)
+	if (!ctx || from == TCP_CLOSE)
 		return;
-	st->closed = 1;
-	if (st->is_listener) {
-		struct listener_key key = { .netns = netns_of(sk), .port = local_port_of(sk) };
-		st->is_listener = 0;
-		listener_closed(&key);
-		return;
-	}
-	__u64 lifetime = bpf_ktime_get_ns() - st->created_ns;
-	if (st->established) {
-		emit(ops, sk, ctx, MPO_EV_SUBFLOW_CLOSED, st->direction, st->kind, close_reason(sk, ctx), lifetime);
-	} else if (st->kind == MPO_KIND_JOIN && !st->failure_reported) {
-		/* A join that never got to ACTIVE_ESTABLISHED_CB. From
-		 * ESTABLISHED, the SYN-ACK arrived and subflow_finish_connect()
-		 * reset the subflow inside tcp_finish_connect(): no MP_JOIN in
-		 * it, a bad HMAC, or the connection could not take the subflow.
-		 * From SYN_SENT: refused (RST), timed out, or unreachable. */
-		__u8 reason = ops->args[0] == TCP_ESTABLISHED ? MPO_REASON_REJECTED : close_reason(sk, ctx);
-		emit(ops, sk, ctx, MPO_EV_JOIN_FAILED, st->direction, st->kind,
-		     reason == MPO_REASON_CLOSED ? MPO_REASON_RESET : reason, lifetime);
-	}
-	/* An initial subflow that never established is a failed TCP connect
-	 * (or a fallback, already reported): no MPTCP event, and not a closed
-	 * subflow. */
-	st->established = 0;
-	st->failure_reported = 1;
+	if (outbound_join(ctx) || MPO_SUBFLOW_FIELD(ctx, request_mptcp))
+		on_outbound_close(ops, sk, ctx, from);
+	else
+		on_inbound_close(ops, sk, ctx, from);
 }
 
 /* The program runs for every callback of every TCP socket in the cgroup

@@ -171,8 +171,8 @@ std::vector<SubflowEvent> ConnectionTable::apply(SubflowEvent &e) {
         if (it == connections_.end()) break;
       }
       if (e.duration_ns == 0) {
-        // Inbound subflows close without a lifetime (the BPF side keeps no
-        // state for them): it runs from the established event kept here.
+        // Subflows close without a lifetime (the BPF side keeps no state
+        // per subflow): it runs from the established event kept here.
         const auto &subflows = it->second.subflows;
         const auto s = std::find_if(subflows.begin(), subflows.end(),
                                     [&](const SubflowRecord &r) { return r.cookie == e.cookie; });

@@ -151,12 +151,13 @@ void BpfSubflowSource::consume() {
 
 int BpfSubflowSource::on_record(void *ctx, void *data, size_t size) {
   auto *self = static_cast<BpfSubflowSource *>(ctx);
-  const auto event = decode_event({static_cast<const std::byte *>(data), size});
+  auto event = decode_event({static_cast<const std::byte *>(data), size});
   if (!event) {
     ++self->malformed_;
     return 0;
   }
   ++self->received_;
+  self->handshakes_.on_event(*event);
   self->sink_(*event);
   return 0;
 }

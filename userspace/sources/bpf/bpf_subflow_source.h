@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "sources/bpf/outbound_handshakes.h"
 #include "sources/bpf/subflow_event.h"
 
 struct subflow_tracer;
@@ -55,6 +56,7 @@ class BpfSubflowSource {
   std::unique_ptr<subflow_tracer, SkeletonDeleter> skeleton_;
   std::unique_ptr<ring_buffer, RingDeleter> ring_;
   Sink sink_;
+  OutboundHandshakes handshakes_;  // consumer thread only
   std::string cgroup_path_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> running_{true};  // false once the consumer gave up on the ring
