@@ -52,6 +52,7 @@ void Daemon::stop() {
   if (checker_) checker_->stop();
   if (admin_) admin_->stop();
   reconciler_.reset();
+  hub_.on_watched(nullptr);
   pm_.reset();
   bpf_.reset();
 }
@@ -188,6 +189,11 @@ void Daemon::start_path_manager_events() {
   pm_ = std::make_unique<pm::PmNetlinkSource>(po, [this](const pm::PathManagerEvent &e) {
     if (auto event = pm::to_stream_event(e)) on_event(*event);
   });
+  // What only the path manager tells goes to the event stream alone (the
+  // table learns backup flags from snapshots too): hear it while a stream
+  // is open, and spare the host the kernel's per-connection messages
+  // otherwise.
+  if (pm_->active()) hub_.on_watched([pm = pm_.get()](bool watched) { pm->set_listening(watched); });
 }
 
 void Daemon::start_reconciler() {
@@ -258,6 +264,7 @@ nlohmann::ordered_json Daemon::sources_json() const {
   if (pm_ && pm_->active()) {
     const auto c = pm_->counters();
     p["namespaces"] = c.namespaces;
+    p["listening"] = pm_->listening();
     p["events"] = c.events;
     p["overruns"] = c.overruns;
   } else if (pm_) {

@@ -25,7 +25,12 @@ HEALTH=$(api /healthz)
 assert_eq "true" "$(jq .sources.pm_netlink.active <<<"$HEALTH")" "healthz: the path-manager source is active"
 assert_match '^[3-9]$|^[1-9][0-9]+$' "$(jq .sources.pm_netlink.namespaces <<<"$HEALTH")" "it listens in the client's and router's namespaces too"
 
+# The kernel builds a netlink message for every connection change in a
+# namespace where anyone listens: the daemon listens only while a stream is open.
+listening() { api /healthz | jq -r .sources.pm_netlink.listening; }
+assert_eq "false" "$(listening)" "no event stream open: not listening to the path manager"
 events_start "$ADMIN"
+assert_eq "true" "$(wait_for_value true listening)" "an event stream opened: listening"
 CLI_ADD0=$(mib "$CLI" AddAddr); SRV_PRIO0=$(mib "$SRV" MPPrioRx); CLI_RM0=$(mib "$CLI" RmAddr)
 
 echo "# the server announces its second address"
@@ -68,6 +73,11 @@ assert_eq 1 "$CLI_RM" "the client's kernel received one RM_ADDR (RmAddr)"
 assert_eq "$CLI_RM" "$(wait_for_value "$CLI_RM" removed)" "address_removed events = RmAddr delta"
 assert_eq 7 "$(events_show ".type==\"address_removed\" and .netns==$CLI_NS" | head -1 | jq -r .remote_id)" "it names address id 7"
 events_stop
+assert_eq "false" "$(wait_for_value false listening)" "the stream closed: not listening any more"
+
+echo "# with no stream open, a snapshot carries the backup flag to the table"
+ip -n "$CLI" mptcp endpoint change id "$CLI_EP" nobackup
+assert_eq "false" "$(wait_for_value false backup_in_table)" "the table shows that subflow as no longer backup"
 
 echo "# health"
 assert_eq "0" "$(api /healthz | jq .sources.pm_netlink.overruns)" "no path-manager events lost"

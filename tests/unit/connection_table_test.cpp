@@ -754,6 +754,25 @@ TEST_CASE("an MP_PRIO from the path manager changes the named subflow's backup f
   CHECK_FALSE(t.find({kNetns, 0x10})->subflows[1].backup);
 }
 
+TEST_CASE("a snapshot carries the kernel's backup flag to a subflow the table knows", "[connection_table]") {
+  // With no event stream open the path manager's MP_PRIO is not heard: the
+  // next snapshot is how the table learns of it.
+  ConnectionTable t;
+  apply(t, established(0x10, 1, 1 * kSec));
+  apply(t, established(0x10, 2, 2 * kSec, SubflowKind::join));
+  REQUIRE_FALSE(t.find({kNetns, 0x10})->subflows[1].backup);
+  auto join = diag_subflow(0x10, 2, SubflowKind::join);
+  join.backup = true;
+  t.reconcile(kNetns, {diag_connection(0x10, {diag_subflow(0x10, 1, SubflowKind::initial), join})}, 3 * kSec);
+  auto c = t.find({kNetns, 0x10});
+  REQUIRE(c->subflows.size() == 2);
+  CHECK_FALSE(c->subflows[0].backup);
+  CHECK(c->subflows[1].backup);
+  join.backup = false;
+  t.reconcile(kNetns, {diag_connection(0x10, {diag_subflow(0x10, 1, SubflowKind::initial), join})}, 4 * kSec);
+  CHECK_FALSE(t.find({kNetns, 0x10})->subflows[1].backup);
+}
+
 TEST_CASE("the connections of a namespace that is gone leave the table", "[connection_table]") {
   ConnectionTable t;
   Subflow in_gone = established(0x20, 1, 1 * kSec);

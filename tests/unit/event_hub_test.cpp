@@ -157,3 +157,37 @@ TEST_CASE("dropped_total keeps the drops of a subscriber that went away", "[even
   hub.subscribe();  // prunes expired subscriptions
   CHECK(hub.dropped_total() >= 2);
 }
+
+TEST_CASE("on_watched hears the first subscriber arrive and the last one leave", "[event_hub]") {
+  EventHub hub(4);
+  std::vector<bool> told;
+  hub.on_watched([&](bool watched) { told.push_back(watched); });
+  auto a = hub.subscribe();
+  REQUIRE(a);
+  // Told before subscribe() returned: the source is on for the first event.
+  CHECK(told == std::vector<bool>{true});
+  auto b = hub.subscribe();
+  CHECK(told == std::vector<bool>{true});
+  a.reset();
+  CHECK(told == std::vector<bool>{true});
+  b.reset();
+  CHECK(told == std::vector<bool>{true, false});
+  auto c = hub.subscribe();
+  CHECK(told == std::vector<bool>{true, false, true});
+  // A refused subscriber changes nothing.
+  std::vector<std::shared_ptr<EventHub::Subscription>> full{hub.subscribe(), hub.subscribe(), hub.subscribe()};
+  CHECK_FALSE(hub.subscribe());
+  CHECK(told == std::vector<bool>{true, false, true});
+}
+
+TEST_CASE("a subscription may outlive its hub", "[event_hub]") {
+  std::shared_ptr<EventHub::Subscription> kept;
+  int told = 0;
+  {
+    EventHub hub;
+    hub.on_watched([&](bool) { ++told; });
+    kept = hub.subscribe();
+  }
+  kept.reset();
+  CHECK(told == 2);
+}

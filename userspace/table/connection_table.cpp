@@ -70,8 +70,10 @@ void ConnectionTable::add_subflow(ConnectionRecord &c, SubflowRecord s) {
         existing.cookie = s.cookie;
         by_cookie_[s.cookie] = c.key;
       }
-      // Seen before by the other source: keep what each knows.
+      // Seen before by the other source: keep what each knows. The
+      // backup flag can change (MP_PRIO): a snapshot has the kernel's now.
       existing.sources |= s.sources;
+      if (s.sources & kFromSockDiag) existing.backup = s.backup;
       if (!existing.established_ns) existing.established_ns = s.established_ns;
       if (!existing.handshake_ns) existing.handshake_ns = s.handshake_ns;
       if (!existing.ifindex) existing.ifindex = s.ifindex;

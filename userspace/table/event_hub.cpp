@@ -36,9 +36,27 @@ std::shared_ptr<EventHub::Subscription> EventHub::subscribe() {
                                     [](const auto &w) { return w.expired(); }),
                      subscribers_.end());
   if (subscribers_.size() >= max_subscribers_) return nullptr;
-  auto s = std::make_shared<Subscription>(queue_capacity_, dropped_);
+  watch_->changed(+1);
+  std::shared_ptr<Subscription> s(new Subscription(queue_capacity_, dropped_), [watch = watch_](Subscription *gone) {
+    delete gone;
+    watch->changed(-1);
+  });
   subscribers_.push_back(s);
   return s;
+}
+
+void EventHub::on_watched(std::function<void(bool)> tell) {
+  std::lock_guard lock(watch_->mu);
+  watch_->tell = std::move(tell);
+}
+
+void EventHub::Watch::changed(int by) {
+  std::lock_guard lock(mu);
+  live = static_cast<size_t>(static_cast<long>(live) + by);
+  const bool watched = live > 0;
+  if (watched == told) return;
+  told = watched;
+  if (tell) tell(watched);
 }
 
 void EventHub::publish(const SubflowEvent &e) {

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -43,6 +44,11 @@ class EventHub {
 
   // nullptr when max_subscribers are already listening.
   std::shared_ptr<Subscription> subscribe();
+  // Told true when the first subscriber arrives (before subscribe()
+  // returns it) and false when the last one is released: a source that
+  // costs the host something only for the stream's sake runs only while
+  // someone reads the stream. Set once, before the first subscribe().
+  void on_watched(std::function<void(bool watched)> tell);
   void publish(const SubflowEvent &e);
   size_t subscribers() const;
   uint64_t dropped_total() const;
@@ -52,6 +58,17 @@ class EventHub {
   std::vector<std::weak_ptr<Subscription>> subscribers_;
   size_t max_subscribers_, queue_capacity_;
   std::shared_ptr<std::atomic<uint64_t>> dropped_ = std::make_shared<std::atomic<uint64_t>>(0);
+
+  // Shared with each subscription's deleter, so a subscription released
+  // after the hub is gone still finds it.
+  struct Watch {
+    std::mutex mu;  // one transition at a time, in order
+    size_t live = 0;
+    bool told = false;
+    std::function<void(bool)> tell;
+    void changed(int by);
+  };
+  std::shared_ptr<Watch> watch_ = std::make_shared<Watch>();
 };
 
 }  // namespace observer

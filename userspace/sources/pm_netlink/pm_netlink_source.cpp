@@ -42,6 +42,7 @@ std::string errno_text(const char *what, int error) { return std::string(what) +
 struct Opened {
   UniqueFd socket;
   uint16_t family_id = 0;
+  uint32_t group = 0;
   std::string why;  // one line, when socket is empty
 };
 
@@ -110,6 +111,8 @@ Opened open_subscription(const std::vector<PathManagerEventType> &only) {
     out.why = errno_text("filtering path-manager events", errno);
     return out;
   }
+  // Joined here to learn whether we may (the caller leaves again unless
+  // someone is listening): what fails, fails at start-up, not later.
   const uint32_t group = *reply.family->events_group;
   if (setsockopt(fd.get(), SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof group) != 0) {
     const int error = errno;
@@ -125,6 +128,7 @@ Opened open_subscription(const std::vector<PathManagerEventType> &only) {
   }
   out.socket = std::move(fd);
   out.family_id = reply.family->id;
+  out.group = group;
   return out;
 }
 }  // namespace
@@ -237,7 +241,9 @@ void PmNetlinkSource::scan(bool first) {
         continue;
       }
       added.push_back(v.name);
-      subscriptions_[v.inode] = Subscription{v.name, std::move(v.opened.socket), v.opened.family_id};
+      auto &added_one = subscriptions_[v.inode] =
+          Subscription{v.name, std::move(v.opened.socket), v.opened.family_id, v.opened.group};
+      if (!listening_) join_group(added_one, false);
     }
     // When the visitor stopped early the list is incomplete: drop nothing.
     for (auto it = subscriptions_.begin(); !stuck && it != subscriptions_.end();) {
@@ -354,6 +360,30 @@ bool PmNetlinkSource::read_one(uint32_t netns, std::vector<uint8_t> &buffer) {
     sink_(event);
   }
   return true;
+}
+
+void PmNetlinkSource::set_listening(bool on) {
+  std::lock_guard lock(mu_);
+  if (listening_ == on) return;
+  listening_ = on;
+  for (auto &entry : subscriptions_) join_group(entry.second, on);
+  log::debug(kLog, on ? "an event stream is open: listening to the path manager"
+                      : "no event stream is open: stopped listening to the path manager");
+}
+
+bool PmNetlinkSource::listening() const {
+  std::lock_guard lock(mu_);
+  return listening_;
+}
+
+// Membership was proven when the socket was opened, so this fails only on
+// a kernel in trouble: said, and that namespace stays as it was.
+void PmNetlinkSource::join_group(Subscription &s, bool on) {
+  const int option = on ? NETLINK_ADD_MEMBERSHIP : NETLINK_DROP_MEMBERSHIP;
+  if (setsockopt(s.socket.get(), SOL_NETLINK, option, &s.group, sizeof s.group) != 0) {
+    log::warn(kLog, "network namespace " + s.name + ": " +
+                        errno_text(on ? "joining the mptcp_pm_events group" : "leaving the mptcp_pm_events group", errno));
+  }
 }
 
 PmNetlinkCounters PmNetlinkSource::counters() const {

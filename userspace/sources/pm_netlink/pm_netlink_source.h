@@ -5,6 +5,12 @@
 // (a netlink socket hears the namespace it was opened in). One thread,
 // "pm-events", waits on all sockets and hands each event to the sink.
 //
+// The sockets are members of the events group only while set_listening
+// says so: in a namespace where anyone listens, the kernel builds a message
+// for every connection and subflow that comes or goes (our socket filter
+// drops most of them only after that), about 2% of a host's CPU under
+// connection churn.
+//
 // What keeps it from running here (no CAP_NET_ADMIN to join the group, a
 // kernel without the family) makes it inactive with one log line saying
 // why; the daemon carries on without it.
@@ -65,12 +71,19 @@ class PmNetlinkSource {
 
   PmNetlinkCounters counters() const;
 
+  // Joins (true) or leaves (false) the events group in every namespace, and
+  // in those subscribed later. Starts off.
+  void set_listening(bool on);
+  bool listening() const;
+
  private:
   struct Subscription {
     std::string name;  // the namespace's name, for log lines
     UniqueFd socket;
     uint16_t family_id = 0;
+    uint32_t group = 0;  // mptcp_pm_events
   };
+  void join_group(Subscription &s, bool on);
   void scan(bool first);
   void consume();
   bool read_one(uint32_t netns, std::vector<uint8_t> &buffer);
@@ -85,6 +98,7 @@ class PmNetlinkSource {
   std::mutex scan_mu_;  // one scan at a time
   mutable std::mutex mu_;  // guards subscriptions_; "pm-events" holds it only to read one datagram
   std::map<uint32_t, Subscription> subscriptions_;  // by namespace inode
+  bool listening_ = false;                          // (mu_)
   std::set<std::string> reported_;  // namespaces whose failure was logged already (scan_mu_)
   bool foreign_denied_ = false;     // said once that other namespaces cannot be entered (scan_mu_)
   std::atomic<bool> overrun_reported_{false};
