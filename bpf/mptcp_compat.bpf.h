@@ -125,4 +125,26 @@ static __always_inline __u8 mpo_subflow_reset_reason(const struct mpo_subflow *c
 	return MPO_SUBFLOW_FIELD(c, reset_reason);
 }
 
+/* remote_key_valid is set when the SYN-ACK carried MP_CAPABLE
+ * (subflow_set_remote_key()). Unlike mp_capable, which
+ * check_fully_established() clears when the connection falls back after the
+ * handshake, it stays: it tells that an outbound initial subflow was
+ * reported established. */
+static __always_inline __u8 mpo_subflow_remote_key_valid(const struct mpo_subflow *c)
+{
+	if (!bpf_core_field_exists(((struct mptcp_subflow_context *)0)->remote_key_valid))
+		return 0;
+	return MPO_SUBFLOW_FIELD(c, remote_key_valid);
+}
+
+/* mpc_drop came with MPTCP blackhole detection (6.12): the MP_CAPABLE SYNs
+ * went unanswered, and the kernel (mptcp_active_detect_blackhole()) retried
+ * the connect as plain TCP, clearing request_mptcp on the way. */
+static __always_inline __u8 mpo_subflow_mpc_drop(const struct mpo_subflow *c)
+{
+	if (!bpf_core_field_exists(((struct mptcp_subflow_context *)0)->mpc_drop))
+		return 0;
+	return MPO_SUBFLOW_FIELD(c, mpc_drop);
+}
+
 #endif

@@ -6,10 +6,10 @@
  * through this program like the owner's own sockets.
  *
  *   TCP_CONNECT_CB          active subflow created (initial or MP_JOIN)
- *   ACTIVE_ESTABLISHED_CB   handshake done: joined, fell back, or join rejected
+ *   ACTIVE_ESTABLISHED_CB   handshake done: became MPTCP, joined, or fell back
  *   PASSIVE_ESTABLISHED_CB  accepted subflow, or a plain client on an MPTCP listener
  *   TCP_LISTEN_CB           an MPTCP listener (to recognise its plain clients)
- *   STATE_CB (to CLOSE)     a subflow or failed join attempt ends
+ *   STATE_CB (to CLOSE)     a subflow ends, or a join attempt fails (rejected too)
  *
  * Kernel 5.10 or later (see mptcp_compat.bpf.h).
  */
@@ -196,10 +196,13 @@ static __always_inline struct sock *kernel_sock(struct bpf_sock_ops *ops)
 }
 
 /* An outbound subflow: the connecting side sets request_mptcp (initial) or
- * request_join (MP_JOIN) before its SYN; an accepted subflow has neither.
- * Both survive to the close, so every callback can tell the two apart
- * without state of our own. Handshake and failure times come from user
- * space, which has each subflow's created event (see mpo_events.h). */
+ * request_join (MP_JOIN) before its SYN; an accepted subflow has neither
+ * (subflow_ulp_clone() starts its context from zero). request_join lasts to
+ * the close; request_mptcp too, unless the kernel gave up on MPTCP while the
+ * SYN was unanswered (see mpo_subflow_mpc_drop()). So the callbacks tell
+ * the two apart without state of our own. Handshake and failure times come
+ * from user space, which has each subflow's created event (see
+ * mptcp_events.h). */
 static __always_inline bool outbound_join(const struct mpo_subflow *ctx)
 {
 	return MPO_SUBFLOW_FIELD(ctx, request_join);
@@ -246,7 +249,9 @@ static __always_inline void on_active_established(struct bpf_sock_ops *ops, stru
 			emit(ops, sk, ctx, MPO_EV_SUBFLOW_ESTABLISHED, MPO_DIR_ACTIVE, MPO_KIND_JOIN, MPO_REASON_NONE, 0);
 		return;
 	}
-	if (!outbound_initial(ctx))
+	/* An initial subflow that asked for MPTCP, or whose MP_CAPABLE SYNs
+	 * were dropped and retried without (its SYN-ACK has none either). */
+	if (!outbound_initial(ctx) && !mpo_subflow_mpc_drop(ctx))
 		return;
 	if (MPO_SUBFLOW_FIELD(ctx, mp_capable))
 		emit(ops, sk, ctx, MPO_EV_SUBFLOW_ESTABLISHED, MPO_DIR_ACTIVE, MPO_KIND_INITIAL, MPO_REASON_NONE, 0);
@@ -386,9 +391,11 @@ static __always_inline void on_outbound_close(struct bpf_sock_ops *ops, struct s
 		     reason == MPO_REASON_CLOSED ? MPO_REASON_RESET : reason, 0);
 		return;
 	}
-	/* An initial subflow without mp_capable never became MPTCP: a failed
-	 * TCP connect, or a fallback, reported when it happened. */
-	if (MPO_SUBFLOW_FIELD(ctx, mp_capable))
+	/* Reported established if its SYN-ACK carried MP_CAPABLE, even if the
+	 * connection fell back since (which clears mp_capable). Otherwise it
+	 * never became MPTCP: a failed TCP connect, or a fallback, reported
+	 * when it happened. */
+	if (MPO_SUBFLOW_FIELD(ctx, mp_capable) || mpo_subflow_remote_key_valid(ctx))
 		emit(ops, sk, ctx, MPO_EV_SUBFLOW_CLOSED, MPO_DIR_ACTIVE, MPO_KIND_INITIAL, close_reason(sk, ctx), 0);
 }
 

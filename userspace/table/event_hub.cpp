@@ -36,8 +36,10 @@ std::shared_ptr<EventHub::Subscription> EventHub::subscribe() {
                                     [](const auto &w) { return w.expired(); }),
                      subscribers_.end());
   if (subscribers_.size() >= max_subscribers_) return nullptr;
+  auto made = std::make_unique<Subscription>(queue_capacity_, dropped_);
   watch_->changed(+1);
-  std::shared_ptr<Subscription> s(new Subscription(queue_capacity_, dropped_), [watch = watch_](Subscription *gone) {
+  // Should the shared_ptr fail to allocate, it calls the deleter: counted down again.
+  std::shared_ptr<Subscription> s(made.release(), [watch = watch_](Subscription *gone) {
     delete gone;
     watch->changed(-1);
   });

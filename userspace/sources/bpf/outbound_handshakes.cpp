@@ -11,7 +11,10 @@ void OutboundHandshakes::on_event(SubflowEvent &e) {
   if (e.direction != Direction::outbound) return;
   switch (e.type) {
     case EventType::subflow_created: {
-      if (e.timestamp_ns - last_sweep_ns_ > kSweepEveryNs || sent_ns_.size() >= kMaxPending) {
+      // Swept on a clock, never per event: when full of SYNs too young to
+      // forget (a flood of connects to nowhere), a sweep per event would
+      // scan the whole set each time and stall the consumer.
+      if (e.timestamp_ns - last_sweep_ns_ > kSweepEveryNs) {
         last_sweep_ns_ = e.timestamp_ns;
         if (e.timestamp_ns > kForgetAfterNs) forget_older_than(e.timestamp_ns - kForgetAfterNs);
       }

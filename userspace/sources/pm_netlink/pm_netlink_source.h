@@ -8,7 +8,7 @@
 // The sockets are members of the events group only while set_listening
 // says so: in a namespace where anyone listens, the kernel builds a message
 // for every connection and subflow that comes or goes (our socket filter
-// drops most of them only after that), about 2% of a host's CPU under
+// drops most of them only after that), about 1.5% of a host's CPU under
 // connection churn.
 //
 // What keeps it from running here (no CAP_NET_ADMIN to join the group, a
