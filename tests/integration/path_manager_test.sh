@@ -32,6 +32,7 @@ assert_eq "false" "$(listening)" "no event stream open: not listening to the pat
 events_start "$ADMIN"
 assert_eq "true" "$(wait_for_value true listening)" "an event stream opened: listening"
 CLI_ADD0=$(mib "$CLI" AddAddr); SRV_PRIO0=$(mib "$SRV" MPPrioRx); CLI_RM0=$(mib "$CLI" RmAddr)
+SRV_ECHO0=$(mib "$SRV" EchoAdd)
 
 echo "# the server announces its second address"
 # A slow download keeps one connection open for the whole test.
@@ -65,10 +66,26 @@ backup_in_table() {
 assert_eq "true" "$(wait_for_value true backup_in_table)" "the table shows that subflow as backup"
 
 echo "# the server withdraws the address"
-ip -n "$SRV" mptcp endpoint delete id 7
+# The kernel sends an RM_ADDR once and never again: under the download's
+# traffic another packet can take the option and lose it (about one run in
+# twelve here). The kernel's counters show it; the address is then announced
+# again and withdrawn again, at most three times. And an ADD_ADDR not yet
+# echoed makes the kernel drop the RM_ADDR outright (RmAddrTxDrop): wait for
+# the echo first.
+echo_rx() { echo $(( $(mib "$SRV" EchoAdd) - SRV_ECHO0 )); }
+assert_eq 1 "$(wait_for_value 1 echo_rx)" "the client echoed the ADD_ADDR (EchoAdd)"
 removed() { events_count ".type==\"address_removed\" and .netns==$CLI_NS"; }
 rm_rx() { echo $(( $(mib "$CLI" RmAddr) - CLI_RM0 )); }
-CLI_RM=$(wait_for_value 1 rm_rx)
+for attempt in 1 2 3; do
+  ip -n "$SRV" mptcp endpoint delete id 7
+  CLI_RM=$(wait_for_value 1 rm_rx)
+  [[ $CLI_RM == 1 || $attempt == 3 ]] && break
+  echo "# attempt $attempt: no RM_ADDR arrived (server RmAddrTx $(mib "$SRV" RmAddrTx), RmAddrTxDrop $(mib "$SRV" RmAddrTxDrop)); announcing the address again"
+  ECHO_BEFORE=$(mib "$SRV" EchoAdd)
+  ip -n "$SRV" mptcp endpoint add "$SRV4_B" dev s1 signal id 7
+  echoed_again() { echo $(( $(mib "$SRV" EchoAdd) - ECHO_BEFORE )); }
+  wait_for_value 1 echoed_again >/dev/null
+done
 assert_eq 1 "$CLI_RM" "the client's kernel received one RM_ADDR (RmAddr)"
 assert_eq "$CLI_RM" "$(wait_for_value "$CLI_RM" removed)" "address_removed events = RmAddr delta"
 assert_eq 7 "$(events_show ".type==\"address_removed\" and .netns==$CLI_NS" | head -1 | jq -r .remote_id)" "it names address id 7"
