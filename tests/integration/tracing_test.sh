@@ -103,6 +103,22 @@ assert_eq "plain_client" "$(events_show ".type==\"fallback\" and .netns==$SRV_NS
 in_router iptables -t mangle -F FORWARD
 events_stop
 
+echo "# a path that strips the MPTCP option after the handshake: the client's subflow still closes in the event stream"
+# The SYN-ACK keeps its MP_CAPABLE; the server's data arrive without DSS, so
+# the client falls back after being established (check_fully_established()
+# clears mp_capable). Its close must still be reported.
+events_start "$ADMIN"
+in_router iptables -t mangle -A FORWARD -p tcp --sport 8684 --tcp-flags SYN NONE -j TCPOPTSTRIP --strip-options 30
+in_client mptcpize run curl -s -m 5 -o /dev/null "http://$SRV4:8684/download?size=64K"
+in_router iptables -t mangle -F FORWARD
+initial_cli() { events_count ".type==\"$1\" and .netns==$CLI_NS and .direction==\"outbound\" and .kind==\"initial\""; }
+assert_eq 1 "$(initial_cli subflow_established)" "the client's initial subflow was established as MPTCP"
+late_closed() { initial_cli subflow_closed; }
+assert_eq 1 "$(wait_for_value 1 late_closed)" "and its close is reported after the late fallback"
+ESTABLISHED_COOKIE=$(events_show ".type==\"subflow_established\" and .netns==$CLI_NS and .kind==\"initial\"" | jq -r .cookie)
+assert_eq "$ESTABLISHED_COOKIE" "$(events_show ".type==\"subflow_closed\" and .netns==$CLI_NS and .kind==\"initial\"" | jq -r .cookie)" "for the same subflow"
+events_stop
+
 echo "# IPv6 joins"
 events_start "$ADMIN"
 SRV_ACK0=$(mib "$SRV" MPJoinAckRx)
