@@ -108,21 +108,25 @@ static __always_inline __u8 mpo_subflow_local_id(const struct mpo_subflow *c)
 	return id < 0 ? 0 : (__u8)id;
 }
 
+/* A field some kernels the program loads on lack reads 0 there. The
+ * existence test is a constant once relocated, so on such a kernel the read
+ * is not even loaded. */
+#define MPO_SUBFLOW_FIELD_OR_0(sf, field)                                           \
+	(bpf_core_field_exists(((struct mptcp_subflow_context *)0)->field)           \
+		 ? MPO_SUBFLOW_FIELD(sf, field)                                      \
+		 : 0)
+
 /* MP_RST (RFC 8684 3.6): reset_seen, reset_transient and reset_reason came
  * with commit dc87efdb1a5c ("mptcp: add mptcp reset option support", 5.13).
  * Older kernels neither send nor parse MP_RST, so there is nothing to see. */
 static __always_inline __u8 mpo_subflow_reset_seen(const struct mpo_subflow *c)
 {
-	if (!bpf_core_field_exists(((struct mptcp_subflow_context *)0)->reset_seen))
-		return 0;
-	return MPO_SUBFLOW_FIELD(c, reset_seen);
+	return MPO_SUBFLOW_FIELD_OR_0(c, reset_seen);
 }
 
 static __always_inline __u8 mpo_subflow_reset_reason(const struct mpo_subflow *c)
 {
-	if (!bpf_core_field_exists(((struct mptcp_subflow_context *)0)->reset_reason))
-		return 0;
-	return MPO_SUBFLOW_FIELD(c, reset_reason);
+	return MPO_SUBFLOW_FIELD_OR_0(c, reset_reason);
 }
 
 /* remote_key_valid is set when the SYN-ACK carried MP_CAPABLE
@@ -132,9 +136,7 @@ static __always_inline __u8 mpo_subflow_reset_reason(const struct mpo_subflow *c
  * reported established. */
 static __always_inline __u8 mpo_subflow_remote_key_valid(const struct mpo_subflow *c)
 {
-	if (!bpf_core_field_exists(((struct mptcp_subflow_context *)0)->remote_key_valid))
-		return 0;
-	return MPO_SUBFLOW_FIELD(c, remote_key_valid);
+	return MPO_SUBFLOW_FIELD_OR_0(c, remote_key_valid);
 }
 
 /* mpc_drop came with MPTCP blackhole detection (6.12): the MP_CAPABLE SYNs
@@ -142,9 +144,7 @@ static __always_inline __u8 mpo_subflow_remote_key_valid(const struct mpo_subflo
  * the connect as plain TCP, clearing request_mptcp on the way. */
 static __always_inline __u8 mpo_subflow_mpc_drop(const struct mpo_subflow *c)
 {
-	if (!bpf_core_field_exists(((struct mptcp_subflow_context *)0)->mpc_drop))
-		return 0;
-	return MPO_SUBFLOW_FIELD(c, mpc_drop);
+	return MPO_SUBFLOW_FIELD_OR_0(c, mpc_drop);
 }
 
 #endif

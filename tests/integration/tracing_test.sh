@@ -148,6 +148,26 @@ assert_eq "inbound" "$(events_show ".type==\"subflow_closed\" and .netns==$SRV_N
 assert_eq 0 "$(events_count ".type==\"subflow_closed\" and .netns==$CLI_NS and .direction==\"inbound\"")" "no client subflow reported as an inbound close"
 events_stop
 
+echo "# a path that drops MP_CAPABLE SYNs: the kernel retries plain TCP, and that fallback is reported"
+# After net.mptcp.syn_retrans_before_tcp_fallback unanswered SYNs, 6.12+
+# retries without the option (mptcp_active_detect_blackhole()), which clears
+# the subflow's request_mptcp. With blackhole_timeout 0 the namespace does not
+# then turn MPTCP off for later connects.
+if ! in_client test -e /proc/sys/net/mptcp/syn_retrans_before_tcp_fallback; then
+  echo "# SKIP (loudly): THIS KERNEL HAS NO MPTCP BLACKHOLE DETECTION (6.12+): MP_CAPABLE SYN drop fallback not tested"
+else
+  in_client sysctl -qw net.mptcp.blackhole_timeout=0
+  events_start "$ADMIN"
+  in_router iptables -A FORWARD -p tcp --syn --dport 8684 -m tcp --tcp-option 30 -j DROP
+  CLI_DROP0=$(mib "$CLI" MPCapableSYNTXDrop)
+  in_client mptcpize run curl -s -m 15 -o /dev/null "http://$SRV4:8684/"
+  in_router iptables -F FORWARD
+  assert_eq 1 "$(( $(mib "$CLI" MPCapableSYNTXDrop) - CLI_DROP0 ))" "the client's kernel gave up on MP_CAPABLE (MPCapableSYNTXDrop)"
+  dropped_fallback() { events_count ".type==\"fallback\" and .netns==$CLI_NS and .reason==\"no_mptcp\""; }
+  assert_eq 1 "$(wait_for_value 1 dropped_fallback)" "and the client's fallback is reported"
+  events_stop
+fi
+
 echo "# health"
 HEALTH=$(api /healthz)
 assert_eq "true" "$(jq .sources.bpf.active <<<"$HEALTH")" "healthz: bpf active"
