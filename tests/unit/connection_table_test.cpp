@@ -773,6 +773,33 @@ TEST_CASE("a snapshot carries the kernel's backup flag to a subflow the table kn
   CHECK_FALSE(t.find({kNetns, 0x10})->subflows[1].backup);
 }
 
+TEST_CASE("a snapshot older than an MP_PRIO event does not undo it", "[connection_table]") {
+  ConnectionTable t;
+  apply(t, established(0x10, 1, 1 * kSec));
+  Subflow join = established(0x10, 2, 2 * kSec, SubflowKind::join);
+  join.local = "10.0.1.1:40001";
+  apply(t, join);
+  SubflowEvent prio;
+  prio.type = EventType::subflow_priority;
+  prio.netns = kNetns;
+  prio.token = 0x10;
+  prio.timestamp_ns = 5 * kSec;
+  prio.local = address("10.0.1.1:40001");
+  prio.remote = address("10.0.0.2:8684");
+  prio.backup = true;
+  t.apply(prio);
+  const auto snapshot = [] {
+    return std::vector<DiagConnection>{diag_connection(
+        0x10, {diag_subflow(0x10, 1, SubflowKind::initial), diag_subflow(0x10, 2, SubflowKind::join, "10.0.1.1:40001")})};
+  };
+  // Taken at 4 s, before the MP_PRIO, merged after it: stale on this flag.
+  t.reconcile(kNetns, snapshot(), 4 * kSec);
+  CHECK(t.find({kNetns, 0x10})->subflows[1].backup);
+  // Taken after it: the kernel's word.
+  t.reconcile(kNetns, snapshot(), 6 * kSec);
+  CHECK_FALSE(t.find({kNetns, 0x10})->subflows[1].backup);
+}
+
 TEST_CASE("the connections of a namespace that is gone leave the table", "[connection_table]") {
   ConnectionTable t;
   Subflow in_gone = established(0x20, 1, 1 * kSec);

@@ -21,11 +21,12 @@ SubflowRecord record_from(const SubflowEvent &e) {
   s.local_id = e.local_id;
   s.remote_id = e.remote_id;
   s.backup = e.backup;
+  s.backup_seen_ns = e.timestamp_ns;
   s.sources = kFromBpf;
   return s;
 }
 
-SubflowRecord record_from(const DiagSubflow &d, Direction direction) {
+SubflowRecord record_from(const DiagSubflow &d, Direction direction, uint64_t snapshot_ns) {
   SubflowRecord s;
   s.cookie = d.cookie;
   s.local = d.local;
@@ -35,6 +36,7 @@ SubflowRecord record_from(const DiagSubflow &d, Direction direction) {
   s.local_id = d.local_id;
   s.remote_id = d.remote_id;
   s.backup = d.backup;
+  s.backup_seen_ns = snapshot_ns;
   s.sources = kFromSockDiag;
   return s;
 }
@@ -71,9 +73,13 @@ void ConnectionTable::add_subflow(ConnectionRecord &c, SubflowRecord s) {
         by_cookie_[s.cookie] = c.key;
       }
       // Seen before by the other source: keep what each knows. The
-      // backup flag can change (MP_PRIO): a snapshot has the kernel's now.
+      // backup flag can change (MP_PRIO): the newest word on it wins, so a
+      // snapshot taken before an MP_PRIO event does not undo it.
       existing.sources |= s.sources;
-      if (s.sources & kFromSockDiag) existing.backup = s.backup;
+      if (s.backup_seen_ns > existing.backup_seen_ns) {
+        existing.backup = s.backup;
+        existing.backup_seen_ns = s.backup_seen_ns;
+      }
       if (!existing.established_ns) existing.established_ns = s.established_ns;
       if (!existing.handshake_ns) existing.handshake_ns = s.handshake_ns;
       if (!existing.ifindex) existing.ifindex = s.ifindex;
@@ -194,7 +200,10 @@ std::vector<SubflowEvent> ConnectionTable::apply(SubflowEvent &e) {
       if (it == connections_.end()) break;
       const Endpoint local = Endpoint::from(e.local), remote = Endpoint::from(e.remote);
       for (auto &s : it->second.subflows) {
-        if (s.local == local && s.remote == remote) s.backup = e.backup;
+        if (s.local == local && s.remote == remote) {
+          s.backup = e.backup;
+          s.backup_seen_ns = std::max(s.backup_seen_ns, e.timestamp_ns);
+        }
       }
       break;
     }
@@ -262,7 +271,7 @@ void ConnectionTable::reconcile_slice(std::span<const DiagConnection> slice, Rec
       if (reconciling_->closed_cookies.count(sf.cookie)) continue;
       const bool known = std::any_of(c->subflows.begin(), c->subflows.end(),
                                      [&](const SubflowRecord &s) { return s.cookie == sf.cookie; });
-      add_subflow(*c, record_from(sf, c->direction));
+      add_subflow(*c, record_from(sf, c->direction, snapshot_ns));
       if (!known) ++r.subflows_added;
     }
     // Subflows the kernel no longer has, unless established after the

@@ -41,6 +41,7 @@ struct SubflowRecord {
   Direction direction = Direction::outbound;
   uint8_t local_id = 0, remote_id = 0;
   bool backup = false;
+  uint64_t backup_seen_ns = 0;  // when a source last told the backup flag: the newest wins
   uint8_t sources = 0;
 };
 
