@@ -730,19 +730,33 @@ TEST_CASE("gauges stay right when BPF corrects the direction a snapshot guessed"
   CHECK(t.gauges().connections[1] == 0);
 }
 
-TEST_CASE("an MP_PRIO from the path manager changes the named subflow's backup flag", "[connection_table]") {
-  ConnectionTable t;
+namespace {
+// Connection 0x10 with its initial subflow (cookie 1) and a join (cookie 2)
+// from 10.0.1.1:40001, and the path manager's MP_PRIO naming that join.
+void with_initial_and_join(ConnectionTable &t) {
   apply(t, established(0x10, 1, 1 * kSec));
   Subflow join = established(0x10, 2, 2 * kSec, SubflowKind::join);
   join.local = "10.0.1.1:40001";
   apply(t, join);
+}
+
+SubflowEvent mp_prio_for_join(bool backup, uint64_t at_ns) {
   SubflowEvent prio;
   prio.type = EventType::subflow_priority;
   prio.netns = kNetns;
   prio.token = 0x10;
+  prio.timestamp_ns = at_ns;
   prio.local = address("10.0.1.1:40001");
   prio.remote = address("10.0.0.2:8684");
-  prio.backup = true;
+  prio.backup = backup;
+  return prio;
+}
+}  // namespace
+
+TEST_CASE("an MP_PRIO from the path manager changes the named subflow's backup flag", "[connection_table]") {
+  ConnectionTable t;
+  with_initial_and_join(t);
+  auto prio = mp_prio_for_join(true, 0);
   CHECK(t.apply(prio).empty());
   const auto c = t.find({kNetns, 0x10});
   REQUIRE(c);
@@ -775,18 +789,8 @@ TEST_CASE("a snapshot carries the kernel's backup flag to a subflow the table kn
 
 TEST_CASE("a snapshot older than an MP_PRIO event does not undo it", "[connection_table]") {
   ConnectionTable t;
-  apply(t, established(0x10, 1, 1 * kSec));
-  Subflow join = established(0x10, 2, 2 * kSec, SubflowKind::join);
-  join.local = "10.0.1.1:40001";
-  apply(t, join);
-  SubflowEvent prio;
-  prio.type = EventType::subflow_priority;
-  prio.netns = kNetns;
-  prio.token = 0x10;
-  prio.timestamp_ns = 5 * kSec;
-  prio.local = address("10.0.1.1:40001");
-  prio.remote = address("10.0.0.2:8684");
-  prio.backup = true;
+  with_initial_and_join(t);
+  auto prio = mp_prio_for_join(true, 5 * kSec);
   t.apply(prio);
   const auto snapshot = [] {
     return std::vector<DiagConnection>{diag_connection(
