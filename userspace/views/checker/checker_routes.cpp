@@ -104,7 +104,9 @@ VerdictAnswer verdict_answer(const CheckerHooks &hooks, CheckerReport &r, Format
 }
 
 void count_verdict(const CheckerHooks &hooks, const CheckerReport &r, Format format) {
-  if (hooks.on_answer) hooks.on_answer(r.status.uses_mptcp() ? "mptcp" : "tcp", format_name(format));
+  if (!hooks.on_answer) return;
+  const char *result = r.status.verdict == Verdict::error ? "error" : r.status.uses_mptcp() ? "mptcp" : "tcp";
+  hooks.on_answer(result, format_name(format));
 }
 
 // MP_JOINs come after the first data, so usually after the request. Wait for
@@ -150,10 +152,10 @@ void serve_check(const http::HttpServer &server, const CheckerHooks &hooks, cons
     return bad_request(res, error);
   }
   if (r.status.verdict == Verdict::error) {
-    answered("error", format);
     const auto answer = error_answer(r);
     res.status = answer.status;
     res.set_content(answer.body, answer.content_type);
+    count_verdict(hooks, r, *format);
     return;
   }
   if (query->wait.count() > 0) {
@@ -179,7 +181,7 @@ void serve_check_quickly(const CheckerHooks &hooks, const http::QuickRequest &re
   if (r.status.verdict == Verdict::error) {
     const auto answer = error_answer(r);
     out.send(answer.status, fields, answer.content_type, answer.body);
-    if (hooks.on_answer) hooks.on_answer("error", format_name(*format));
+    count_verdict(hooks, r, *format);
     return;
   }
   const auto answer = verdict_answer(hooks, r, *format);
