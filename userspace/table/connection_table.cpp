@@ -110,15 +110,16 @@ void ConnectionTable::set_direction(ConnectionRecord &c, Direction direction) {
   c.direction = direction;
 }
 
-bool ConnectionTable::remove_subflow(ConnectionRecord &c, uint64_t cookie) {
+std::optional<SubflowRecord> ConnectionTable::remove_subflow(ConnectionRecord &c, uint64_t cookie) {
   const auto it = std::find_if(c.subflows.begin(), c.subflows.end(),
                                [&](const SubflowRecord &s) { return s.cookie == cookie; });
-  if (it == c.subflows.end()) return false;
+  if (it == c.subflows.end()) return std::nullopt;
   if (reconciling_ && reconciling_->netns == c.key.netns) reconciling_->closed_cookies.insert(cookie);
   --gauges_.subflows[dir_index(it->direction)][kind_index(it->kind)];
   by_cookie_.erase(cookie);
+  SubflowRecord removed = std::move(*it);
   c.subflows.erase(it);
-  return true;
+  return removed;
 }
 
 SubflowEvent ConnectionTable::close_connection(std::map<ConnectionKey, ConnectionRecord>::iterator it,
@@ -178,17 +179,12 @@ std::vector<SubflowEvent> ConnectionTable::apply(SubflowEvent &e) {
         it = connections_.find(k->second);
         if (it == connections_.end()) break;
       }
-      if (e.duration_ns == 0) {
+      if (const auto s = remove_subflow(it->second, e.cookie)) {
         // Subflows close without a lifetime (the BPF side keeps no state
         // per subflow): it runs from the established event kept here.
-        const auto &subflows = it->second.subflows;
-        const auto s = std::find_if(subflows.begin(), subflows.end(),
-                                    [&](const SubflowRecord &r) { return r.cookie == e.cookie; });
-        if (s != subflows.end() && s->established_ns && e.timestamp_ns > s->established_ns) {
+        if (e.duration_ns == 0 && s->established_ns && e.timestamp_ns > s->established_ns) {
           e.duration_ns = e.timestamp_ns - s->established_ns;
         }
-      }
-      if (remove_subflow(it->second, e.cookie)) {
         it->second.updated_ns = std::max(it->second.updated_ns, e.timestamp_ns);
         if (it->second.subflows.empty()) derived.push_back(close_connection(it, e.timestamp_ns));
       }

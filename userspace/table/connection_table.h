@@ -129,7 +129,8 @@ class ConnectionTable {
  private:
   ConnectionRecord *upsert(const ConnectionKey &key, Direction direction, uint8_t family, uint64_t now_ns);
   void add_subflow(ConnectionRecord &c, SubflowRecord s);
-  bool remove_subflow(ConnectionRecord &c, uint64_t cookie);
+  // The removed subflow, or nullopt when the connection has no such cookie.
+  std::optional<SubflowRecord> remove_subflow(ConnectionRecord &c, uint64_t cookie);
   void set_direction(ConnectionRecord &c, Direction direction);
   SubflowEvent close_connection(std::map<ConnectionKey, ConnectionRecord>::iterator it, uint64_t now_ns);
 
