@@ -111,6 +111,12 @@ static __always_inline __u16 local_port_of(struct sock *sk)
 	return sk->__sk_common.skc_num;
 }
 
+static __always_inline struct listener_key listener_key_of(struct sock *sk)
+{
+	struct listener_key key = { .netns = netns_of(sk), .port = local_port_of(sk) };
+	return key;
+}
+
 static __always_inline void fill_addresses(struct mpo_event *e, struct sock *sk)
 {
 	struct sock_common *c = &sk->__sk_common;
@@ -276,7 +282,7 @@ static __always_inline void on_passive_established(struct bpf_sock_ops *ops, str
 {
 	if (!ctx) {
 		/* Plain TCP: interesting only when it reached an MPTCP listener. */
-		struct listener_key key = { .netns = netns_of(sk), .port = local_port_of(sk) };
+		struct listener_key key = listener_key_of(sk);
 		if (bpf_map_lookup_elem(&mpo_listeners, &key))
 			emit(ops, sk, NULL, MPO_EV_FALLBACK, MPO_DIR_PASSIVE, MPO_KIND_INITIAL, MPO_REASON_PLAIN_CLIENT, 0);
 		return;
@@ -327,16 +333,21 @@ static __always_inline void listener_closed(struct listener_key *key)
 	bpf_map_delete_elem(&mpo_listeners, key);
 }
 
+/* flags: BPF_SK_STORAGE_GET_F_CREATE at listen, 0 to find it at close. */
+static __always_inline struct listener_state *listener_state_of(struct bpf_sock_ops *ops, __u64 flags)
+{
+	struct bpf_sock *bsk = ops->sk;
+	return bsk ? bpf_sk_storage_get(&mpo_listener_sockets, bsk, 0, flags) : NULL;
+}
+
 static __always_inline void on_listen(struct bpf_sock_ops *ops, struct sock *sk)
 {
 	if (!((struct tcp_sock *)sk)->is_mptcp)
 		return;
 	/* Counted only with socket storage, so that its close is seen too. */
-	struct bpf_sock *bsk = ops->sk;
-	struct listener_state *st =
-		bsk ? bpf_sk_storage_get(&mpo_listener_sockets, bsk, 0, BPF_SK_STORAGE_GET_F_CREATE) : NULL;
+	struct listener_state *st = listener_state_of(ops, BPF_SK_STORAGE_GET_F_CREATE);
 	if (st && !st->counted) {
-		struct listener_key key = { .netns = netns_of(sk), .port = local_port_of(sk) };
+		struct listener_key key = listener_key_of(sk);
 		st->counted = 1;
 		watch_state(ops);
 		listener_opened(&key);
@@ -346,11 +357,10 @@ static __always_inline void on_listen(struct bpf_sock_ops *ops, struct sock *sk)
 
 static __always_inline void on_listener_close(struct bpf_sock_ops *ops, struct sock *sk)
 {
-	struct bpf_sock *bsk = ops->sk;
-	struct listener_state *st = bsk ? bpf_sk_storage_get(&mpo_listener_sockets, bsk, 0, 0) : NULL;
+	struct listener_state *st = listener_state_of(ops, 0);
 	if (!st || !st->counted)
 		return;
-	struct listener_key key = { .netns = netns_of(sk), .port = local_port_of(sk) };
+	struct listener_key key = listener_key_of(sk);
 	st->counted = 0;
 	listener_closed(&key);
 }
