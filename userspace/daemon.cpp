@@ -59,10 +59,10 @@ void Daemon::stop() {
 
 bool Daemon::open_checker() {
   http::ServerLimits limits;
-  limits.workers = options_.threads;
   limits.max_connections = options_.max_connections;
-  checker_ = std::make_unique<http::HttpServer>("checker", limits);
-  checker_->set_default_headers({{"Server", server_header()}});
+  limits.max_waiting = options_.max_waiting;
+  limits.max_waiting_per_client = options_.max_waiting_per_client;
+  checker_ = std::make_unique<http::HttpServer>("checker", limits, server_header());
   for (const auto &address : options_.checker_listen) {
     std::string error;
     auto listener = http::open_listener(address, /*want_mptcp=*/true, error);
@@ -84,32 +84,26 @@ bool Daemon::open_checker() {
     metrics_->on_checker_answer(result, format);
   };
   checker::install_checker_routes(*checker_, std::move(hooks));
-  if (options_.public_metrics) metrics::install_metrics_route(*checker_, *metrics_, /*with_connections=*/false);
-  install_health_routes(*checker_, [this] { return sources_json(); });
+  if (options_.public_metrics) metrics::install_public_metrics_route(*checker_, *metrics_);
+  install_public_health_route(*checker_);
   return true;
 }
 
 bool Daemon::open_admin() {
   if (!options_.admin_listen) return true;
-  http::ServerLimits limits;
-  // Each event stream holds a worker for as long as it is open; the hub
-  // admits kMaxEventStreams of them, which leaves workers for the API.
-  limits.loops = 1;
-  limits.workers = kMaxEventStreams + 8;
-  limits.max_connections = 256;
-  admin_ = std::make_unique<http::HttpServer>("admin", limits);
-  admin_->set_default_headers({{"Server", server_header()}});
+  // Each event stream holds a thread for as long as it is open; the hub
+  // admits kMaxEventStreams of them, which leaves threads for the API.
+  admin_ = std::make_unique<http::HttplibServer>("admin", server_header(), kMaxEventStreams + 8);
   std::string error;
-  auto listener = http::open_listener(*options_.admin_listen, /*want_mptcp=*/false, error);
-  if (!listener) {
+  const auto bound = admin_->bind(*options_.admin_listen, error);
+  if (!bound) {
     log::error("admin", error);
     return false;
   }
-  log::info("admin", "listening on " + format_endpoint(listener->address) + " (API: /api/v1/connections, /api/v1/events)");
-  admin_->add_listener(std::move(*listener));
+  log::info("admin", "listening on " + format_endpoint(*bound) + " (API: /api/v1/connections, /api/v1/events)");
   admin::install_admin_routes(*admin_, table_, hub_);
-  metrics::install_metrics_route(*admin_, *metrics_, /*with_connections=*/true);
-  install_health_routes(*admin_, [this] { return sources_json(); });
+  metrics::install_admin_metrics_route(*admin_, *metrics_);
+  install_admin_health_route(*admin_, *checker_, [this] { return sources_json(); });
   return true;
 }
 
@@ -154,12 +148,23 @@ metrics::SourceHealth Daemon::source_health() const {
   }
   h.table_overflow = table_.with([](const ConnectionTable &t) { return t.overflowed(); });
   h.stream_dropped = hub_.dropped_total();
-  for (const http::HttpServer *server : {checker_.get(), admin_.get()}) {
-    if (!server) continue;
-    const auto &c = server->counters();
-    h.http_servers.push_back({server == checker_.get() ? "checker" : "admin", c.accepted.load(),
-                              c.rejected_over_limit.load(), c.accept_errors.load(), c.idle_closed.load(),
-                              c.timed_out.load(), c.open.load(), c.quick_handler_errors.load()});
+  if (checker_) {
+    const auto &c = checker_->counters();
+    metrics::HttpServerFigures s;
+    s.name = "checker";
+    s.accepted = c.accepted.load();
+    s.refused_over_limit = c.rejected_over_limit.load();
+    s.accept_errors = c.accept_errors.load();
+    s.idle_closed = c.idle_closed.load();
+    s.timed_out = c.timed_out.load();
+    s.slow_readers = c.slow_readers.load();
+    s.open = c.open.load();
+    s.waiting = c.waiting.load();
+    s.handler_errors = c.handler_errors.load();
+    for (size_t i = 1; i < http::kRefusalKinds; ++i) {  // 0 is Refusal::none
+      s.refusals.emplace_back(http::refusal_name(static_cast<http::Refusal>(i)), c.refusals[i].load());
+    }
+    h.http_servers.push_back(s);
   }
   return h;
 }

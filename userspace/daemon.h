@@ -4,13 +4,14 @@
 //   BPF ring buffer --(bpf-events thread)--> ConnectionTable --> EventHub
 //   path manager    --(pm-events thread)---> ConnectionTable --> EventHub
 //   sock_diag       --(reconciler thread)--> ConnectionTable --> EventHub
-//   checker HttpServer (public), admin HttpServer (loopback) read both.
+//   checker HttpServer (public), admin HttplibServer (loopback) read both.
 #include <nlohmann/json.hpp>
 
 #include <memory>
 #include <string>
 
 #include "http/http_server.h"
+#include "http/httplib_server.h"
 #include "options.h"
 #include "sources/bpf/bpf_subflow_source.h"
 #include "sources/getsockopt/mptcp_status.h"
@@ -53,7 +54,8 @@ class Daemon {
   uint32_t own_netns_;
   LockedConnectionTable table_;
   EventHub hub_{kMaxEventStreams};
-  std::unique_ptr<http::HttpServer> checker_, admin_;
+  std::unique_ptr<http::HttpServer> checker_;
+  std::unique_ptr<http::HttplibServer> admin_;
   std::unique_ptr<bpf::BpfSubflowSource> bpf_;
   std::string bpf_inactive_reason_;
   std::unique_ptr<pm::PmNetlinkSource> pm_;

@@ -43,6 +43,7 @@ int main(int argc, char **argv) {
   }
   const Options &opt = parsed.options;
   log::set_min_level(opt.log_level);
+  for (const auto &warning : parsed.warnings) log::warn("main", warning);
   const sigset_t shutdown_signals = block_shutdown_signals();
 
   // Each client connection is an fd: take the hard limit, not the soft one

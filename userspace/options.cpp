@@ -31,12 +31,14 @@ Flags:
   --listen ADDR:PORT    checker address; repeat for several. Default [::]:8684
                         (IPv4 and IPv6). IPv6 in brackets: [::1]:8684. Port 0
                         picks a free port.
-  --threads N           worker threads for requests that wait (1-1024):
-                        each ?wait or /download in progress holds one.
-                        Default 32. Other requests are answered by one
-                        event loop per CPU and never wait for a worker.
   --max-connections N   open client connections before new ones are refused
                         (1-1000000). Default 20000.
+  --max-waiting N       answers that wait or stream at once (?wait,
+                        /download), in all (1-100000). Default 1024; past
+                        it, 503 with Retry-After.
+  --max-waiting-per-client N
+                        the same for one client address, IPv6 by /64
+                        (1-1000). Default 4; past it, 429 with Retry-After.
   --log-level LEVEL     debug, info, warn or error. Default info. Logs go to
                         stderr, one event per line.
   --help                this text
@@ -117,9 +119,19 @@ ParsedOptions parse_options(const std::vector<std::string> &args) {
       }
       p.options.checker_listen.push_back(*address);
     } else if (flag == "--threads") {
+      // Kept so that existing command lines still start the daemon.
       if (!value(v)) return p;
-      if (!parse_count(v, 1, 1024, p.options.threads)) {
-        p.error = "--threads: '" + v + "' is not a number from 1 to 1024";
+      p.warnings.push_back("--threads is no longer used: the event loops serve requests that wait (see --max-waiting)");
+    } else if (flag == "--max-waiting") {
+      if (!value(v)) return p;
+      if (!parse_count(v, 1, 100000, p.options.max_waiting)) {
+        p.error = "--max-waiting: '" + v + "' is not a number from 1 to 100000";
+        return p;
+      }
+    } else if (flag == "--max-waiting-per-client") {
+      if (!value(v)) return p;
+      if (!parse_count(v, 1, 1000, p.options.max_waiting_per_client)) {
+        p.error = "--max-waiting-per-client: '" + v + "' is not a number from 1 to 1000";
         return p;
       }
     } else if (flag == "--max-connections") {

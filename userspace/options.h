@@ -13,10 +13,11 @@ namespace observer {
 struct Options {
   std::vector<SocketAddress> checker_listen;  // default [::]:8684
   std::optional<SocketAddress> admin_listen;  // default 127.0.0.1:8685; --admin-listen '' disables
-  // Workers for requests that wait (?wait, downloads): a sleeping thread
-  // costs little, and a public checker meets many slow clients at once.
-  size_t threads = 32;
   size_t max_connections = 20000;
+  // Answers that wait or stream (?wait, /download), in all and per client
+  // address: each holds a connection's buffers and is polled or pushed.
+  size_t max_waiting = 1024;
+  size_t max_waiting_per_client = 4;
   log::Level log_level = log::Level::info;
   bool public_metrics = true;       // /metrics on the checker port too
   size_t connection_metrics = 0;    // per-connection series cap; 0 = off
@@ -34,6 +35,7 @@ struct ParsedOptions {
   bool show_help = false;
   bool show_version = false;
   std::string error;  // one line saying what to change; empty when fine
+  std::vector<std::string> warnings;  // flags accepted but no longer used
 };
 
 ParsedOptions parse_options(const std::vector<std::string> &args);

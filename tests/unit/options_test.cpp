@@ -21,7 +21,8 @@ TEST_CASE("parse_options without flags listens on [::]:8684 with 32 workers", "[
   REQUIRE(p.options.checker_listen.size() == 1);
   CHECK(format_endpoint(p.options.checker_listen[0]) == "[::]:8684");
   CHECK(p.options.checker_listen[0].family() == AF_INET6);
-  CHECK(p.options.threads == 32);
+  CHECK(p.options.max_waiting == 1024);
+  CHECK(p.options.max_waiting_per_client == 4);
   CHECK(p.options.max_connections == 20000);
   CHECK(p.options.log_level == log::Level::info);
 }
@@ -46,8 +47,14 @@ TEST_CASE("parse_options takes each --listen, as two words or with =", "[options
 }
 
 TEST_CASE("parse_options reads counts and the log level", "[options]") {
-  CHECK(parse_options({"--threads", "1"}).options.threads == 1);
-  CHECK(parse_options({"--threads=1024"}).options.threads == 1024);
+  CHECK(parse_options({"--max-waiting", "1"}).options.max_waiting == 1);
+  CHECK(parse_options({"--max-waiting=100000"}).options.max_waiting == 100000);
+  CHECK(parse_options({"--max-waiting-per-client", "7"}).options.max_waiting_per_client == 7);
+  // An old command line still starts the daemon, with a warning.
+  const auto old = parse_options({"--threads", "8"});
+  CHECK(old.error.empty());
+  REQUIRE(old.warnings.size() == 1);
+  CHECK(old.warnings[0].find("--threads is no longer used") != std::string::npos);
   CHECK(parse_options({"--max-connections", "5"}).options.max_connections == 5);
 
   struct Case {
@@ -80,17 +87,17 @@ TEST_CASE("parse_options stops at a bad flag with one line saying why", "[option
     const char *says;  // part of the error
   };
   const auto c = GENERATE(values<Case>({
-      {{"--threads", "0"}, "--threads: '0' is not a number from 1 to 1024"},
-      {{"--threads", "2000"}, "--threads: '2000'"},
-      {{"--threads", "abc"}, "--threads: 'abc'"},
-      {{"--threads=-1"}, "--threads: '-1'"},
+      {{"--max-waiting", "0"}, "--max-waiting: '0' is not a number from 1 to 100000"},
+      {{"--max-waiting", "abc"}, "--max-waiting: 'abc'"},
+      {{"--max-waiting-per-client", "0"}, "--max-waiting-per-client: '0'"},
+      {{"--max-waiting-per-client=1001"}, "--max-waiting-per-client: '1001'"},
       {{"--max-connections", "0"}, "--max-connections: '0'"},
       {{"--listen", "8684"}, "--listen: '8684' is not ADDR:PORT"},
       {{"--listen", "::1:80"}, "--listen: "},
       {{"--log-level", "loud"}, "--log-level: 'loud'"},
       {{"--verbose"}, "unknown flag '--verbose'"},
       {{"--listen=[::]:1", "-x"}, "unknown flag '-x'"},
-      {{"--threads"}, "--threads needs a value"},
+      {{"--max-waiting"}, "--max-waiting needs a value"},
       {{"--listen"}, "--listen needs a value"},
       {{"--log-level"}, "--log-level needs a value"},
   }));

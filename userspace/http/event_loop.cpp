@@ -6,37 +6,30 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 #include "common/log.h"
 #include "http/http_server.h"
-#include "http/request_head.h"
-#include "http/response_head.h"
 
 namespace observer::http {
 namespace {
-using Clock = Connection::Clock;
 // epoll data: a connection is its (user-space, so top-bit-clear) address;
 // listeners carry the top bit and their fd; the wake-up fd is all ones.
 constexpr uint64_t kListenerBit = 1ull << 63;
 constexpr uint64_t kWakeupId = ~0ull;
 // Requests answered for one connection before the loop turns to the others.
 constexpr int kRequestsPerTurn = 32;
+// Body bytes sent to one streaming connection before the loop turns to the others.
+constexpr size_t kStreamBytesPerTurn = 256 * 1024;
 // After an answer that ends a connection: how long, and how much, to drain.
 constexpr auto kDrainTime = std::chrono::seconds(1);
 constexpr size_t kDrainBytes = 64 * 1024;
 // How long a loop stops accepting after accept() failed for want of fds or memory.
 constexpr auto kAcceptPause = std::chrono::milliseconds(100);
-
-// Answers the loop writes itself, for requests httplib is never shown.
-std::string refusal(int status, const std::string &why) {
-  const char *reason = status_message(status);
-  const std::string body = std::to_string(status) + " " + reason + ": " + why + "\n";
-  return "HTTP/1.1 " + std::to_string(status) + " " + reason +
-         "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: " +
-         std::to_string(body.size()) + "\r\n\r\n" + body;
-}
+// A deferred answer's own deadline ends it; this only backs it up.
+constexpr auto kDeferredBackstop = std::chrono::seconds(120);
 }  // namespace
 
 EventLoop::EventLoop(HttpServer &server, size_t index) : server_(server), index_(index) {
@@ -72,22 +65,15 @@ void EventLoop::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void EventLoop::give_back(Connection *c, bool keep) {
-  {
-    std::lock_guard lock(returned_mu_);
-    returned_.emplace_back(c, keep);
-  }
-  const uint64_t one = 1;
-  [[maybe_unused]] auto ignored = ::write(wakeup_.get(), &one, sizeof one);
-}
-
 void EventLoop::run() {
   const std::string name = server_.name_ + "-loop" + std::to_string(index_);
   pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
   epoll_event events[64];
   auto next_sweep = Clock::now() + std::chrono::seconds(1);
   while (!server_.stopping()) {
-    const int n = epoll_wait(epoll_.get(), events, 64, paused_listeners_.empty() ? 1000 : 20);
+    auto timeout = std::chrono::milliseconds(paused_listeners_.empty() ? 1000 : 20);
+    if (!deferred_.empty()) timeout = std::min(timeout, time_to_next_poll(Clock::now()));
+    const int n = epoll_wait(epoll_.get(), events, 64, static_cast<int>(timeout.count()));
     if (n < 0 && errno != EINTR) {
       log::error(server_.name_, std::string("epoll_wait: ") + std::strerror(errno));
       return;
@@ -97,7 +83,6 @@ void EventLoop::run() {
       if (id == kWakeupId) {
         uint64_t count;
         [[maybe_unused]] auto ignored = ::read(wakeup_.get(), &count, sizeof count);
-        take_back();
       } else if (id & kListenerBit) {
         accept_from(static_cast<int>(id & 0xffffffffu));
       } else {
@@ -105,12 +90,14 @@ void EventLoop::run() {
       }
     }
     const auto now = Clock::now();
+    if (!deferred_.empty()) run_polls(now);
     resume_listeners(now);
     if (now >= next_sweep) {
       sweep(now);
       next_sweep = now + std::chrono::seconds(1);
     }
   }
+  for (auto &[c, owned] : connections_) server_.release(*c);
 }
 
 void EventLoop::resume_listeners(Clock::time_point now) {
@@ -154,7 +141,7 @@ void EventLoop::accept_from(int listen_fd) {
     }
     const int one = 1;
     setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    auto conn = std::make_unique<Connection>(std::move(fd), limits.io_timeout);
+    auto conn = std::make_unique<Connection>(std::move(fd));
     Connection *c = conn.get();
     // A new connection waits like an idle one: a client that connects and
     // says nothing costs only its socket.
@@ -166,128 +153,187 @@ void EventLoop::accept_from(int listen_fd) {
 }
 
 void EventLoop::on_ready(Connection *c, uint32_t events) {
-  if (c->state == Connection::State::closing) {
-    switch (c->stream.fill(kDrainBytes)) {
-      case ConnectionStream::Fill::again: c->stream.discard_input(); return;
-      default: return close(c);  // the client closed (or failed, or sent too much)
-    }
+  switch (c->state) {
+    case Connection::State::closing:
+      if (c->fill(kDrainBytes) == Connection::Fill::again) return c->discard_input();
+      return close(c);  // the client closed (or failed, or sent too much)
+    case Connection::State::deferred:
+      // Only a hang-up is asked for: the client left before its answer.
+      if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) close(c);
+      return;
+    case Connection::State::streaming: return push_stream(c);
+    case Connection::State::writing:
+      switch (c->flush()) {
+        case Connection::Flush::again:
+          c->deadline = Clock::now() + server_.limits_.io_timeout;  // it moved, or will say why not
+          return;
+        case Connection::Flush::error: return close(c);
+        case Connection::Flush::done:
+          if (finish_answer(c)) drive(c, false);
+          return;
+      }
+      return;
+    case Connection::State::reading: return drive(c, events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR));
   }
-  if (c->state == Connection::State::writing) {
-    switch (c->stream.flush()) {
-      case ConnectionStream::Flush::again:
-        c->deadline = Clock::now() + server_.limits_.io_timeout;  // it moved, or will say why not
-        return;
-      case ConnectionStream::Flush::error: return close(c);
-      case ConnectionStream::Flush::done:
-        if (c->close_when_written) return close_after_answer(c);
-        c->state = Connection::State::reading;
-        arm(c, EPOLLIN | EPOLLRDHUP);
-        return drive(c, false);
-    }
+}
+
+bool EventLoop::finish_answer(Connection *c) {
+  switch (c->flush()) {
+    case Connection::Flush::error: close(c); return false;
+    case Connection::Flush::again:
+      c->state = Connection::State::writing;
+      c->deadline = Clock::now() + server_.limits_.io_timeout;
+      arm(c, EPOLLOUT);
+      return false;
+    case Connection::Flush::done: break;
   }
-  if (c->state == Connection::State::reading) drive(c, events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR));
+  if (c->close_when_written) {
+    close_after_answer(c);
+    return false;
+  }
+  c->state = Connection::State::reading;
+  arm(c, EPOLLIN | EPOLLRDHUP);
+  return true;
+}
+
+void EventLoop::push_stream(Connection *c) {
+  const uint64_t before = c->pending.offset;
+  switch (c->push_stream(kStreamBytesPerTurn)) {
+    case Connection::Flush::error: return close(c);
+    case Connection::Flush::again:
+      if (c->pending.offset != before) c->deadline = Clock::now() + server_.limits_.io_timeout;
+      return arm(c, EPOLLOUT);
+    case Connection::Flush::done:
+      server_.release(*c);
+      c->pending.source = nullptr;
+      if (finish_answer(c)) drive(c, false);
+      return;
+  }
 }
 
 void EventLoop::drive(Connection *c, bool peer_closed) {
   const auto &limits = server_.limits_;
+  // Pipelined requests are read together; one more read can complete a head.
+  const size_t input_limit = limits.request.max_head + 4096;
   bool filled = false;
   for (int turn = 0; turn < kRequestsPerTurn;) {
-    RequestHead head = find_request(c->stream.buffered_input(), limits.max_request_bytes, c->head_scanned);
-    if (head.status == HeadStatus::incomplete && !filled) {
+    const ParsedHead parsed = parse_request_head(c->unanswered(), limits.request, c->scan);
+    if (parsed.status == ParsedHead::Status::incomplete && !filled) {
       // Read only when what is buffered is not a whole request: a pipelined
       // one costs no system call.
       filled = true;
-      switch (c->stream.fill(limits.max_request_bytes)) {
-        case ConnectionStream::Fill::error: return close(c);
-        case ConnectionStream::Fill::closed: peer_closed = true; break;
+      switch (c->fill(input_limit)) {
+        case Connection::Fill::error: return close(c);
+        case Connection::Fill::closed: peer_closed = true; break;
         default: break;
       }
       continue;
     }
-    switch (head.status) {
-      case HeadStatus::incomplete: {
-        if (peer_closed) return close(c);
-        arm(c, EPOLLIN | EPOLLRDHUP);
-        const auto now = Clock::now();
-        if (!c->stream.has_buffered_input()) {
-          c->waiting_for_request = false;
-          c->deadline = now + limits.idle_timeout;
-          c->stream.trim();
-        } else if (!c->waiting_for_request) {
-          // The whole request must arrive within io_timeout of its first byte.
-          c->waiting_for_request = true;
-          c->deadline = now + limits.io_timeout;
-        }
-        return;
-      }
-      case HeadStatus::too_large:
-      case HeadStatus::body_too_large:
-      case HeadStatus::bad_length: {
-        const std::string limit = std::to_string(limits.max_request_bytes);
-        const std::string answer =
-            head.status == HeadStatus::too_large
-                ? refusal(431, "a request head may be at most " + limit + " bytes")
-            : head.status == HeadStatus::body_too_large
-                ? refusal(413, "a request may be at most " + limit + " bytes")
-                : refusal(400, "unreadable or conflicting Content-Length");
-        c->stream.begin_request(0, false);
-        c->stream.write(answer.data(), answer.size());
-        c->close_when_written = true;
-        break;
-      }
-      case HeadStatus::body_unknown:
-      case HeadStatus::complete: {
+    if (parsed.status == ParsedHead::Status::incomplete) {
+      if (peer_closed) return close(c);
+      arm(c, EPOLLIN | EPOLLRDHUP);
+      const auto now = Clock::now();
+      if (c->unanswered().empty()) {
         c->waiting_for_request = false;
-        c->head_scanned = 0;
-        c->close_after_request = head.status == HeadStatus::body_unknown;
-        const auto served = server_.serve_one(*c, head.length, /*on_worker=*/false);
-        if (served == HttpServer::Served::to_worker) return send_to_worker(c, head.length);
-        c->close_when_written = served == HttpServer::Served::close;
-        // No new read for the next request: what the socket holds now,
-        // level-triggered epoll reports. A read here would mostly be an
-        // EAGAIN, one system call per request for nothing.
-        ++turn;
-        break;
+        c->deadline = now + limits.idle_timeout;
+        c->trim();
+      } else if (!c->waiting_for_request) {
+        // The whole head must arrive within io_timeout of its first byte.
+        c->waiting_for_request = true;
+        c->deadline = now + limits.io_timeout;
       }
+      return;
     }
-    switch (c->stream.flush()) {
-      case ConnectionStream::Flush::error: return close(c);
-      case ConnectionStream::Flush::again:
-        c->state = Connection::State::writing;
-        c->deadline = Clock::now() + limits.io_timeout;
-        return arm(c, EPOLLOUT);
-      case ConnectionStream::Flush::done:
-        if (c->close_when_written) return close_after_answer(c);
-        break;
+    c->waiting_for_request = false;
+    if (parsed.status == ParsedHead::Status::refused) {
+      // The rest of the byte stream cannot be trusted: answer and close.
+      server_.count(parsed.refusal);
+      append_text_answer(c->out, refusal_status(parsed.refusal), parsed.why, server_.server_header_, {},
+                         /*close=*/true, /*head_only=*/false);
+      c->close_when_written = true;
+      c->discard_input();
+      finish_answer(c);
+      return;
     }
+    server_.serve(*c, parsed.request);
+    c->consume(parsed.length);
+    ++turn;
+    if (c->pending.poll) return enter_deferred(c);
+    if (c->pending.source) {
+      c->state = Connection::State::streaming;
+      c->pending.window_start = Clock::now();
+      c->deadline = c->pending.window_start + limits.io_timeout;
+      return push_stream(c);
+    }
+    server_.release(*c);  // answered at once, though it could have waited
+    if (!finish_answer(c)) return;
   }
   // Many pipelined requests: the rest waits for this loop's next turn. The
   // socket may be empty, so no event would come: ask for one.
   arm(c, EPOLLIN | EPOLLOUT | EPOLLRDHUP);
 }
 
-void EventLoop::take_back() {
-  std::vector<std::pair<Connection *, bool>> back;
-  {
-    std::lock_guard lock(returned_mu_);
-    back.swap(returned_);
+void EventLoop::enter_deferred(Connection *c) {
+  c->state = Connection::State::deferred;
+  c->deadline = Clock::now() + kDeferredBackstop;
+  // What the client sends meanwhile stays in the socket until the answer.
+  arm(c, EPOLLRDHUP);
+  deferred_.push_back(c);
+}
+
+std::chrono::milliseconds EventLoop::time_to_next_poll(Clock::time_point now) const {
+  auto next = Clock::time_point::max();
+  for (const Connection *c : deferred_) next = std::min(next, c->pending.next_poll);
+  if (next <= now) return std::chrono::milliseconds(0);
+  // Rounded up: waking a moment early would only wait again.
+  return std::chrono::ceil<std::chrono::milliseconds>(next - now);
+}
+
+void EventLoop::run_polls(Clock::time_point now) {
+  // A poll may answer, and finishing an answer may close: collect first.
+  std::vector<Connection *> due;
+  for (Connection *c : deferred_) {
+    if (c->pending.next_poll <= now) due.push_back(c);
   }
-  for (const auto &[c, keep] : back) {
-    if (!keep || server_.stopping()) {
-      server_.stopping() ? close(c) : close_after_answer(c);
+  for (Connection *c : due) {
+    Exchange ex(server_, *c, nullptr);
+    try {
+      c->pending.poll(ex);
+    } catch (const std::exception &e) {
+      server_.note_handler_error("(deferred answer)", e.what());
+    } catch (...) {
+      server_.note_handler_error("(deferred answer)", "not a std::exception");
+    }
+    if (!ex.answered() && server_.stopping()) {
+      ex.send_text(503, "shutting down");
+    } else if (!ex.answered()) {
+      c->pending.next_poll = now + c->pending.period;
       continue;
     }
-    c->state = Connection::State::reading;
-    c->deadline = Clock::now() + server_.limits_.idle_timeout;
-    arm(c, EPOLLIN | EPOLLRDHUP, EPOLL_CTL_ADD);
-    if (c->stream.has_buffered_input()) drive(c, false);
+    std::erase(deferred_, c);
+    c->pending.poll = nullptr;
+    server_.release(*c);
+    if (finish_answer(c)) drive(c, false);
   }
 }
 
 void EventLoop::sweep(Clock::time_point now) {
-  std::vector<Connection *> expired;
+  const auto &limits = server_.limits_;
+  std::vector<Connection *> expired, slow;
   for (const auto &[c, owned] : connections_) {
-    if (c->state != Connection::State::away && c->deadline < now) expired.push_back(c);
+    if (c->deadline < now) {
+      expired.push_back(c);
+      continue;
+    }
+    if (c->state != Connection::State::streaming || now - c->pending.window_start < limits.stream_rate_window) continue;
+    const auto seconds = std::chrono::duration<double>(now - c->pending.window_start).count();
+    const auto sent = c->pending.offset - c->pending.window_offset;
+    if (static_cast<double>(sent) < static_cast<double>(limits.min_stream_bytes_per_second) * seconds) {
+      slow.push_back(c);
+    } else {
+      c->pending.window_start = now;
+      c->pending.window_offset = c->pending.offset;
+    }
   }
   for (Connection *c : expired) {
     if (c->state != Connection::State::closing) {
@@ -296,15 +342,10 @@ void EventLoop::sweep(Clock::time_point now) {
     }
     close(c);
   }
-}
-
-void EventLoop::send_to_worker(Connection *c, size_t request_length) {
-  // Out of the epoll set while away: the worker alone reads and writes.
-  epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, c->stream.socket(), nullptr);
-  c->armed = 0;
-  c->state = Connection::State::away;
-  c->request_length = request_length;
-  server_.enqueue_work(this, c);
+  for (Connection *c : slow) {
+    ++server_.counters_.slow_readers;
+    close(c);
+  }
 }
 
 void EventLoop::arm(Connection *c, uint32_t events, int op) {
@@ -313,18 +354,20 @@ void EventLoop::arm(Connection *c, uint32_t events, int op) {
   epoll_event ev{};
   ev.events = events;
   ev.data.u64 = reinterpret_cast<uint64_t>(c);
-  epoll_ctl(epoll_.get(), op, c->stream.socket(), &ev);
+  epoll_ctl(epoll_.get(), op, c->fd.get(), &ev);
 }
 
 void EventLoop::close_after_answer(Connection *c) {
-  ::shutdown(c->stream.socket(), SHUT_WR);
-  c->stream.discard_input();
+  ::shutdown(c->fd.get(), SHUT_WR);
+  c->discard_input();
   c->state = Connection::State::closing;
   c->deadline = Clock::now() + kDrainTime;
-  arm(c, EPOLLIN | EPOLLRDHUP, c->armed ? EPOLL_CTL_MOD : EPOLL_CTL_ADD);
+  arm(c, EPOLLIN | EPOLLRDHUP);
 }
 
 void EventLoop::close(Connection *c) {
+  if (c->state == Connection::State::deferred) std::erase(deferred_, c);
+  server_.release(*c);
   // Closing the fd also takes it out of the epoll set.
   if (connections_.erase(c)) --server_.counters_.open;
 }

@@ -1,123 +1,129 @@
 #pragma once
-// An HTTP server that keeps httplib for parsing, routing and writing
-// responses, and owns the sockets itself. httplib 0.11 creates its listener
-// with a fixed protocol and never shows a handler its socket; the checker
-// needs both (an IPPROTO_MPTCP listener, and getsockopt on the accepted
-// socket), so this class runs its own accept and keep-alive loops and hands
-// each request to httplib's protected process_request().
+// The checker port's HTTP server, owned end to end by its event loops:
+// accept, frame and parse (request_parser.h), route, answer through one
+// writer (response_writer.h). The port is open to anyone, so it serves only
+// GET and HEAD of its own routes, never reads or decodes a body, and bounds
+// every piece of work a client can ask for.
 //
 // Threads, and who owns what:
 //  - "<name>-loopN": event loops (event_loop.h), one per CPU by default.
-//    Each owns the connections it accepted, with no lock: it reads without
-//    waiting, answers quick requests itself, many per wake-up, and closes
-//    connections idle too long. A client that sends a request slowly, or
-//    reads its answer slowly, holds nothing but its own buffers.
-//  - "<name>-wN": workers for requests that wait (?wait, downloads, event
-//    streams: a route says which). A loop hands such a connection over,
-//    and the worker hands it back when the answer is sent.
-#include <httplib.h>
-
+//    Each owns the connections it accepted, with no lock. Nothing a route
+//    does blocks: an answer that waits (?wait) is polled on a timer, a long
+//    body (a download) is sent as the socket takes it. So no thread is ever
+//    held by a client, however slowly it reads.
+//  - Waiting answers are counted across loops (WaitPermit): at most
+//    max_waiting in all (503 past it) and max_waiting_per_client for one
+//    client address (429 past it), IPv6 clients counted by /64, which one
+//    host usually holds whole.
+#include <array>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <span>
 #include <string>
-#include <thread>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
+#include "http/connection.h"
 #include "http/listen_socket.h"
-#include "http/quick_request.h"
-#include "http/response_head.h"
+#include "http/request_parser.h"
+#include "http/response_writer.h"
 
 namespace observer::http {
 
 class EventLoop;
-struct Connection;
-class ConnectionStream;
 class HttpServer;
-
-// How a quick route (HttpServer::route_get_quick) answers: with the same
-// head httplib would have written for the same answer.
-class QuickResponder {
- public:
-  // Sends `body` with the route's own `fields` and what httplib adds to
-  // every answer: Content-Type, Content-Length, the server's default
-  // headers (set_default_headers), Keep-Alive or "Connection: close", and
-  // "Accept-Ranges: bytes" to a HEAD, which gets no body. At most once.
-  void send(int status, std::span<const HeaderField> fields, std::string_view content_type, std::string_view body);
-  bool sent() const { return sent_; }
-  bool closes() const { return close_; }
-
- private:
-  friend class HttpServer;
-  QuickResponder(const HttpServer &server, ConnectionStream &stream, bool head, bool close)
-      : server_(server), stream_(stream), head_(head), close_(close) {}
-  const HttpServer &server_;
-  ConnectionStream &stream_;
-  bool head_, close_;
-  bool sent_ = false;
-};
 
 struct ServerLimits {
   size_t loops = 0;  // event loops; 0: one per CPU
-  size_t workers = 16;
-  std::chrono::milliseconds io_timeout{10000};  // a request must arrive, or an answer leave, within this
+  std::chrono::milliseconds io_timeout{10000};  // a request must arrive, or an answer move, within this
   std::chrono::milliseconds idle_timeout{30000};
   size_t max_connections = 20000;
-  size_t max_request_bytes = 64 * 1024;
   size_t max_requests_per_connection = 10000;
+  RequestLimits request;
+  size_t max_waiting = 1024;
+  size_t max_waiting_per_client = 4;
+  // A streamed body the client reads slower than this, averaged over the
+  // window, is cut: a slow reader holds its memory and a waiting slot.
+  uint64_t min_stream_bytes_per_second = 64 * 1024;
+  std::chrono::milliseconds stream_rate_window{10000};
 };
+
+inline constexpr size_t kRefusalKinds = static_cast<size_t>(Refusal::client_limit) + 1;
 
 struct ServerCounters {
   std::atomic<uint64_t> accepted{0};
   std::atomic<uint64_t> rejected_over_limit{0};
   std::atomic<uint64_t> accept_errors{0};
   std::atomic<uint64_t> idle_closed{0};
-  std::atomic<uint64_t> timed_out{0};  // a request or answer that did not move within io_timeout
+  std::atomic<uint64_t> timed_out{0};     // a request or answer that did not move within io_timeout
+  std::atomic<uint64_t> slow_readers{0};  // streamed bodies cut below the rate floor
   std::atomic<uint64_t> open{0};
-  // A quick handler threw (route_get_quick): before its answer was sent,
-  // httplib served the request instead; after, the answer stood.
-  std::atomic<uint64_t> quick_handler_errors{0};
+  std::atomic<uint64_t> waiting{0};  // answers that wait or stream now
+  std::atomic<uint64_t> handler_errors{0};
+  std::array<std::atomic<uint64_t>, kRefusalKinds> refusals{};
 };
 
-// Privately an httplib::Server: callers see only what is declared here.
-// The quick path sends what httplib's settings say (default headers,
-// keep-alive), so those settings must not change behind its back: its
-// non-virtual setters, or listen() and Get() on sockets and routes this
-// class does not own, cannot be reached through an httplib::Server&.
-class HttpServer : private httplib::Server {
+// One request and its answer, as a route sees it. A route answers exactly
+// once: send(), refuse(), send_stream(), or later from defer()'s poll.
+class Exchange {
  public:
-  using Handler = httplib::Server::Handler;
-  // Decides, from the parsed request, whether answering it may wait.
-  using NeedsWorker = std::function<bool(const httplib::Request &)>;
-  static bool always(const httplib::Request &) { return true; }
+  // The parsed request: only during the route's own call, not in a poll
+  // (its views point into the connection's input).
+  const Request &request() const { return *request_; }
+  const QueryParams &params() const { return c_.pending.params; }
+  bool head_only() const { return c_.pending.head_only; }
+  int socket() const { return c_.fd.get(); }
+  const SocketAddress &peer() const { return c_.peer; }
+  const std::string &peer_text() const { return c_.peer_text; }
+  const std::string &local_text() const { return c_.local_text; }
+  bool stopping() const;
 
-  HttpServer(std::string name, ServerLimits limits);
-  ~HttpServer() override;
+  void send(int status, std::span<const HeaderField> fields, std::string_view content_type, std::string_view body);
+  // A one-line text answer ("404 Not Found: ..."), keeping the connection.
+  void send_text(int status, std::string_view why, std::span<const HeaderField> fields = {});
+  // A refusal the route decides (416): counted with the parser's.
+  void refuse(Refusal refusal, std::string_view why, std::span<const HeaderField> fields = {});
+  // The head now, then `length` bytes of body from `source` as the client
+  // reads them; a client slower than the rate floor is cut.
+  void send_stream(int status, std::span<const HeaderField> fields, std::string_view content_type,
+                   uint64_t length, BodySource source);
+  // No answer yet: `poll` is called every `period` until it sends one. The
+  // route must make it answer in bounded time (it has its own deadline).
+  void defer(std::chrono::milliseconds period, Poll poll);
+  bool answered() const { return answered_; }
 
-  // Registers a read-only page. Other methods on its path get 405 with an
-  // Allow header; paths never registered get 404.
-  void route_get(const std::string &path, Handler handler, NeedsWorker needs_worker = nullptr);
-  // The same page as route_get(path), for the plain requests that need no
-  // httplib (quick_request.h), answered on the loop. The handler may
-  // decline by not sending; httplib then serves the request as usual, as
-  // it does every request parse_quick_request leaves to it. If it throws
-  // before sending, the same; after, the answer it sent stands (so what it
-  // counted is not counted again). Either way the error is counted in
-  // counters().quick_handler_errors and the first is logged.
-  using QuickHandler = std::function<void(const QuickRequest &, QuickResponder &)>;
-  void route_get_quick(const std::string &path, QuickHandler handler);
+ private:
+  friend class EventLoop;
+  friend class HttpServer;
+  Exchange(HttpServer &server, Connection &c, const Request *request) : server_(server), c_(c), request_(request) {}
+  void begin_answer();
+  void write_head(int status, std::span<const HeaderField> fields, std::string_view content_type, uint64_t length);
+  HttpServer &server_;
+  Connection &c_;
+  const Request *request_;
+  bool answered_ = false;
+  bool deferred_ = false;
+};
 
-  // httplib's, remembered here too: it keeps them private, and quick
-  // answers send them as well. Before start().
-  HttpServer &set_default_headers(httplib::Headers headers);
+class HttpServer {
+ public:
+  using Handler = std::function<void(Exchange &)>;
+  // Whether a request to a route waits or streams (so takes a WaitPermit).
+  using Waits = std::function<bool(const QueryParams &)>;
+  static bool always(const QueryParams &) { return true; }
+
+  HttpServer(std::string name, ServerLimits limits, std::string server_header);
+  ~HttpServer();
+  HttpServer(const HttpServer &) = delete;
+  HttpServer &operator=(const HttpServer &) = delete;
+
+  // A page at exactly `path` (no prefix match). Before start().
+  // accepts_range: a Range header is the route's to answer; on every
+  // other route it is refused (416), never served.
+  void route(const std::string &path, Handler handler, Waits waits = nullptr, bool accepts_range = false);
 
   void add_listener(Listener listener);
   const std::vector<Listener> &listeners() const { return listeners_; }
@@ -125,56 +131,37 @@ class HttpServer : private httplib::Server {
   void stop();
   bool stopping() const { return stopping_.load(); }
   const ServerCounters &counters() const { return counters_; }
-
-  // The socket of the connection whose request the calling thread is
-  // serving, or -1 outside a request. Only valid inside a handler.
-  static int current_socket();
-  // Its peer and local addresses, read once at accept.
-  static const SocketAddress &current_peer();
-  static const SocketAddress &current_local();
-  // The same as "ip:port" (format_endpoint), also formatted once at accept.
-  static const std::string &current_peer_text();
-  static const std::string &current_local_text();
+  const std::string &name() const { return name_; }
 
  private:
   friend class EventLoop;
-  friend class QuickResponder;
+  friend class Exchange;
   struct Route {
     Handler handler;
-    NeedsWorker needs_worker;
+    Waits waits;
+    bool accepts_range = false;
   };
-  enum class Served { keep, close, to_worker };
 
-  // Answers the request framed in c's stream (on a loop: it is complete).
-  Served serve_one(Connection &c, size_t length, bool on_worker);
-  // Answers the framed request without httplib when it is a quick one;
-  // nullopt (and nothing consumed or written) when httplib must.
-  std::optional<Served> serve_quickly(Connection &c, size_t length, bool last);
-  // Counts a quick handler's exception, and logs the first one.
-  void note_quick_handler_error(const std::string &path, bool answered, std::string_view what);
-  void enqueue_work(EventLoop *loop, Connection *c);
-  void worker(size_t index);
-  void install_error_pages();
-  void install_router();
-  void install_close_notice();
+  // A complete request on c: routes and answers it (or starts to).
+  void serve(Connection &c, const Request &request);
+  void count(Refusal r) { counters_.refusals[static_cast<size_t>(r)].fetch_add(1, std::memory_order_relaxed); }
+  // Takes one waiting slot for c's client, or says which limit refused.
+  Refusal acquire(Connection &c);
+  void release(Connection &c);
+  void note_handler_error(const std::string &path, std::string_view what);
 
   std::string name_;
   ServerLimits limits_;
-  std::unordered_map<std::string, Route> get_routes_;  // written before start(), read-only after
-  std::vector<std::pair<std::string, QuickHandler>> quick_routes_;  // likewise; few, so a list
-  httplib::Headers default_headers_copy_;
-  std::string keep_alive_value_;  // httplib's Keep-Alive value, from the settings the constructor made
+  std::string server_header_;
+  std::vector<std::pair<std::string, Route>> routes_;  // written before start(), read-only after
   std::vector<Listener> listeners_;
   std::atomic<bool> stopping_{false};
   ServerCounters counters_;
-  std::atomic<bool> quick_handler_error_logged_{false};  // one line in the log, then only the counter
+  std::atomic<bool> handler_error_logged_{false};  // one line in the log, then only the counter
   std::vector<std::unique_ptr<EventLoop>> loops_;
 
-  std::mutex work_mu_;  // guards work_ and answering_
-  std::condition_variable work_cv_;
-  std::deque<std::pair<EventLoop *, Connection *>> work_;
-  std::unordered_set<int> answering_;  // sockets workers are answering now: stop() shuts them
-  std::vector<std::thread> workers_;
+  std::mutex waiting_mu_;  // guards waiting_by_client_
+  std::unordered_map<std::string, size_t> waiting_by_client_;
 };
 
 }  // namespace observer::http

@@ -1,31 +1,46 @@
 #include "views/health_routes.h"
 
-#include <nlohmann/json.hpp>
-
 #include "common/version.h"
 #include "http/bad_request.h"
 #include "views/checker/query.h"
 
 namespace observer {
 
-void install_health_routes(http::HttpServer &server, std::function<nlohmann::ordered_json()> sources) {
-  server.route_get("/healthz", [&server, sources](const httplib::Request &req, httplib::Response &res) {
-    std::string error;
-    if (!checker::reject_any_params(req.params, error)) {
-      return http::bad_request(res, error);
-    }
-    nlohmann::ordered_json listeners = nlohmann::ordered_json::array();
-    for (const auto &l : server.listeners()) {
-      nlohmann::ordered_json j;
-      j["address"] = format_endpoint(l.address);
-      j["transport"] = l.transport == http::Transport::mptcp ? "mptcp" : "tcp";
-      if (!l.fallback_reason.empty()) j["note"] = l.fallback_reason;
-      listeners.push_back(std::move(j));
-    }
+nlohmann::ordered_json public_health_json(const std::vector<http::Listener> &listeners) {
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
+  for (const auto &l : listeners) {
     nlohmann::ordered_json j;
-    j["status"] = "serving";
-    j["version"] = kVersion;
-    j["listeners"] = std::move(listeners);
+    j["address"] = format_endpoint(l.address);
+    j["transport"] = l.transport == http::Transport::mptcp ? "mptcp" : "tcp";
+    list.push_back(std::move(j));
+  }
+  nlohmann::ordered_json j;
+  j["status"] = "serving";
+  j["version"] = kVersion;
+  j["listeners"] = std::move(list);
+  return j;
+}
+
+void install_public_health_route(http::HttpServer &server) {
+  server.route("/healthz", [&server](http::Exchange &ex) {
+    std::string error;
+    if (!checker::reject_any_params(ex.params(), error)) return ex.send_text(400, error);
+    static constexpr http::HeaderField kNoStore[] = {{"Cache-Control", "no-store"}};
+    ex.send(200, kNoStore, "application/json", public_health_json(server.listeners()).dump(2) + "\n");
+  });
+}
+
+void install_admin_health_route(http::HttplibServer &server, const http::HttpServer &checker,
+                                std::function<nlohmann::ordered_json()> sources) {
+  server.get("/healthz", [&checker, sources](const httplib::Request &req, httplib::Response &res) {
+    std::string error;
+    if (!checker::reject_any_params(req.params, error)) return http::bad_request(res, error);
+    nlohmann::ordered_json j = public_health_json(checker.listeners());
+    // Why a listener is plain TCP: a host detail, for the operator.
+    for (size_t i = 0; i < checker.listeners().size(); ++i) {
+      const auto &reason = checker.listeners()[i].fallback_reason;
+      if (!reason.empty()) j["listeners"][i]["note"] = reason;
+    }
     j["sources"] = sources();
     res.set_header("Cache-Control", "no-store");
     res.set_content(j.dump(2) + "\n", "application/json");

@@ -1,7 +1,5 @@
 #include "views/admin/admin_routes.h"
 
-#include <poll.h>
-
 #include <charconv>
 
 #include "http/bad_request.h"
@@ -74,7 +72,8 @@ void serve_connections(LockedConnectionTable &table, const httplib::Request &req
   res.set_content(j.dump(2) + "\n", "application/json");
 }
 
-void serve_events(const http::HttpServer &server, EventHub &hub, const httplib::Request &req, httplib::Response &res) {
+void serve_events(const http::HttplibServer &server, EventHub &hub, const httplib::Request &req,
+                  httplib::Response &res) {
   std::string error;
   if (!checker::check_param_names(req.params, {"netns"}, error)) return bad_request(res, error);
   const auto netns = netns_filter(req, error);
@@ -87,18 +86,15 @@ void serve_events(const http::HttpServer &server, EventHub &hub, const httplib::
   }
   res.set_header("Cache-Control", "no-store");
   res.set_chunked_content_provider(
-      "text/event-stream",
-      [&server, subscription, netns, idle_ms = 0](size_t, httplib::DataSink &sink) mutable {
+      "text/event-stream", [&server, subscription, netns](size_t, httplib::DataSink &sink) mutable {
         if (server.stopping()) {
           sink.done();
           return true;
         }
-        // A stream holds a worker: free it as soon as the client hangs up,
-        // not at the next keep-alive write.
-        pollfd peer{http::HttpServer::current_socket(), POLLRDHUP, 0};
-        if (::poll(&peer, 1, 0) > 0 && (peer.revents & (POLLRDHUP | POLLHUP | POLLERR))) return false;
-        // Wake every second to notice shutdown; a comment every 15 s keeps
-        // proxies and idle timers from closing a quiet stream.
+        // Wake every second to notice shutdown. A quiet second still
+        // writes a comment line: a stream holds a thread and a slot, and
+        // only a write tells that the client hung up (the second write
+        // after its FIN fails), so the slot is free again within seconds.
         const auto events = subscription->next(std::chrono::milliseconds(1000));
         std::string out;
         const auto clock = Clock::now();
@@ -106,24 +102,19 @@ void serve_events(const http::HttpServer &server, EventHub &hub, const httplib::
           if (netns && e.netns != *netns) continue;
           out += "event: " + std::string(event_type_name(e.type)) + "\ndata: " + event_json(e, clock).dump() + "\n\n";
         }
-        if (out.empty()) {
-          idle_ms += 1000;
-          if (idle_ms < 15000) return true;
-          out = ": keep-alive\n\n";
-        }
-        idle_ms = 0;
+        if (out.empty()) out = ":\n";
         return sink.write(out.data(), out.size());
       });
 }
 }  // namespace
 
-void install_admin_routes(http::HttpServer &server, LockedConnectionTable &table, EventHub &hub) {
-  server.route_get("/api/v1/connections", [&table](const httplib::Request &req, httplib::Response &res) {
+void install_admin_routes(http::HttplibServer &server, LockedConnectionTable &table, EventHub &hub) {
+  server.get("/api/v1/connections", [&table](const httplib::Request &req, httplib::Response &res) {
     serve_connections(table, req, res);
-  }, http::HttpServer::always);  // a page of 10,000 takes long enough to hold up /metrics
-  server.route_get("/api/v1/events", [&server, &hub](const httplib::Request &req, httplib::Response &res) {
+  });
+  server.get("/api/v1/events", [&server, &hub](const httplib::Request &req, httplib::Response &res) {
     serve_events(server, hub, req, res);
-  }, http::HttpServer::always);
+  });
 }
 
 }  // namespace observer::admin

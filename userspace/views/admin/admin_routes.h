@@ -3,7 +3,7 @@
 // client addresses, which the public checker never shows.
 //   GET /api/v1/connections[?limit=N&after=NETNS:TOKEN&netns=INODE]
 //   GET /api/v1/events[?netns=INODE]   (server-sent events)
-#include "http/http_server.h"
+#include "http/httplib_server.h"
 #include "table/connection_table.h"
 #include "table/event_hub.h"
 
@@ -12,6 +12,6 @@ namespace observer::admin {
 inline constexpr size_t kDefaultPageSize = 1000;
 inline constexpr size_t kMaxPageSize = 10000;
 
-void install_admin_routes(http::HttpServer &server, LockedConnectionTable &table, EventHub &hub);
+void install_admin_routes(http::HttplibServer &server, LockedConnectionTable &table, EventHub &hub);
 
 }  // namespace observer::admin

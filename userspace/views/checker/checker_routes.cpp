@@ -6,40 +6,28 @@
 #include <chrono>
 #include <cstring>
 #include <string>
-#include <thread>
 
 #include "common/timestamp.h"
-#include "http/bad_request.h"
 #include "sources/getsockopt/mptcp_sockopt_reader.h"
+#include "views/checker/byte_range.h"
 #include "views/checker/negotiation.h"
 #include "views/checker/query.h"
 #include "views/checker/report.h"
 
 namespace observer::checker {
 namespace {
-using http::bad_request;
 using Clock = std::chrono::steady_clock;
 
 constexpr const char *kTextType = "text/plain; charset=utf-8";
 // A verdict depends on the Accept header; its error does not.
 constexpr http::HeaderField kVary{"Vary", "Accept"};
 
-// The headers the seed's webserver sends on every answer: one list, which
-// httplib's path and the quick path both send.
+// The headers mptcp-go's webserver sends on every answer, and a few more.
 std::array<http::HeaderField, 4> checker_headers(const CheckerReport &r) {
   return {{{"X-MPTCP", r.status.uses_mptcp() ? "true" : "false"},
            {"X-Client-Address", r.client},
            {"X-Timestamp", r.timestamp},
            {"Cache-Control", "no-store"}}};
-}
-
-// Set again after a ?wait: httplib's set_header adds, so replace.
-void set_checker_headers(httplib::Response &res, const CheckerReport &r) {
-  for (const auto &f : checker_headers(r)) {
-    const std::string name(f.name);
-    res.headers.erase(name);
-    res.set_header(name, std::string(f.value));
-  }
 }
 
 // RFC 3339 with milliseconds, as rfc3339_now() writes it, but formatting
@@ -66,174 +54,147 @@ std::string timestamp_now() {
   return out;
 }
 
-CheckerReport observe(int fd) {
+CheckerReport observe(const http::Exchange &ex) {
   CheckerReport r;
-  r.status = sockopt::read_mptcp_status(fd, http::HttpServer::current_peer());
-  // Formatted once per connection, at accept.
-  r.client = http::HttpServer::current_peer_text();
-  r.server = http::HttpServer::current_local_text();
+  r.status = sockopt::read_mptcp_status(ex.socket(), ex.peer());
+  r.client = ex.peer_text();
+  r.server = ex.local_text();
   r.timestamp = timestamp_now();
   return r;
 }
 
-// The answer to the verdict once the status is final, whichever path sends
-// it: the 500 when the kernel could not say, else the page in `format`.
-struct VerdictAnswer {
-  int status = 200;
-  const char *content_type = kTextType;
-  std::string body;
+// The answer to the verdict once the status is final: the 500 when the
+// kernel could not say, else the page in `format`. Counted as it is sent.
+void send_verdict(http::Exchange &ex, const CheckerHooks &hooks, CheckerReport &r, Format format) {
+  const auto fields = checker_headers(r);
+  const char *result = r.status.verdict == Verdict::error ? "error" : r.status.uses_mptcp() ? "mptcp" : "tcp";
+  if (r.status.verdict == Verdict::error) {
+    ex.send(500, fields, kTextType,
+            std::string("500 Internal Server Error: the kernel did not report this connection's MPTCP status: ") +
+                std::strerror(r.status.error_number) + "\n");
+  } else {
+    if (hooks.enrich) hooks.enrich(r.status);
+    const std::array<http::HeaderField, 5> with_vary{fields[0], fields[1], fields[2], fields[3], kVary};
+    switch (format) {
+      case Format::json: ex.send(200, with_vary, "application/json", render_json(r)); break;
+      case Format::html: ex.send(200, with_vary, "text/html; charset=utf-8", render_html(r)); break;
+      case Format::text: ex.send(200, with_vary, kTextType, render_text(r)); break;
+    }
+  }
+  if (hooks.on_answer) hooks.on_answer(result, format_name(format));
+}
+
+// A 400 on "/" or "/download" still says what the connection is.
+void send_bad_request(http::Exchange &ex, const CheckerReport &r, std::string_view why) {
+  const auto fields = checker_headers(r);
+  ex.send_text(400, why, fields);
+}
+
+// MP_JOINs come after the first data, so usually after the request. Polls
+// the subflow set until it grows, the kernel's limit says no join can come,
+// the deadline passes, or the server stops; then answers.
+struct JoinWait {
+  CheckerHooks hooks;
+  CheckerReport report;
+  Format format;
+  Clock::time_point start, deadline;
+  size_t initial_subflows;
+
+  void operator()(http::Exchange &ex) {
+    bool done = ex.stopping() || Clock::now() >= deadline ||
+                report.status.extra_subflows >= report.status.subflows_max;
+    if (!done) {
+      MptcpStatus now = sockopt::read_mptcp_status(ex.socket(), ex.peer());
+      done = now.verdict == Verdict::error;
+      if (!done) {
+        report.status = std::move(now);
+        done = report.status.subflows.size() > initial_subflows || !report.status.uses_mptcp();
+      }
+    }
+    if (!done) return;
+    report.timestamp = timestamp_now();
+    report.waited = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+    send_verdict(ex, hooks, report, format);
+  }
 };
 
-VerdictAnswer error_answer(const CheckerReport &r) {
-  return {500,
-          kTextType,
-          std::string("500 Internal Server Error: the kernel did not report this connection's MPTCP status: ") +
-              std::strerror(r.status.error_number) + "\n"};
-}
+constexpr auto kJoinPollPeriod = std::chrono::milliseconds(20);
 
-// Renders the page; the caller counts it (count_verdict) once it is sent,
-// so that an answer that fails on the way is not counted.
-VerdictAnswer verdict_answer(const CheckerHooks &hooks, CheckerReport &r, Format format) {
-  if (hooks.enrich) hooks.enrich(r.status);
-  switch (format) {
-    case Format::json: return {200, "application/json", render_json(r)};
-    case Format::html: return {200, "text/html; charset=utf-8", render_html(r)};
-    case Format::text: break;
-  }
-  return {200, kTextType, render_text(r)};
-}
-
-void count_verdict(const CheckerHooks &hooks, const CheckerReport &r, Format format) {
-  if (!hooks.on_answer) return;
-  const char *result = r.status.verdict == Verdict::error ? "error" : r.status.uses_mptcp() ? "mptcp" : "tcp";
-  hooks.on_answer(result, format_name(format));
-}
-
-// MP_JOINs come after the first data, so usually after the request. Wait for
-// the subflow set to grow, but not when the kernel's limit says no join can
-// come, and not past the deadline or a shutdown.
-void wait_for_joins(const http::HttpServer &server, int fd, CheckerReport &r,
-                    std::chrono::milliseconds wait) {
-  const auto start = Clock::now();
-  const auto deadline = start + wait;
-  const size_t initial = r.status.subflows.size();
-  while (r.status.uses_mptcp() && Clock::now() < deadline && !server.stopping()) {
-    if (r.status.extra_subflows >= r.status.subflows_max) break;
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    std::this_thread::sleep_for(std::min(left, std::chrono::milliseconds(20)));
-    MptcpStatus now = sockopt::read_mptcp_status(fd, http::HttpServer::current_peer());
-    if (now.verdict == Verdict::error) break;
-    r.status = std::move(now);
-    if (r.status.subflows.size() > initial) break;
-  }
-  r.timestamp = timestamp_now();
-  r.waited = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
-}
-
-void serve_check(const http::HttpServer &server, const CheckerHooks &hooks, const httplib::Request &req,
-                 httplib::Response &res) {
-  const int fd = http::HttpServer::current_socket();
-  CheckerReport r = observe(fd);
-  set_checker_headers(res, r);
-  const auto answered = [&](const char *result, std::optional<Format> format) {
-    if (hooks.on_answer) hooks.on_answer(result, format_name(format.value_or(Format::text)));
-  };
-
+void serve_check(const CheckerHooks &hooks, http::Exchange &ex) {
+  CheckerReport r = observe(ex);
   std::string error;
-  const auto query = parse_checker_query(req.params, error);
+  const auto query = parse_checker_query(ex.params(), error);
   if (!query) {
-    answered("error", std::nullopt);
-    return bad_request(res, error);
+    if (hooks.on_answer) hooks.on_answer("error", format_name(Format::text));
+    return send_bad_request(ex, r, error);
   }
   const auto format = choose_format(query->format ? std::optional<std::string_view>(*query->format) : std::nullopt,
-                                    req.get_header_value("Accept"), error);
+                                    ex.request().accept, error);
   if (!format) {
-    answered("error", std::nullopt);
-    return bad_request(res, error);
+    if (hooks.on_answer) hooks.on_answer("error", format_name(Format::text));
+    return send_bad_request(ex, r, error);
   }
-  if (r.status.verdict == Verdict::error) {
-    const auto answer = error_answer(r);
-    res.status = answer.status;
-    res.set_content(answer.body, answer.content_type);
-    count_verdict(hooks, r, *format);
-    return;
+  const bool can_grow = r.status.uses_mptcp() && r.status.extra_subflows < r.status.subflows_max;
+  if (query->wait.count() > 0 && can_grow) {
+    const auto now = Clock::now();
+    const size_t initial = r.status.subflows.size();
+    return ex.defer(kJoinPollPeriod, JoinWait{hooks, std::move(r), *format, now, now + query->wait, initial});
   }
-  if (query->wait.count() > 0) {
-    wait_for_joins(server, fd, r, query->wait);
-    set_checker_headers(res, r);
-  }
-  auto answer = verdict_answer(hooks, r, *format);
-  res.set_header(std::string(kVary.name), std::string(kVary.value));
-  res.set_content(std::move(answer.body), answer.content_type);
-  count_verdict(hooks, r, *format);
+  send_verdict(ex, hooks, r, *format);
 }
 
-// A plain GET or HEAD of "/" (no query, so no ?wait): the same answer as
-// serve_check gives it, written without httplib. Counted only once sent:
-// if anything before throws, httplib serves the request again, and that
-// answer is the one counted.
-void serve_check_quickly(const CheckerHooks &hooks, const http::QuickRequest &req, http::QuickResponder &out) {
-  CheckerReport r = observe(http::HttpServer::current_socket());
-  std::string error;
-  const auto format = choose_format(std::nullopt, req.accept, error);
-  if (!format) return;  // cannot happen without ?format=; httplib's path says why if it does
-  const auto fields = checker_headers(r);
-  if (r.status.verdict == Verdict::error) {
-    const auto answer = error_answer(r);
-    out.send(answer.status, fields, answer.content_type, answer.body);
-    count_verdict(hooks, r, *format);
-    return;
-  }
-  const auto answer = verdict_answer(hooks, r, *format);
-  const std::array<http::HeaderField, 5> with_vary{fields[0], fields[1], fields[2], fields[3], kVary};
-  out.send(answer.status, with_vary, answer.content_type, answer.body);
-  count_verdict(hooks, r, *format);
-}
-
-void serve_download(const httplib::Request &req, httplib::Response &res) {
-  const CheckerReport r = observe(http::HttpServer::current_socket());
-  set_checker_headers(res, r);
-  std::string error;
-  const auto query = parse_download_query(req.params, error);
-  if (!query) return bad_request(res, error);
-  if (!req.ranges.empty()) {
-    // httplib does not hold a range to the size of a provided body, so a
-    // range would lift the size limit.
-    res.status = 416;
-    res.set_content("416 Range Not Satisfiable: /download sends whole bodies; ask for a smaller size instead\n",
-                    "text/plain; charset=utf-8");
-    return;
-  }
-  res.set_header("Content-Disposition", "attachment; filename=\"mptcp-download.bin\"");
-  if (query->size == 0) {
-    // A provider of zero bytes would be called forever.
-    res.set_content("", "application/octet-stream");
-    return;
-  }
-  // One static block of filler, sent as often as needed: memory does not
-  // grow with the size asked for.
-  static const std::array<char, 64 * 1024> filler = [] {
+// One static block of filler, sent as often as needed: memory does not
+// grow with the size asked for.
+const std::array<char, 64 * 1024> &filler() {
+  static const std::array<char, 64 * 1024> block = [] {
     std::array<char, 64 * 1024> a{};
     for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<char>('a' + i % 26);
     return a;
   }();
-  res.set_content_provider(query->size, "application/octet-stream",
-                           [](size_t offset, size_t length, httplib::DataSink &sink) {
-                             const size_t chunk = std::min(length, filler.size() - offset % filler.size());
-                             return sink.write(filler.data() + offset % filler.size(), chunk);
-                           });
+  return block;
+}
+
+void serve_download(http::Exchange &ex) {
+  const CheckerReport r = observe(ex);
+  std::string error;
+  const auto query = parse_download_query(ex.params(), error);
+  if (!query) return send_bad_request(ex, r, error);
+  const auto fields = checker_headers(r);
+  std::optional<ByteRange> range;
+  if (ex.request().has_range) {
+    range = parse_single_range(ex.request().range, query->size);
+    if (!range) {
+      const std::string unsatisfied = "bytes */" + std::to_string(query->size);
+      const std::array<http::HeaderField, 5> with_range{fields[0], fields[1], fields[2], fields[3],
+                                                        {"Content-Range", unsatisfied}};
+      return ex.refuse(http::Refusal::range, "one range of bytes=FIRST-LAST within the size, or none", with_range);
+    }
+  }
+  const uint64_t first = range ? range->first : 0;
+  const uint64_t length = range ? range->last - range->first + 1 : query->size;
+  const std::string content_range =
+      range ? "bytes " + std::to_string(range->first) + "-" + std::to_string(range->last) + "/" +
+                  std::to_string(query->size)
+            : std::string();
+  std::array<http::HeaderField, 7> all{fields[0], fields[1], fields[2], fields[3],
+                                       {"Content-Disposition", "attachment; filename=\"mptcp-download.bin\""},
+                                       {"Accept-Ranges", "bytes"}};
+  size_t n = 6;
+  if (range) all[n++] = {"Content-Range", content_range};
+  ex.send_stream(range ? 206 : 200, std::span(all.data(), n), "application/octet-stream", length,
+                 [first](uint64_t offset, size_t max) {
+                   const auto &block = filler();
+                   const size_t at = (first + offset) % block.size();
+                   return std::string_view(block.data() + at, std::min(max, block.size() - at));
+                 });
 }
 
 }  // namespace
 
 void install_checker_routes(http::HttpServer &server, CheckerHooks hooks) {
-  server.route_get("/", [&server, hooks](const httplib::Request &req, httplib::Response &res) {
-    serve_check(server, hooks, req, res);
-  }, [](const httplib::Request &req) { return req.has_param("wait"); });
-  server.route_get_quick("/", [hooks](const http::QuickRequest &req, http::QuickResponder &out) {
-    serve_check_quickly(hooks, req, out);
-  });
-  server.route_get("/download", serve_download, http::HttpServer::always);
+  server.route("/", [hooks](http::Exchange &ex) { serve_check(hooks, ex); },
+               [](const http::QueryParams &params) { return params.count("wait") > 0; });
+  server.route("/download", serve_download, http::HttpServer::always, /*accepts_range=*/true);
 }
 
 }  // namespace observer::checker

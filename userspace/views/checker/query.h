@@ -4,13 +4,14 @@
 #include <chrono>
 #include <cstdint>
 #include <initializer_list>
-#include <map>
 #include <optional>
 #include <string>
 
+#include "http/query_string.h"
+
 namespace observer::checker {
 
-using QueryParams = std::multimap<std::string, std::string>;  // the shape httplib::Params has
+using QueryParams = http::QueryParams;
 
 inline constexpr std::chrono::milliseconds kMaxWait{10000};
 inline constexpr uint64_t kMaxDownloadBytes = 1ull << 30;

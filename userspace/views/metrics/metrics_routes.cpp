@@ -4,15 +4,25 @@
 #include "views/checker/query.h"
 
 namespace observer::metrics {
+namespace {
+constexpr const char *kExpositionType = "text/plain; version=0.0.4; charset=utf-8";
+}
 
-void install_metrics_route(http::HttpServer &server, ObserverMetrics &metrics, bool with_connections) {
-  server.route_get("/metrics", [&metrics, with_connections](const httplib::Request &req, httplib::Response &res) {
+void install_public_metrics_route(http::HttpServer &server, ObserverMetrics &metrics) {
+  server.route("/metrics", [&metrics](http::Exchange &ex) {
     std::string error;
-    if (!checker::reject_any_params(req.params, error)) {
-      return http::bad_request(res, error);
-    }
+    if (!checker::reject_any_params(ex.params(), error)) return ex.send_text(400, error);
+    static constexpr http::HeaderField kNoStore[] = {{"Cache-Control", "no-store"}};
+    ex.send(200, kNoStore, kExpositionType, metrics.render(/*with_connections=*/false));
+  });
+}
+
+void install_admin_metrics_route(http::HttplibServer &server, ObserverMetrics &metrics) {
+  server.get("/metrics", [&metrics](const httplib::Request &req, httplib::Response &res) {
+    std::string error;
+    if (!checker::reject_any_params(req.params, error)) return http::bad_request(res, error);
     res.set_header("Cache-Control", "no-store");
-    res.set_content(metrics.render(with_connections), "text/plain; version=0.0.4; charset=utf-8");
+    res.set_content(metrics.render(/*with_connections=*/true), kExpositionType);
   });
 }
 

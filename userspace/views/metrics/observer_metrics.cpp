@@ -279,16 +279,25 @@ std::vector<MetricFamily> ObserverMetrics::collect_at_scrape(bool with_connectio
     add_value(overruns, static_cast<double>(h.pm_netlink_overruns));
     out.push_back(std::move(overruns));
     auto conns = family("mptcp_observer_http_connections_total",
-                        "Client connections of each HTTP server: accepted (every one accept() returned), and of "
-                        "those refused (--max-connections reached) and idle_closed (kept alive and idle too long), "
-                        "timed_out (a request or answer that stopped moving); accept_error counts accept() failures "
-                        "(e.g. out of file descriptors).",
+                        "Client connections of the checker's HTTP server: accepted (every one accept() returned), "
+                        "and of those refused (--max-connections reached), idle_closed (kept alive and idle too "
+                        "long), timed_out (a request or answer that stopped moving), slow_reader (a download read "
+                        "slower than the floor); accept_error counts accept() failures (e.g. out of file "
+                        "descriptors).",
                         MetricType::Counter);
-    auto open = family("mptcp_observer_http_connections_open", "Client connections each HTTP server holds now.",
+    auto open = family("mptcp_observer_http_connections_open", "Client connections the HTTP server holds now.",
                        MetricType::Gauge);
-    auto quick = family("mptcp_observer_http_quick_handler_errors_total",
-                        "Requests whose answer without httplib failed (logged once); httplib answered those "
-                        "it could.",
+    auto waiting = family("mptcp_observer_http_waiting_requests",
+                          "Answers that wait or stream now (?wait, /download); at most --max-waiting.",
+                          MetricType::Gauge);
+    auto refusals = family("mptcp_observer_http_refusals_total",
+                           "Requests refused before any page saw them, by reason: malformed (400), uri_too_long "
+                           "(414), head_too_large (431), version (505), method (405), body (413), range (416), "
+                           "busy (503: --max-waiting), client_limit (429: --max-waiting-per-client).",
+                           MetricType::Counter);
+    auto quick = family("mptcp_observer_http_handler_errors_total",
+                        "Requests whose page failed with an error (logged once, then only counted); each was "
+                        "answered 500.",
                         MetricType::Counter);
     for (const auto &server : h.http_servers) {
       const auto outcome = [&](const char *what, uint64_t v) {
@@ -299,11 +308,18 @@ std::vector<MetricFamily> ObserverMetrics::collect_at_scrape(bool with_connectio
       outcome("accept_error", server.accept_errors);
       outcome("idle_closed", server.idle_closed);
       outcome("timed_out", server.timed_out);
+      outcome("slow_reader", server.slow_readers);
       add_value(open, static_cast<double>(server.open), {{"server", server.name}});
-      add_value(quick, static_cast<double>(server.quick_handler_errors), {{"server", server.name}});
+      add_value(waiting, static_cast<double>(server.waiting), {{"server", server.name}});
+      for (const auto &[reason, count] : server.refusals) {
+        add_value(refusals, static_cast<double>(count), {{"server", server.name}, {"reason", reason}});
+      }
+      add_value(quick, static_cast<double>(server.handler_errors), {{"server", server.name}});
     }
     out.push_back(std::move(conns));
     out.push_back(std::move(open));
+    out.push_back(std::move(waiting));
+    out.push_back(std::move(refusals));
     out.push_back(std::move(quick));
     return true;
   });

@@ -23,12 +23,13 @@
 
 namespace observer::metrics {
 
-// What one HTTP server (the checker's or the admin's) did with its
-// connections, from http::ServerCounters.
+// What the checker's HTTP server did with its connections and requests,
+// from http::ServerCounters.
 struct HttpServerFigures {
-  std::string name;  // "checker" or "admin"
+  std::string name;  // "checker"
   uint64_t accepted = 0, refused_over_limit = 0, accept_errors = 0, idle_closed = 0, timed_out = 0;
-  uint64_t open = 0, quick_handler_errors = 0;
+  uint64_t slow_readers = 0, open = 0, waiting = 0, handler_errors = 0;
+  std::vector<std::pair<std::string, uint64_t>> refusals;  // by reason (http::refusal_name)
 };
 
 struct SourceHealth {

@@ -1,0 +1,106 @@
+#include "http/connection.h"
+
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+
+namespace observer::http {
+namespace {
+// One read's worth: most requests arrive whole in one.
+constexpr size_t kReadChunk = 4096;
+
+SocketAddress address_of(int fd, int (*get)(int, sockaddr *, socklen_t *)) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (get(fd, reinterpret_cast<sockaddr *>(&ss), &len) != 0) return {};
+  return SocketAddress::from(reinterpret_cast<sockaddr *>(&ss), len);
+}
+}  // namespace
+
+Connection::Connection(UniqueFd socket)
+    : fd(std::move(socket)),
+      peer(address_of(fd.get(), ::getpeername)),
+      local(address_of(fd.get(), ::getsockname)),
+      peer_text(format_endpoint(peer)),
+      local_text(format_endpoint(local)) {}
+
+Connection::Fill Connection::fill(size_t limit) {
+  // Drop what earlier requests consumed before the buffer grows.
+  if (in_pos > 0) {
+    in.erase(0, in_pos);
+    in_pos = 0;
+  }
+  char chunk[kReadChunk];
+  while (in.size() < limit) {
+    const size_t want = std::min(sizeof chunk, limit - in.size());
+    const ssize_t n = ::recv(fd.get(), chunk, want, MSG_DONTWAIT);
+    if (n > 0) {
+      in.append(chunk, static_cast<size_t>(n));
+      if (static_cast<size_t>(n) < want) return Fill::more;  // the socket is drained
+      continue;
+    }
+    if (n == 0) return Fill::closed;
+    if (errno == EINTR) continue;
+    return errno == EAGAIN || errno == EWOULDBLOCK ? Fill::again : Fill::error;
+  }
+  return Fill::more;
+}
+
+void Connection::consume(size_t n) {
+  in_pos = std::min(in.size(), in_pos + n);
+  scan = HeadScan{};
+}
+
+void Connection::discard_input() {
+  in.clear();
+  in_pos = 0;
+  scan = HeadScan{};
+}
+
+Connection::Flush Connection::flush() {
+  while (out_pos < out.size()) {
+    const ssize_t n = ::send(fd.get(), out.data() + out_pos, out.size() - out_pos, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      out_pos += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? Flush::again : Flush::error;
+  }
+  out.clear();
+  out_pos = 0;
+  return Flush::done;
+}
+
+Connection::Flush Connection::push_stream(size_t budget) {
+  const Flush held = flush();  // the head first
+  if (held != Flush::done) return held;
+  while (pending.offset < pending.end && budget > 0) {
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(pending.end - pending.offset, budget));
+    const std::string_view piece = pending.source(pending.offset, want);
+    if (piece.empty()) return Flush::error;
+    const ssize_t n = ::send(fd.get(), piece.data(), piece.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      pending.offset += static_cast<uint64_t>(n);
+      budget -= std::min(budget, static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? Flush::again : Flush::error;
+  }
+  // Out of budget with body left: the loop comes back on its next turn.
+  return pending.offset < pending.end ? Flush::again : Flush::done;
+}
+
+void Connection::trim() {
+  if (in_pos == in.size()) {
+    in.clear();
+    in_pos = 0;
+  }
+  // Keep small buffers for the next request; give back large ones.
+  if (in.empty() && in.capacity() > 2 * kReadChunk) std::string().swap(in);
+  if (out.empty() && out.capacity() > 2 * kReadChunk) std::string().swap(out);
+}
+
+}  // namespace observer::http

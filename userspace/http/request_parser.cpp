@@ -1,0 +1,277 @@
+#include "http/request_parser.h"
+
+#include <charconv>
+
+#include "common/text.h"
+
+namespace observer::http {
+namespace {
+using Status = ParsedHead::Status;
+
+ParsedHead refused(Refusal r, const char *why) {
+  ParsedHead p;
+  p.status = Status::refused;
+  p.refusal = r;
+  p.why = why;
+  return p;
+}
+
+// RFC 9110 tchar: what a method or a field name may be made of.
+bool is_tchar(char c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  for (const char t : std::string_view("!#$%&'*+-.^_`|~")) {
+    if (c == t) return true;
+  }
+  return false;
+}
+
+bool is_token(std::string_view s) {
+  if (s.empty()) return false;
+  for (const char c : s) {
+    if (!is_tchar(c)) return false;
+  }
+  return true;
+}
+
+bool is_ows(char c) { return c == ' ' || c == '\t'; }
+
+std::string_view trim_ows(std::string_view s) {
+  while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+// Calls f(token) for each element of a comma-separated list.
+template <typename F>
+void for_each_list_element(std::string_view list, F f) {
+  while (!list.empty()) {
+    const size_t comma = list.find(',');
+    f(trim_ows(list.substr(0, comma)));
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+}
+
+// Scans for the end of the head. Returns the head's length once its empty
+// line is here; 0 while incomplete; a refusal in `out` otherwise.
+size_t scan_head(std::string_view b, const RequestLimits &limits, HeadScan &scan, ParsedHead &out) {
+  for (size_t i = scan.scanned; i < b.size(); ++i) {
+    const auto c = static_cast<unsigned char>(b[i]);
+    const size_t line_limit = scan.lines == 0 ? limits.max_request_line : limits.max_header_line;
+    if (c == '\r') {
+      if (i + 1 == b.size()) return 0;  // the LF may still come: check this CR again then
+      if (b[i + 1] != '\n') {
+        out = refused(Refusal::malformed, "a bare CR in the request head");
+        return 0;
+      }
+      const bool empty_line = i == scan.line_start;
+      if (empty_line) {
+        if (scan.lines == 0) {
+          out = refused(Refusal::malformed, "an empty line where the request line belongs");
+          return 0;
+        }
+        scan.scanned = i + 2;
+        return i + 2;
+      }
+      if (scan.lines > limits.max_fields) {
+        out = refused(Refusal::head_too_large, "too many header fields");
+        return 0;
+      }
+      ++scan.lines;
+      scan.line_start = i + 2;
+      scan.scanned = i + 2;
+      ++i;
+      continue;
+    }
+    if (c == '\n') {
+      out = refused(Refusal::malformed, "a line ends in a bare LF, not CRLF");
+      return 0;
+    }
+    if ((c < 0x20 && c != '\t') || c == 0x7f) {
+      out = refused(Refusal::malformed, "a control character in the request head");
+      return 0;
+    }
+    // The line cannot end within its limit any more (CRLF still to come).
+    if (i + 1 - scan.line_start + 2 > line_limit) {
+      out = scan.lines == 0 ? refused(Refusal::uri_too_long, "the request line is too long")
+                            : refused(Refusal::head_too_large, "a header field line is too long");
+      return 0;
+    }
+    if (i + 1 + 2 > limits.max_head) {
+      out = refused(Refusal::head_too_large, "the request head is too large");
+      return 0;
+    }
+    scan.scanned = i + 1;
+  }
+  return 0;
+}
+
+// "METHOD SP target SP HTTP/x.y", one space each.
+bool parse_request_line(std::string_view line, Request &r, ParsedHead &out) {
+  const size_t sp1 = line.find(' ');
+  const size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
+  if (sp2 == std::string_view::npos || line.find(' ', sp2 + 1) != std::string_view::npos) {
+    out = refused(Refusal::malformed, "the request line is not METHOD TARGET HTTP/VERSION");
+    return false;
+  }
+  r.method_text = line.substr(0, sp1);
+  std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+  const std::string_view version = line.substr(sp2 + 1);
+  if (!is_token(r.method_text) || target.empty()) {
+    out = refused(Refusal::malformed, "the request line is not METHOD TARGET HTTP/VERSION");
+    return false;
+  }
+  const bool digits = version.size() == 8 && version.starts_with("HTTP/") && version[6] == '.' &&
+                      version[5] >= '0' && version[5] <= '9' && version[7] >= '0' && version[7] <= '9';
+  if (!digits) {
+    out = refused(Refusal::malformed, "the request line is not METHOD TARGET HTTP/VERSION");
+    return false;
+  }
+  if (version[5] != '1' || version[7] > '1') {
+    out = refused(Refusal::version, "only HTTP/1.0 and HTTP/1.1 are served");
+    return false;
+  }
+  r.minor_version = version[7] - '0';
+  r.method = r.method_text == "GET" ? Method::get : r.method_text == "HEAD" ? Method::head : Method::other;
+  for (const char c : target) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7f) {
+      out = refused(Refusal::malformed, "the request target has a character that must be percent-encoded");
+      return false;
+    }
+  }
+  // absolute-form (RFC 9112 3.2.2), which a server must accept: keep the path.
+  for (const std::string_view scheme : {"http://", "https://"}) {
+    if (!starts_with_ignoring_case(target, scheme)) continue;
+    target.remove_prefix(scheme.size());
+    const size_t slash = target.find_first_of("/?");
+    target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
+    if (target.front() == '?') {
+      // "http://host?x": the path is "/", and the query stays; a view into
+      // the line cannot hold both, so such a target is refused.
+      out = refused(Refusal::malformed, "an absolute request target without a path");
+      return false;
+    }
+    break;
+  }
+  if (target.front() != '/') {
+    out = refused(Refusal::malformed, "the request target must be a path");
+    return false;
+  }
+  const size_t q = target.find('?');
+  r.path = target.substr(0, q);
+  if (q != std::string_view::npos) r.query = target.substr(q + 1);
+  return true;
+}
+
+struct BodyFraming {
+  bool transfer_encoding = false;
+  bool has_length = false;
+  uint64_t length = 0;
+};
+
+bool parse_field(std::string_view line, Request &r, BodyFraming &body, bool &keep_alive_asked, bool &close_asked,
+                 ParsedHead &out) {
+  if (is_ows(line.front())) {
+    out = refused(Refusal::malformed, "a folded header line (obs-fold)");
+    return false;
+  }
+  const size_t colon = line.find(':');
+  if (colon == std::string_view::npos || !is_token(line.substr(0, colon))) {
+    out = refused(Refusal::malformed, "a header line that is not NAME: VALUE");
+    return false;
+  }
+  const std::string_view name = line.substr(0, colon);
+  const std::string_view value = trim_ows(line.substr(colon + 1));
+  if (equals_ignoring_case(name, "content-length")) {
+    uint64_t n = 0;
+    const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+    // A length read two ways frames the next request two ways.
+    if (value.empty() || ec != std::errc() || end != value.data() + value.size() ||
+        (body.has_length && body.length != n)) {
+      out = refused(Refusal::malformed, "an unreadable or conflicting Content-Length");
+      return false;
+    }
+    body.has_length = true;
+    body.length = n;
+  } else if (equals_ignoring_case(name, "transfer-encoding")) {
+    body.transfer_encoding = true;
+  } else if (equals_ignoring_case(name, "connection")) {
+    for_each_list_element(value, [&](std::string_view option) {
+      if (equals_ignoring_case(option, "close")) close_asked = true;
+      if (equals_ignoring_case(option, "keep-alive")) keep_alive_asked = true;
+    });
+  } else if (equals_ignoring_case(name, "accept")) {
+    if (r.accept.empty()) r.accept = value;
+  } else if (equals_ignoring_case(name, "range")) {
+    // Two Range fields are two ranges: leave none readable, so it is refused.
+    r.range = r.has_range ? std::string_view() : value;
+    r.has_range = true;
+  }
+  return true;
+}
+}  // namespace
+
+const char *refusal_name(Refusal r) {
+  switch (r) {
+    case Refusal::none: return "none";
+    case Refusal::malformed: return "malformed";
+    case Refusal::uri_too_long: return "uri_too_long";
+    case Refusal::head_too_large: return "head_too_large";
+    case Refusal::version: return "version";
+    case Refusal::method: return "method";
+    case Refusal::body: return "body";
+    case Refusal::range: return "range";
+    case Refusal::busy: return "busy";
+    case Refusal::client_limit: return "client_limit";
+  }
+  return "none";
+}
+
+int refusal_status(Refusal r) {
+  switch (r) {
+    case Refusal::none: return 200;
+    case Refusal::malformed: return 400;
+    case Refusal::uri_too_long: return 414;
+    case Refusal::head_too_large: return 431;
+    case Refusal::version: return 505;
+    case Refusal::method: return 405;
+    case Refusal::body: return 413;
+    case Refusal::range: return 416;
+    case Refusal::busy: return 503;
+    case Refusal::client_limit: return 429;
+  }
+  return 500;
+}
+
+ParsedHead parse_request_head(std::string_view buffered, const RequestLimits &limits, HeadScan &scan) {
+  ParsedHead out;
+  const size_t length = scan_head(buffered, limits, scan, out);
+  if (out.status == Status::refused || length == 0) return out;
+
+  const std::string_view head = buffered.substr(0, length - 2);  // without the empty line
+  Request r;
+  size_t pos = head.find("\r\n");
+  if (!parse_request_line(head.substr(0, pos), r, out)) return out;
+  BodyFraming body;
+  bool keep_alive_asked = false, close_asked = false;
+  for (pos += 2; pos < head.size();) {
+    const size_t end = head.find("\r\n", pos);
+    if (!parse_field(head.substr(pos, end - pos), r, body, keep_alive_asked, close_asked, out)) return out;
+    pos = end + 2;
+  }
+  // Framing errors first, then what the request asks for: a client that
+  // sent a body and a PUT learns about the PUT, and its body is never read.
+  if (body.transfer_encoding && body.has_length) {
+    return refused(Refusal::malformed, "both Content-Length and Transfer-Encoding");
+  }
+  if (r.method == Method::other) return refused(Refusal::method, "only GET and HEAD are served");
+  if (body.transfer_encoding || body.length > 0) return refused(Refusal::body, "the checker takes no request body");
+  r.keep_alive = !close_asked && (r.minor_version == 1 || keep_alive_asked);
+  out.status = Status::complete;
+  out.length = length;
+  out.request = r;
+  return out;
+}
+
+}  // namespace observer::http
