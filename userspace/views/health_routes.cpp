@@ -22,11 +22,12 @@ nlohmann::ordered_json public_health_json(const std::vector<http::Listener> &lis
 }
 
 void install_public_health_route(http::HttpServer &server) {
-  server.route("/healthz", [&server](http::Exchange &ex) {
+  // The listeners are all added before this: the answer is rendered once.
+  server.route("/healthz", [body = public_health_json(server.listeners()).dump(2) + "\n"](http::Exchange &ex) {
     std::string error;
     if (!checker::reject_any_params(ex.params(), error)) return ex.send_text(400, error);
     static constexpr http::HeaderField kNoStore[] = {{"Cache-Control", "no-store"}};
-    ex.send(200, kNoStore, "application/json", public_health_json(server.listeners()).dump(2) + "\n");
+    ex.send(200, kNoStore, "application/json", body);
   });
 }
 

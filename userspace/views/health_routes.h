@@ -15,6 +15,7 @@ namespace observer {
 // status, version, and each listener's address and transport.
 nlohmann::ordered_json public_health_json(const std::vector<http::Listener> &listeners);
 
+// After every listener is added.
 void install_public_health_route(http::HttpServer &server);
 // `sources` reports each data source and whether it is active.
 void install_admin_health_route(http::HttplibServer &server, const http::HttpServer &checker,
