@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "commands/probe/probe_command.h"
 #include "common/log.h"
 #include "common/version.h"
 #include "daemon.h"
@@ -28,6 +29,11 @@ sigset_t block_shutdown_signals() {
 
 int main(int argc, char **argv) {
   const std::string program = "mptcp-observer";
+  // Commands beside the daemon, which stays the default.
+  if (argc > 1 && std::string(argv[1]) == "probe") {
+    signal(SIGPIPE, SIG_IGN);
+    return probe::run_probe(std::vector<std::string>(argv + 2, argv + argc));
+  }
   const auto parsed = parse_options(std::vector<std::string>(argv + 1, argv + argc));
   if (!parsed.error.empty()) {
     std::cerr << program << ": " << parsed.error << "\n";
