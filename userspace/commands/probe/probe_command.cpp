@@ -328,7 +328,7 @@ std::string client_verdict_text(const ProbeResult &r) {
   switch (r.client.verdict) {
     case Verdict::mptcp: return "MPTCP";
     case Verdict::fallback: return "MPTCP asked, fell back to TCP";
-    case Verdict::plain_tcp: return r.observation.asked_mptcp ? "plain TCP" : "plain TCP (not asked)";
+    case Verdict::plain_tcp: return r.observation.asked_mptcp ? "asked for MPTCP, got plain TCP" : "plain TCP (not asked)";
     case Verdict::error: return "unknown (the kernel did not say)";
   }
   return "unknown";
@@ -375,9 +375,10 @@ void print_text(const ProbeOptions &o, size_t index, const ProbeResult &r) {
   }
   std::cout << "\n";
   if (o.download && r.download_seconds > 0) {
-    char rate[32];
-    std::snprintf(rate, sizeof rate, "%.1f", static_cast<double>(*o.download) * 8 / r.download_seconds / 1e6);
-    std::cout << "  download: " << *o.download << " B in " << r.download_seconds << " s, " << rate << " Mbit/s\n";
+    char line[96];
+    std::snprintf(line, sizeof line, "%.3f s, %.1f Mbit/s", r.download_seconds,
+                  static_cast<double>(*o.download) * 8 / r.download_seconds / 1e6);
+    std::cout << "  download: " << *o.download << " B in " << line << "\n";
   }
   if (!obs.mib_delta.empty()) {
     std::cout << "  kernel counters that moved (MPTcpExt, this network namespace):";
