@@ -124,6 +124,8 @@ TEST_CASE("what the checker does not serve is refused with the status that says 
       {"GET / HTTP/2.0\r\n\r\n", Refusal::version},
       {"GET / HTTP/1.2\r\n\r\n", Refusal::version},
       {"GET / HTTP/0.9\r\n\r\n", Refusal::version},
+      {"GET / HTTP/3\r\n\r\n", Refusal::version},
+      {"GET / HTTP/11\r\n\r\n", Refusal::malformed},
       {"GET /?" + long_query + " HTTP/1.1\r\n\r\n", Refusal::uri_too_long},
       {"GET / HTTP/1.1\r\n" + long_field + "\r\n\r\n", Refusal::head_too_large},
       {"GET / HTTP/1.1\r\n" + many_fields + "\r\n", Refusal::head_too_large},

@@ -1,5 +1,7 @@
 #include "http/connection.h"
 
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -38,6 +40,21 @@ Connection::Fill Connection::fill(size_t limit) {
     if (n > 0) {
       in.append(chunk, static_cast<size_t>(n));
       if (static_cast<size_t>(n) < want) return Fill::more;  // the socket is drained
+      continue;
+    }
+    if (n == 0) return Fill::closed;
+    if (errno == EINTR) continue;
+    return errno == EAGAIN || errno == EWOULDBLOCK ? Fill::again : Fill::error;
+  }
+  return Fill::more;
+}
+
+Connection::Fill Connection::drop_incoming(size_t budget) {
+  char chunk[16384];
+  while (budget > 0) {
+    const ssize_t n = ::recv(fd.get(), chunk, std::min(sizeof chunk, budget), MSG_DONTWAIT);
+    if (n > 0) {
+      budget -= std::min(budget, static_cast<size_t>(n));
       continue;
     }
     if (n == 0) return Fill::closed;
@@ -91,6 +108,13 @@ Connection::Flush Connection::push_stream(size_t budget) {
   }
   // Out of budget with body left: the loop comes back on its next turn.
   return pending.offset < pending.end ? Flush::again : Flush::done;
+}
+
+uint64_t Connection::stream_delivered() const {
+  int queued = 0;  // unsent and unacknowledged bytes, MPTCP sockets included
+  if (::ioctl(fd.get(), SIOCOUTQ, &queued) != 0 || queued < 0) return pending.offset;
+  const uint64_t held = static_cast<uint64_t>(queued) + (out.size() - out_pos);
+  return pending.offset > held ? pending.offset - held : 0;
 }
 
 void Connection::trim() {

@@ -47,6 +47,7 @@ struct Connection {
   std::string peer_text, local_text;  // format_endpoint() of each, done once
   State state = State::reading;
   Clock::time_point deadline;  // when waiting in this state ends the connection
+  Clock::time_point drain_end;  // closing: the latest the drain may last
   uint32_t armed = 0;          // the epoll events asked for now
   size_t requests = 0;
 
@@ -70,7 +71,7 @@ struct Connection {
     BodySource source;
     uint64_t offset = 0, end = 0;
     Clock::time_point window_start;  // the slow-reader check's current window
-    uint64_t window_offset = 0;
+    uint64_t window_delivered = 0;   // stream_delivered() when it began
     // deferred
     Poll poll;
     std::chrono::milliseconds period{0};
@@ -83,6 +84,8 @@ struct Connection {
   // all: `again` when it has nothing more now, `closed` at the peer's FIN.
   enum class Fill { more, again, closed, error };
   Fill fill(size_t limit);
+  // Reads and drops what the socket has, up to `budget` bytes.
+  Fill drop_incoming(size_t budget);
   std::string_view unanswered() const { return std::string_view(in).substr(in_pos); }
   void consume(size_t n);
   void discard_input();
@@ -91,6 +94,10 @@ struct Connection {
   Flush flush();
   // Sends a streamed body's next pieces, up to `budget` bytes this turn.
   Flush push_stream(size_t budget);
+  // How much of the streamed body the client has acknowledged: what was
+  // sent less what the socket still holds. What we pushed into a socket
+  // buffer of megabytes says nothing of how fast the client reads.
+  uint64_t stream_delivered() const;
   // Gives back memory an idle connection does not need.
   void trim();
 };

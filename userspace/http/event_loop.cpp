@@ -23,9 +23,13 @@ constexpr uint64_t kWakeupId = ~0ull;
 constexpr int kRequestsPerTurn = 32;
 // Body bytes sent to one streaming connection before the loop turns to the others.
 constexpr size_t kStreamBytesPerTurn = 256 * 1024;
-// After an answer that ends a connection: how long, and how much, to drain.
-constexpr auto kDrainTime = std::chrono::seconds(1);
-constexpr size_t kDrainBytes = 64 * 1024;
+// After an answer that ends a connection, what the client still sends is
+// read and dropped (a close with unread input sends a reset, which can
+// destroy answers the client has not read yet, pipelined ones above all):
+// until it closes, or is quiet for a second, or for five seconds at most.
+constexpr auto kDrainQuiet = std::chrono::seconds(1);
+constexpr auto kDrainMax = std::chrono::seconds(5);
+constexpr size_t kDrainBytesPerTurn = 256 * 1024;
 // How long a loop stops accepting after accept() failed for want of fds or memory.
 constexpr auto kAcceptPause = std::chrono::milliseconds(100);
 // A deferred answer's own deadline ends it; this only backs it up.
@@ -155,8 +159,13 @@ void EventLoop::accept_from(int listen_fd) {
 void EventLoop::on_ready(Connection *c, uint32_t events) {
   switch (c->state) {
     case Connection::State::closing:
-      if (c->fill(kDrainBytes) == Connection::Fill::again) return c->discard_input();
-      return close(c);  // the client closed (or failed, or sent too much)
+      switch (c->drop_incoming(kDrainBytesPerTurn)) {
+        case Connection::Fill::more:
+        case Connection::Fill::again:
+          c->deadline = std::min(Clock::now() + kDrainQuiet, c->drain_end);
+          return;
+        default: return close(c);  // the client closed, or failed
+      }
     case Connection::State::deferred:
       // Only a hang-up is asked for: the client left before its answer.
       if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) close(c);
@@ -197,12 +206,9 @@ bool EventLoop::finish_answer(Connection *c) {
 }
 
 void EventLoop::push_stream(Connection *c) {
-  const uint64_t before = c->pending.offset;
   switch (c->push_stream(kStreamBytesPerTurn)) {
     case Connection::Flush::error: return close(c);
-    case Connection::Flush::again:
-      if (c->pending.offset != before) c->deadline = Clock::now() + server_.limits_.io_timeout;
-      return arm(c, EPOLLOUT);
+    case Connection::Flush::again: return arm(c, EPOLLOUT);
     case Connection::Flush::done:
       server_.release(*c);
       c->pending.source = nullptr;
@@ -262,7 +268,6 @@ void EventLoop::drive(Connection *c, bool peer_closed) {
     if (c->pending.source) {
       c->state = Connection::State::streaming;
       c->pending.window_start = Clock::now();
-      c->deadline = c->pending.window_start + limits.io_timeout;
       return push_stream(c);
     }
     server_.release(*c);  // answered at once, though it could have waited
@@ -321,18 +326,22 @@ void EventLoop::sweep(Clock::time_point now) {
   const auto &limits = server_.limits_;
   std::vector<Connection *> expired, slow;
   for (const auto &[c, owned] : connections_) {
-    if (c->deadline < now) {
-      expired.push_back(c);
+    // A streamed body is judged by the rate floor alone: a client that
+    // reads nothing falls under it within one window.
+    if (c->state != Connection::State::streaming) {
+      if (c->deadline < now) expired.push_back(c);
       continue;
     }
-    if (c->state != Connection::State::streaming || now - c->pending.window_start < limits.stream_rate_window) continue;
-    const auto seconds = std::chrono::duration<double>(now - c->pending.window_start).count();
-    const auto sent = c->pending.offset - c->pending.window_offset;
-    if (static_cast<double>(sent) < static_cast<double>(limits.min_stream_bytes_per_second) * seconds) {
+    auto &p = c->pending;
+    if (now - p.window_start < limits.stream_rate_window) continue;
+    const auto seconds = std::chrono::duration<double>(now - p.window_start).count();
+    const uint64_t delivered = c->stream_delivered();
+    if (static_cast<double>(delivered - p.window_delivered) <
+        static_cast<double>(limits.min_stream_bytes_per_second) * seconds) {
       slow.push_back(c);
     } else {
-      c->pending.window_start = now;
-      c->pending.window_offset = c->pending.offset;
+      p.window_start = now;
+      p.window_delivered = delivered;
     }
   }
   for (Connection *c : expired) {
@@ -361,7 +370,8 @@ void EventLoop::close_after_answer(Connection *c) {
   ::shutdown(c->fd.get(), SHUT_WR);
   c->discard_input();
   c->state = Connection::State::closing;
-  c->deadline = Clock::now() + kDrainTime;
+  c->drain_end = Clock::now() + kDrainMax;
+  c->deadline = Clock::now() + kDrainQuiet;
   arm(c, EPOLLIN | EPOLLRDHUP);
 }
 

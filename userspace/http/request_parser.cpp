@@ -121,13 +121,17 @@ bool parse_request_line(std::string_view line, Request &r, ParsedHead &out) {
     out = refused(Refusal::malformed, "the request line is not METHOD TARGET HTTP/VERSION");
     return false;
   }
-  const bool digits = version.size() == 8 && version.starts_with("HTTP/") && version[6] == '.' &&
-                      version[5] >= '0' && version[5] <= '9' && version[7] >= '0' && version[7] <= '9';
-  if (!digits) {
+  // "HTTP/" then a digit, or digit.digit: HTTP/2 and HTTP/3 are versions
+  // we do not serve (505), anything else is not HTTP (400).
+  const auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+  const bool known_form = version.starts_with("HTTP/") &&
+                          ((version.size() == 6 && is_digit(version[5])) ||
+                           (version.size() == 8 && is_digit(version[5]) && version[6] == '.' && is_digit(version[7])));
+  if (!known_form) {
     out = refused(Refusal::malformed, "the request line is not METHOD TARGET HTTP/VERSION");
     return false;
   }
-  if (version[5] != '1' || version[7] > '1') {
+  if (version.size() != 8 || version[5] != '1' || version[7] > '1') {
     out = refused(Refusal::version, "only HTTP/1.0 and HTTP/1.1 are served");
     return false;
   }
