@@ -51,6 +51,7 @@ else
   head -c 1G /dev/zero | gzip -c >"$WORK/bomb"
 fi
 
+LISTEN="127.0.0.1:$PORT"
 DAEMON=""
 STARTS=0
 IDLE_KIB=0
@@ -59,7 +60,7 @@ rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
 start_daemon() {  # extra flags
   STARTS=$((STARTS + 1))
   LOG="$WORK/daemon.$STARTS.log"
-  start_in "$NS" "$OBSERVER_BIN" --no-bpf --netns-dir '' --listen "127.0.0.1:$PORT" \
+  start_in "$NS" "$OBSERVER_BIN" --no-bpf --netns-dir '' --listen "$LISTEN" \
     --admin-listen "127.0.0.1:$ADMIN" "$@" 2>"$LOG"
   DAEMON=$LAST_PID
   for _ in $(seq 100); do
@@ -76,7 +77,7 @@ start_daemon() {  # extra flags
   in_ns curl -s -o /dev/null "http://127.0.0.1:$ADMIN/metrics"
   sleep 0.5
   IDLE_KIB=$(rss_kib "$DAEMON")
-  echo "# daemon $STARTS (pid $DAEMON, flags: ${*:-none}): idle VmRSS $((IDLE_KIB / 1024)) MiB"
+  echo "# daemon $STARTS (pid $DAEMON, on $LISTEN, flags: ${*:-none}): idle VmRSS $((IDLE_KIB / 1024)) MiB"
 }
 
 stop_daemon() {
@@ -298,16 +299,19 @@ if selected 8; then
   expect_daemon_unharmed
   verdict 8a '"20 × ?wait=10s from one address: \(.result.statuses), refused within \(.result.refused_ms_max // "-") ms, Retry-After \(.result.refused_retry_after); client_limit \(.refusals.client_limit // "-")"'
 
+  # A dual-stack listener this time: IPv4 clients arrive as ::ffff:a.b.c.d,
+  # and must still count per IPv4 address, not as one IPv6 /64.
   stop_daemon
+  LISTEN="[::]:$PORT"
   if start_daemon --max-waiting 16; then
     run waitflood_many_addresses waitflood --sources 8 --first-source 81 --per-source 3 --wait 10s
-    expect "24 concurrent ?wait=10s from 8 addresses, --max-waiting 16: 16 served, 8 refused with 503" \
+    expect "24 concurrent ?wait=10s from 8 addresses (3 each) on [::], --max-waiting 16: 16 served, 8 refused with 503" \
       '.result.statuses == {"200": 16, "503": 8}'
     expect "the 503s come at once (< 2 s) with Retry-After: 1" \
       '.result.refused_ms_max < 2000 and .result.refused_retry_after == ["1"]'
     expect "counted as busy" '.refusals.busy == 8'
     expect_daemon_unharmed
-    verdict 8b '"24 × ?wait=10s from 8 addresses (--max-waiting 16): \(.result.statuses), refused within \(.result.refused_ms_max // "-") ms, Retry-After \(.result.refused_retry_after); busy \(.refusals.busy // "-")"'
+    verdict 8b '"24 × ?wait=10s from 8 addresses on [::] (--max-waiting 16): \(.result.statuses), refused within \(.result.refused_ms_max // "-") ms, Retry-After \(.result.refused_retry_after); busy \(.refusals.busy // "-")"'
   else
     ATTACK=waitflood_many_addresses
     R=""

@@ -276,8 +276,9 @@ class Monitor:
     """Memory samples, kill switch, probes and the open-connection gauge,
     each on its own thread while an attack runs."""
 
-    def __init__(self, args):
+    def __init__(self, args, open_before):
         self.args = args
+        self.open_before = open_before  # the open-connection gauge before the attack
         self.stop_flag = threading.Event()
         self.rss_max = 0
         self.hwm_max = 0
@@ -373,7 +374,7 @@ def run_attack(args, name, attack):
     rss_before, hwm_before = st
     open_before = before["open"] or 0
     started = now()
-    with Monitor(args) as mon:
+    with Monitor(args, open_before) as mon:
         try:
             result = attack(args, mon)
         except Exception as e:  # reported, so the test says what broke
@@ -690,17 +691,25 @@ def attack_pin(args, mon):
         return await asyncio.gather(asyncio.gather(*readers), asyncio.gather(*probes))
 
     started = mon.elapsed()
+    base = mon.open_before
+
+    def released_at(count):
+        """When the daemon let go: the first gauge reading, after the readers
+        were all open, at or below the value before the attack."""
+        peak_t = None
+        for t, v in list(mon.gauge):
+            if peak_t is None and v >= base + count:
+                peak_t = t
+            if peak_t is not None and v <= base:
+                return t
+        return None
+
     readers, probes = asyncio.run(main())
-    # When the daemon let go: the first gauge reading, after the readers
-    # were all open, at or below the value before the attack.
-    base = min((g[1] for g in mon.gauge if g[0] <= started + 0.5), default=0)
-    peak_t = None
-    released_t = None
-    for t, v in mon.gauge:
-        if peak_t is None and v >= base + len(readers):
-            peak_t = t
-        if peak_t is not None and released_t is None and v <= base:
-            released_t = t
+    # The readers may all have seen their end before the gauge was read
+    # again: give it the rest of the attack's time to show the release.
+    while released_at(len(readers)) is None and mon.elapsed() < started + args.duration and not mon.gone:
+        time.sleep(0.2)
+    released_t = released_at(len(readers))
     statuses = {}
     for r in readers:
         statuses[str(r["status"])] = statuses.get(str(r["status"]), 0) + 1
@@ -714,6 +723,7 @@ def attack_pin(args, mon):
         "ended_s_max": max((r["ended_s"] for r in ended), default=None),
         "read_kib_per_s_median": round(rates[len(rates) // 2] / KIB, 1) if rates else None,
         "daemon_released_s": round(released_t - started, 1) if released_t is not None else None,
+        "gauge": [g for g in mon.gauge if g[0] >= started],
         "wait_probes": probes,
         "wait_probe_max_ms": max((p["ms"] for p in probes if p["status"] == 200), default=None),
         "wait_probes_ok": sum(1 for p in probes if p["status"] == 200),
@@ -1219,7 +1229,7 @@ def main():
 
     s = sub.add_parser("malformed", help="oversized and malformed request heads")
     s.add_argument("--timeout", type=float, default=5.0)
-    repeated(s, every=0.0, max_rounds=20)
+    repeated(s, every=0.1, max_rounds=60)
     s.set_defaults(fn=attack_malformed)
 
     s = sub.add_parser("waitflood", help="concurrent ?wait requests over MPTCP")
