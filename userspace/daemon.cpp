@@ -60,6 +60,7 @@ void Daemon::stop() {
 bool Daemon::open_checker() {
   http::ServerLimits limits;
   limits.max_connections = options_.max_connections;
+  limits.max_connections_per_client = options_.max_connections_per_client;
   limits.max_waiting = options_.max_waiting;
   limits.max_waiting_per_client = options_.max_waiting_per_client;
   checker_ = std::make_unique<http::HttpServer>("checker", limits, server_header());
@@ -154,6 +155,7 @@ metrics::SourceHealth Daemon::source_health() const {
     s.name = "checker";
     s.accepted = c.accepted.load();
     s.refused_over_limit = c.rejected_over_limit.load();
+    s.refused_client_over_limit = c.rejected_client_over_limit.load();
     s.accept_errors = c.accept_errors.load();
     s.idle_closed = c.idle_closed.load();
     s.timed_out = c.timed_out.load();

@@ -33,6 +33,9 @@ Flags:
                         picks a free port.
   --max-connections N   open client connections before new ones are refused
                         (1-1000000). Default 20000.
+  --max-connections-per-client N
+                        the same for one client address, IPv6 by /64
+                        (1-1000000). Default 1024.
   --max-waiting N       answers that wait or stream at once (?wait,
                         /download), in all (1-100000). Default 1024; past
                         it, 503 with Retry-After.
@@ -122,6 +125,12 @@ ParsedOptions parse_options(const std::vector<std::string> &args) {
       // Kept so that existing command lines still start the daemon.
       if (!value(v)) return p;
       p.warnings.push_back("--threads is no longer used: the event loops serve requests that wait (see --max-waiting)");
+    } else if (flag == "--max-connections-per-client") {
+      if (!value(v)) return p;
+      if (!parse_count(v, 1, 1000000, p.options.max_connections_per_client)) {
+        p.error = "--max-connections-per-client: '" + v + "' is not a number from 1 to 1000000";
+        return p;
+      }
     } else if (flag == "--max-waiting") {
       if (!value(v)) return p;
       if (!parse_count(v, 1, 100000, p.options.max_waiting)) {

@@ -14,6 +14,7 @@ struct Options {
   std::vector<SocketAddress> checker_listen;  // default [::]:8684
   std::optional<SocketAddress> admin_listen;  // default 127.0.0.1:8685; --admin-listen '' disables
   size_t max_connections = 20000;
+  size_t max_connections_per_client = 1024;
   // Answers that wait or stream (?wait, /download), in all and per client
   // address: each holds a connection's buffers and is polled or pushed.
   size_t max_waiting = 1024;

@@ -50,6 +50,7 @@ TEST_CASE("parse_options reads counts and the log level", "[options]") {
   CHECK(parse_options({"--max-waiting", "1"}).options.max_waiting == 1);
   CHECK(parse_options({"--max-waiting=100000"}).options.max_waiting == 100000);
   CHECK(parse_options({"--max-waiting-per-client", "7"}).options.max_waiting_per_client == 7);
+  CHECK(parse_options({"--max-connections-per-client", "3"}).options.max_connections_per_client == 3);
   // An old command line still starts the daemon, with a warning.
   const auto old = parse_options({"--threads", "8"});
   CHECK(old.error.empty());

@@ -1,6 +1,7 @@
 #include "http/connection.h"
 
 #include <linux/sockios.h>
+#include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
@@ -11,6 +12,21 @@ namespace observer::http {
 namespace {
 // One read's worth: most requests arrive whole in one.
 constexpr size_t kReadChunk = 4096;
+
+std::string client_key(const SocketAddress &peer) {
+  const sockaddr *sa = peer.get();
+  if (sa->sa_family == AF_INET) {
+    const auto *in = reinterpret_cast<const sockaddr_in *>(sa);
+    return std::string("4") + std::string(reinterpret_cast<const char *>(&in->sin_addr), 4);
+  }
+  if (sa->sa_family == AF_INET6) {
+    const auto *in6 = reinterpret_cast<const sockaddr_in6 *>(sa);
+    const auto *bytes = reinterpret_cast<const char *>(&in6->sin6_addr);
+    if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) return std::string("4") + std::string(bytes + 12, 4);
+    return std::string("6") + std::string(bytes, 8);
+  }
+  return "?";
+}
 
 SocketAddress address_of(int fd, int (*get)(int, sockaddr *, socklen_t *)) {
   sockaddr_storage ss{};
@@ -25,7 +41,8 @@ Connection::Connection(UniqueFd socket)
       peer(address_of(fd.get(), ::getpeername)),
       local(address_of(fd.get(), ::getsockname)),
       peer_text(format_endpoint(peer)),
-      local_text(format_endpoint(local)) {}
+      local_text(format_endpoint(local)),
+      client(client_key(peer)) {}
 
 Connection::Fill Connection::fill(size_t limit) {
   // Drop what earlier requests consumed before the buffer grows.

@@ -29,7 +29,6 @@ using Poll = std::function<void(Exchange &)>;
 // What a request that waits holds of the server's limits: one of
 // --max-waiting in all and one of the client's --max-waiting-per-client.
 struct WaitPermit {
-  std::string client;  // the key the per-client count is kept under
   bool held = false;
 };
 
@@ -45,6 +44,9 @@ struct Connection {
   UniqueFd fd;
   SocketAddress peer, local;
   std::string peer_text, local_text;  // format_endpoint() of each, done once
+  // What per-client limits count this connection under: its IPv4 address
+  // (mapped ones too), or its IPv6 /64, which one host usually holds whole.
+  std::string client;
   State state = State::reading;
   Clock::time_point deadline;  // when waiting in this state ends the connection
   Clock::time_point drain_end;  // closing: the latest the drain may last

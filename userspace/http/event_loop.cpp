@@ -101,7 +101,10 @@ void EventLoop::run() {
       next_sweep = now + std::chrono::seconds(1);
     }
   }
-  for (auto &[c, owned] : connections_) server_.release(*c);
+  for (auto &[c, owned] : connections_) {
+    server_.release(*c);
+    server_.leave(*c);
+  }
 }
 
 void EventLoop::resume_listeners(Clock::time_point now) {
@@ -146,6 +149,10 @@ void EventLoop::accept_from(int listen_fd) {
     const int one = 1;
     setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     auto conn = std::make_unique<Connection>(std::move(fd));
+    if (!server_.admit(*conn)) {
+      ++counters.rejected_client_over_limit;
+      continue;  // a reset, as past --max-connections
+    }
     Connection *c = conn.get();
     // A new connection waits like an idle one: a client that connects and
     // says nothing costs only its socket.
@@ -378,6 +385,7 @@ void EventLoop::close_after_answer(Connection *c) {
 void EventLoop::close(Connection *c) {
   if (c->state == Connection::State::deferred) std::erase(deferred_, c);
   server_.release(*c);
+  server_.leave(*c);
   // Closing the fd also takes it out of the epoll set.
   if (connections_.erase(c)) --server_.counters_.open;
 }

@@ -8,25 +8,6 @@
 #include "http/event_loop.h"
 
 namespace observer::http {
-namespace {
-// The key a client's waiting answers are counted under: its IPv4 address,
-// or its IPv6 /64 (a host is usually given a whole /64, and counting by
-// address would let it pick 2^64 of them).
-std::string client_key(const SocketAddress &peer) {
-  const sockaddr *sa = peer.get();
-  if (sa->sa_family == AF_INET) {
-    const auto *in = reinterpret_cast<const sockaddr_in *>(sa);
-    return std::string("4") + std::string(reinterpret_cast<const char *>(&in->sin_addr), 4);
-  }
-  if (sa->sa_family == AF_INET6) {
-    const auto *in6 = reinterpret_cast<const sockaddr_in6 *>(sa);
-    const auto *bytes = reinterpret_cast<const char *>(&in6->sin6_addr);
-    if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) return std::string("4") + std::string(bytes + 12, 4);
-    return std::string("6") + std::string(bytes, 8);
-  }
-  return "?";
-}
-}  // namespace
 
 bool Exchange::stopping() const { return server_.stopping(); }
 
@@ -156,29 +137,43 @@ Refusal HttpServer::acquire(Connection &c) {
     counters_.waiting.fetch_sub(1);
     return Refusal::busy;
   }
-  std::string key = client_key(c.peer);
   {
-    std::lock_guard lock(waiting_mu_);
-    size_t &n = waiting_by_client_[key];
+    std::lock_guard lock(clients_mu_);
+    size_t &n = clients_[c.client].waiting;
     if (n >= limits_.max_waiting_per_client) {
-      if (n == 0) waiting_by_client_.erase(key);
       counters_.waiting.fetch_sub(1);
       return Refusal::client_limit;
     }
     ++n;
   }
-  c.pending.permit = WaitPermit{std::move(key), true};
+  c.pending.permit.held = true;
   return Refusal::none;
 }
 
 void HttpServer::release(Connection &c) {
-  WaitPermit &p = c.pending.permit;
-  if (!p.held) return;
-  p.held = false;
+  if (!c.pending.permit.held) return;
+  c.pending.permit.held = false;
   counters_.waiting.fetch_sub(1);
-  std::lock_guard lock(waiting_mu_);
-  const auto it = waiting_by_client_.find(p.client);
-  if (it != waiting_by_client_.end() && --it->second == 0) waiting_by_client_.erase(it);
+  std::lock_guard lock(clients_mu_);
+  const auto it = clients_.find(c.client);
+  if (it != clients_.end()) --it->second.waiting;
+}
+
+bool HttpServer::admit(const Connection &c) {
+  std::lock_guard lock(clients_mu_);
+  size_t &n = clients_[c.client].connections;
+  if (n >= limits_.max_connections_per_client) return false;
+  ++n;
+  return true;
+}
+
+void HttpServer::leave(const Connection &c) {
+  std::lock_guard lock(clients_mu_);
+  const auto it = clients_.find(c.client);
+  if (it == clients_.end()) return;
+  --it->second.connections;
+  // A client's entry lives as long as it holds a connection.
+  if (it->second.connections == 0) clients_.erase(it);
 }
 
 void HttpServer::note_handler_error(const std::string &path, std::string_view what) {

@@ -11,10 +11,11 @@
 //    does blocks: an answer that waits (?wait) is polled on a timer, a long
 //    body (a download) is sent as the socket takes it. So no thread is ever
 //    held by a client, however slowly it reads.
-//  - Waiting answers are counted across loops (WaitPermit): at most
-//    max_waiting in all (503 past it) and max_waiting_per_client for one
-//    client address (429 past it), IPv6 clients counted by /64, which one
-//    host usually holds whole.
+//  - Clients are counted across loops: their open connections (at most
+//    max_connections_per_client) and their answers that wait or stream
+//    (WaitPermit: at most max_waiting in all, 503 past it, and
+//    max_waiting_per_client, 429 past it). A client is an IPv4 address or
+//    an IPv6 /64, which one host usually holds whole.
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -41,6 +42,7 @@ struct ServerLimits {
   std::chrono::milliseconds io_timeout{10000};  // a request must arrive, or an answer move, within this
   std::chrono::milliseconds idle_timeout{30000};
   size_t max_connections = 20000;
+  size_t max_connections_per_client = 1024;  // IPv4 address or IPv6 /64, as WaitPermit counts
   size_t max_requests_per_connection = 10000;
   RequestLimits request;
   size_t max_waiting = 1024;
@@ -56,6 +58,7 @@ inline constexpr size_t kRefusalKinds = static_cast<size_t>(Refusal::client_limi
 struct ServerCounters {
   std::atomic<uint64_t> accepted{0};
   std::atomic<uint64_t> rejected_over_limit{0};
+  std::atomic<uint64_t> rejected_client_over_limit{0};  // max_connections_per_client
   std::atomic<uint64_t> accept_errors{0};
   std::atomic<uint64_t> idle_closed{0};
   std::atomic<uint64_t> timed_out{0};     // a request or answer that did not move within io_timeout
@@ -148,6 +151,9 @@ class HttpServer {
   // Takes one waiting slot for c's client, or says which limit refused.
   Refusal acquire(Connection &c);
   void release(Connection &c);
+  // Counts c under its client while it is open; false past the client's cap.
+  bool admit(const Connection &c);
+  void leave(const Connection &c);
   void note_handler_error(const std::string &path, std::string_view what);
 
   std::string name_;
@@ -160,8 +166,14 @@ class HttpServer {
   std::atomic<bool> handler_error_logged_{false};  // one line in the log, then only the counter
   std::vector<std::unique_ptr<EventLoop>> loops_;
 
-  std::mutex waiting_mu_;  // guards waiting_by_client_
-  std::unordered_map<std::string, size_t> waiting_by_client_;
+  // Per client (Connection::client): open connections and waiting answers.
+  // Taken at accept, close, and when an answer starts or stops waiting; a
+  // request that is answered at once never takes it.
+  struct ClientCounts {
+    size_t connections = 0, waiting = 0;
+  };
+  std::mutex clients_mu_;  // guards clients_
+  std::unordered_map<std::string, ClientCounts> clients_;
 };
 
 }  // namespace observer::http

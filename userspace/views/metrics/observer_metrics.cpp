@@ -280,7 +280,7 @@ std::vector<MetricFamily> ObserverMetrics::collect_at_scrape(bool with_connectio
     out.push_back(std::move(overruns));
     auto conns = family("mptcp_observer_http_connections_total",
                         "Client connections of the checker's HTTP server: accepted (every one accept() returned), "
-                        "and of those refused (--max-connections reached), idle_closed (kept alive and idle too "
+                        "and of those refused (--max-connections reached), refused_client (--max-connections-per-client), idle_closed (kept alive and idle too "
                         "long), timed_out (a request or answer that stopped moving), slow_reader (a download read "
                         "slower than the floor); accept_error counts accept() failures (e.g. out of file "
                         "descriptors).",
@@ -305,6 +305,7 @@ std::vector<MetricFamily> ObserverMetrics::collect_at_scrape(bool with_connectio
       };
       outcome("accepted", server.accepted);
       outcome("refused", server.refused_over_limit);
+      outcome("refused_client", server.refused_client_over_limit);
       outcome("accept_error", server.accept_errors);
       outcome("idle_closed", server.idle_closed);
       outcome("timed_out", server.timed_out);

@@ -27,7 +27,8 @@ namespace observer::metrics {
 // from http::ServerCounters.
 struct HttpServerFigures {
   std::string name;  // "checker"
-  uint64_t accepted = 0, refused_over_limit = 0, accept_errors = 0, idle_closed = 0, timed_out = 0;
+  uint64_t accepted = 0, refused_over_limit = 0, refused_client_over_limit = 0, accept_errors = 0, idle_closed = 0,
+           timed_out = 0;
   uint64_t slow_readers = 0, open = 0, waiting = 0, handler_errors = 0;
   std::vector<std::pair<std::string, uint64_t>> refusals;  // by reason (http::refusal_name)
 };
