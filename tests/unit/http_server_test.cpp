@@ -273,3 +273,21 @@ TEST_CASE("a streamed body arrives whole, and a slow reader is cut", "[http_serv
     ::close(fd);
   }
 }
+
+TEST_CASE("one client holds at most its share of connections", "[http_server]") {
+  ServerLimits limits;
+  limits.max_connections_per_client = 2;
+  TestServer server(limits);
+  const int a = server.connect(), b = server.connect();
+  REQUIRE(eventually([&] { return server.counters().open.load() == 2; }));
+  const int c = server.connect();
+  send_all(c, "GET /page HTTP/1.1\r\n\r\n");
+  CHECK(peer_closes(c));
+  CHECK(server.counters().rejected_client_over_limit.load() == 1);
+  ::close(a);
+  REQUIRE(eventually([&] { return server.counters().open.load() == 1; }));
+  const int d = server.connect();  // a slot is free again
+  send_all(d, "GET /page?n=4 HTTP/1.1\r\n\r\n");
+  CHECK(read_answers(d, 1).find("page 4") != std::string::npos);
+  for (const int fd : {b, c, d}) ::close(fd);
+}
