@@ -16,6 +16,23 @@ std::string server_header() { return std::string("mptcp-observer/") + kVersion; 
 }  // namespace
 
 namespace {
+// How stale the host counters behind a diagnosis may be: /proc/net/netstat
+// is read at most ten times a second, however many answers need it.
+constexpr auto kHostSampleInterval = std::chrono::milliseconds(100);
+
+checker::HostView host_view(const procfs::HostSampler::View &sampled) {
+  checker::HostView view;
+  if (sampled.path_manager == "kernel") view.path_manager = checker::PathManagerKind::in_kernel;
+  if (sampled.path_manager == "userspace") view.path_manager = checker::PathManagerKind::userspace;
+  if (sampled.counters) {
+    checker::MibWindow window;
+    window.span = std::chrono::duration_cast<std::chrono::milliseconds>(sampled.counters->span);
+    window.rises = sampled.counters->rises;
+    view.mib = std::move(window);
+  }
+  return view;
+}
+
 // The inode of our network namespace: how BPF events name it.
 uint32_t own_netns_inode() {
   struct stat st{};
@@ -79,7 +96,15 @@ bool Daemon::open_checker() {
     checker_->add_listener(std::move(*listener));
   }
   checker::CheckerHooks hooks;
-  hooks.enrich = [this](MptcpStatus &status) { merge_checker_status(status); };
+  hooks.enrich = [this](MptcpStatus &status) { return merge_checker_status(status); };
+  hooks.listener_mptcp = checker_speaks_mptcp();
+  if (hooks.listener_mptcp) {
+    std::vector<std::string> counters(checker::diagnosis_counters().begin(), checker::diagnosis_counters().end());
+    host_sampler_ = std::make_unique<procfs::HostSampler>(std::move(counters), kHostSampleInterval);
+    hooks.host = [sampler = host_sampler_.get()](std::chrono::steady_clock::time_point since) {
+      return host_view(sampler->since(since));
+    };
+  }
   hooks.on_answer = [this](std::string_view result, std::string_view format) {
     metrics_->on_checker_answer(result, format);
   };
@@ -220,8 +245,9 @@ void Daemon::start_reconciler() {
   reconciler_->start();
 }
 
-void Daemon::merge_checker_status(MptcpStatus &status) {
-  if (status.verdict != Verdict::mptcp) return;
+checker::ConnectionContext Daemon::merge_checker_status(MptcpStatus &status) {
+  checker::ConnectionContext context;
+  if (status.verdict != Verdict::mptcp) return context;
   std::vector<ObservedSubflow> observed;
   for (const auto &s : status.subflows) observed.push_back({Endpoint::from(s.local), Endpoint::from(s.remote), s.kind});
   const ConnectionKey key{own_netns_, status.token};
@@ -231,13 +257,20 @@ void Daemon::merge_checker_status(MptcpStatus &status) {
     t.merge_getsockopt(key, Direction::inbound, observed, monotonic_ns());
     const ConnectionRecord *record = t.lookup(key);
     if (!record) return;
+    // BPF's timestamps are CLOCK_MONOTONIC, which steady_clock reads too.
+    if (record->established_ns) {
+      context.established = std::chrono::steady_clock::time_point(std::chrono::nanoseconds(record->established_ns));
+    }
     for (auto &s : status.subflows) {
       const Endpoint local = Endpoint::from(s.local), remote = Endpoint::from(s.remote);
       for (const auto &known : record->subflows) {
-        if (known.local == local && known.remote == remote && known.handshake_ns) s.handshake_us = known.handshake_ns / 1000;
+        if (known.local != local || known.remote != remote) continue;
+        if (known.handshake_ns) s.handshake_us = known.handshake_ns / 1000;
+        if (known.backup_seen_ns) s.backup = known.backup;
       }
     }
   });
+  return context;
 }
 
 nlohmann::ordered_json Daemon::sources_json() const {

@@ -57,8 +57,12 @@ Verdict plain_tcp_or_error(int err, int &error_number) {
 // (then there are no MPTCP subflows to list).
 bool take_info(const abi::mptcp_info &info, MptcpStatus &status) {
   status.token = info.token;
+  status.flags = info.flags;
   status.extra_subflows = info.subflows;
   status.subflows_max = info.subflows_max;
+  status.add_addr_signal = info.add_addr_signal;
+  status.add_addr_signal_max = info.add_addr_signal_max;
+  status.add_addr_accepted = info.add_addr_accepted;
   status.verdict = (info.flags & abi::kMptcpInfoFlagFallback) ? Verdict::fallback : Verdict::mptcp;
   return status.verdict == Verdict::mptcp;
 }

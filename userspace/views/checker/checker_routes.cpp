@@ -63,6 +63,22 @@ CheckerReport observe(const http::Exchange &ex) {
   return r;
 }
 
+// Host counters over this much time before the answer stand in for "since
+// the connection began" when tracing did not see it begin: joins come after
+// the first request, so a few seconds back is before them.
+constexpr auto kLookbackWithoutStart = std::chrono::seconds(10);
+
+// Completes the status with what the daemon knows, then says why it is what it is.
+void diagnose_into(CheckerReport &r, const CheckerHooks &hooks) {
+  ConnectionContext context;
+  if (hooks.enrich) context = hooks.enrich(r.status);
+  DiagnosisInput in{r.status, hooks.listener_mptcp, r.waited, {}};
+  if (hooks.host && needs_host_view(r.status)) {
+    in.host = hooks.host(context.established.value_or(Clock::now() - kLookbackWithoutStart));
+  }
+  r.diagnosis = diagnose(in);
+}
+
 // The answer to the verdict once the status is final: the 500 when the
 // kernel could not say, else the page in `format`. Counted as it is sent.
 void send_verdict(http::Exchange &ex, const CheckerHooks &hooks, CheckerReport &r, Format format) {
@@ -73,7 +89,7 @@ void send_verdict(http::Exchange &ex, const CheckerHooks &hooks, CheckerReport &
             std::string("500 Internal Server Error: the kernel did not report this connection's MPTCP status: ") +
                 std::strerror(r.status.error_number) + "\n");
   } else {
-    if (hooks.enrich) hooks.enrich(r.status);
+    diagnose_into(r, hooks);
     const std::array<http::HeaderField, 5> with_vary{fields[0], fields[1], fields[2], fields[3], kVary};
     switch (format) {
       case Format::json: ex.send(200, with_vary, "application/json", render_json(r)); break;
