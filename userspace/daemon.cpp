@@ -4,7 +4,9 @@
 
 #include "common/log.h"
 #include "common/version.h"
+#include "sources/pm_netlink/pm_config_reader.h"
 #include "sources/pm_netlink/pm_event_translate.h"
+#include "sources/procfs/mptcp_sysctl.h"
 #include "views/admin/admin_routes.h"
 #include "views/checker/checker_routes.h"
 #include "views/health_routes.h"
@@ -47,6 +49,17 @@ Daemon::Daemon(const Options &options)
   inputs.health = [this] { return source_health(); };
   inputs.connections = [this](size_t limit) {
     return table_.with([&](const ConnectionTable &t) { return t.page(std::nullopt, limit); });
+  };
+  inputs.path_manager = [] {
+    metrics::PathManagerFigures f;
+    const auto sysctls = procfs::read_mptcp_sysctls();
+    f.enabled = sysctls.enabled;
+    f.path_manager = sysctls.path_manager;
+    auto config = pm::read_path_manager_config();
+    f.limits = config.limits;
+    f.endpoints = config.endpoints;
+    f.error = std::move(config.error);
+    return f;
   };
   metrics_ = std::make_unique<metrics::ObserverMetrics>(std::move(inputs), options.connection_metrics);
 }
