@@ -15,8 +15,13 @@ namespace observer::checker {
 // What the rest of the daemon knows of one checker connection beyond its
 // socket.
 struct ConnectionContext {
-  // When tracing saw the connection established; nullopt when it did not.
-  std::optional<std::chrono::steady_clock::time_point> established;
+  // A moment before any of the connection's joins: when tracing saw it
+  // established, or the first request the daemon heard of it; nullopt when
+  // neither is known.
+  std::optional<std::chrono::steady_clock::time_point> joins_since;
+  // Tracing is on and has not reported every subflow yet (a join that just
+  // arrived): their backup flags are still unknown.
+  bool tracing_pending = false;
 };
 
 // Adds what only tracing knows (each subflow's handshake time and backup
@@ -24,7 +29,7 @@ struct ConnectionContext {
 using SubflowEnricher = std::function<ConnectionContext(MptcpStatus &status)>;
 
 // The host's side of a diagnosis: the path manager, and how much the MIB
-// counters rose since `since` (the connection's start, or a while back).
+// counters rose since `since` (before the connection's joins, or a while back).
 using HostViewSource = std::function<HostView(std::chrono::steady_clock::time_point since)>;
 
 struct CheckerHooks {

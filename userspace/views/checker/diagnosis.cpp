@@ -161,7 +161,8 @@ void healthy(const MptcpStatus &st, std::vector<Finding> &out) {
                    "nobackup` there makes it carry data like the others."});
   } else if (!unknown) {
     out.push_back({"no_backup_subflow", Confidence::certain,
-                   "No subflow is a backup: all " + number(st.subflows.size()) + " carry data at once.",
+                   std::string("No subflow is a backup: ") +
+                       (st.subflows.size() == 2 ? "both" : "all " + number(st.subflows.size())) + " carry data at once.",
                    "To hold a path in reserve (a metered link), mark its endpoint on the client as backup: `ip mptcp "
                    "endpoint add ADDRESS dev INTERFACE subflow backup`."});
   } else {

@@ -53,7 +53,7 @@ std::string ms(double value) {
 constexpr const char *kStyle = R"(
 *{box-sizing:border-box}
 body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:0;background:#f4f5f7;color:#1f2328}
-main{max-width:62rem;margin:0 auto;padding:2rem 1.25rem 1rem}
+main{max-width:66rem;margin:0 auto;padding:2rem 1.25rem 1rem}
 h1{font-size:2rem;line-height:1.2;margin:0}
 h2{font-size:1.25rem;margin:0 0 .75rem}
 h3{font-size:1rem;margin:0 0 .5rem}
@@ -67,9 +67,9 @@ table{border-collapse:collapse;width:100%;font-size:.95rem}
 th,td{text-align:left;padding:.45rem .6rem;border-bottom:1px solid #e4e7eb}
 th{background:#f6f8fa;font-weight:600}td.num{text-align:right;font-variant-numeric:tabular-nums}
 code{font:.9em/1.4 ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,monospace;background:#f0f2f4;border-radius:.25rem;padding:.05rem .3rem}
-code.cmd{user-select:all;background:#eef1f6;border:1px solid #d5dbe3;white-space:nowrap}
-pre{background:#1f2430;color:#e8ecf1;border-radius:.5rem;padding:.7rem .9rem;overflow-x:auto;margin:.4rem 0 .8rem}
-pre code{background:none;color:inherit;padding:0;user-select:all;white-space:pre}
+code.cmd{user-select:all;background:#eef1f6;border:1px solid #d5dbe3;overflow-wrap:anywhere}
+pre{background:#1f2430;color:#e8ecf1;border-radius:.5rem;padding:.7rem .9rem;margin:.4rem 0 .8rem;white-space:pre-wrap;overflow-wrap:anywhere}
+pre code{background:none;color:inherit;padding:0;user-select:all;white-space:inherit}
 ol.findings{list-style:none;margin:0;padding:0}
 .finding{border:1px solid #e1e4e8;border-left:.35rem solid #8c959f;border-radius:.5rem;padding:.75rem 1rem;margin:0 0 .75rem}
 .finding.certain{border-left-color:#0969da}.finding.likely{border-left-color:#bf8700}
