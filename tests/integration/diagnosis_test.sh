@@ -59,6 +59,25 @@ assert_eq "option_removed_after_syn_likely,mptcp_not_requested,mptcp_option_remo
 assert_eq "likely" "$(confidence "$JSON" option_removed_after_syn_likely)" "worded as a likelihood (host-wide counter)"
 assert_contains "saw 1 connection(s)" "$(message "$JSON" option_removed_after_syn_likely)" "with the count the kernel has"
 
+echo "# MPTCP negotiated, then the path strips the options from data: a fallback, and of which kind"
+# One subflow only: a connection can fall back while it has no other.
+ip -n "$CLI" mptcp endpoint flush
+STRIP=(FORWARD -p tcp --dport 8684 --tcp-flags PSH PSH -j TCPOPTSTRIP --strip-options 30)
+in_router iptables -t mangle -A "${STRIP[@]}"
+mark "$SRV" MPCapableACKRX DssFallback
+sleep 0.2
+# Two requests on one connection: the first carries the data that loses
+# its mapping; the second, after the fallback, is answered.
+JSON=$(in_client "$PROBE_BIN" "$SRV4" 8684 "/?format=json" @300 "/?format=json")
+in_router iptables -t mangle -D "${STRIP[@]}"
+ip -n "$CLI" mptcp endpoint add 10.0.2.2 dev c2 subflow
+ip -n "$CLI" mptcp endpoint add fd00:2::2 dev c2 subflow
+assert_eq "fallback" "$(jq -r .verdict <<<"$JSON")" "verdict fallback (an MPTCP socket, SO_PROTOCOL, that answers SOL_MPTCP no more)"
+assert_eq 1 "$(rose "$SRV" MPCapableACKRX)" "the server's kernel completed the MP_CAPABLE handshake (MPCapableACKRX)"
+assert_eq 1 "$(rose "$SRV" DssFallback)" "then fell back on data without a mapping (DssFallback)"
+assert_eq "fallback_after_mptcp,fallback_mapping_broken_likely" "$(codes "$JSON")" "negotiated then fell back; the mapping likely stripped"
+assert_contains "saw 1 time(s)" "$(message "$JSON" fallback_mapping_broken_likely)" "with the kernel's count"
+
 echo "# the server's subflow limit is 0: it refuses every join, and says so"
 ip -n "$SRV" mptcp limits set subflows 0 add_addr_accepted 0
 assert_contains "subflows 0" "$(ip -n "$SRV" mptcp limits show)" "ip mptcp limits: subflows 0"

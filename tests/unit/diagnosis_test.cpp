@@ -103,6 +103,8 @@ TEST_CASE("diagnose: every situation gets its findings, strongest first", "[diag
        verdict(Verdict::plain_tcp), {"server_without_mptcp"}, window(3s, {{"MPCapableFallbackACK", 1}}), 0ms,
        PathManagerKind::in_kernel, false},
       {"fallback after the handshake", verdict(Verdict::fallback, 3), {"fallback_after_mptcp"}},
+      {"fallback known from SO_PROTOCOL alone (no MPTCP_INFO after a fallback)", verdict(Verdict::fallback, 0),
+       {"fallback_after_mptcp"}},
       {"fallback in the handshake", verdict(Verdict::fallback, 1), {"fallback_in_handshake"}},
       {"fallback with broken data-sequence mappings on the host",
        verdict(Verdict::fallback, 3), {"fallback_after_mptcp", "fallback_mapping_broken_likely"},

@@ -109,7 +109,12 @@ const std::array<FallbackSign, 2> kFallbackSigns = {{
 }};
 
 void fallback(const DiagnosisInput &in, std::vector<Finding> &out) {
-  if (in.status.remote_key_received()) {
+  // Only MPTCP_INFO can say the handshake never completed; a socket that
+  // fell back answers SOL_MPTCP no more, and an MPTCP socket this server
+  // accepted had completed it (the server makes one only with the client's
+  // key in hand).
+  const bool in_handshake = (in.status.flags & 1u) && !in.status.remote_key_received();
+  if (!in_handshake) {
     out.push_back({"fallback_after_mptcp", Confidence::certain,
                    "MPTCP was negotiated on this connection, then it fell back to plain TCP: something on the path "
                    "removed or changed MPTCP options after the handshake.",
