@@ -4,7 +4,9 @@
 
 #include "common/log.h"
 #include "common/version.h"
+#include "sources/pm_netlink/pm_config_reader.h"
 #include "sources/pm_netlink/pm_event_translate.h"
+#include "sources/procfs/mptcp_sysctl.h"
 #include "views/admin/admin_routes.h"
 #include "views/checker/checker_routes.h"
 #include "views/health_routes.h"
@@ -16,6 +18,23 @@ std::string server_header() { return std::string("mptcp-observer/") + kVersion; 
 }  // namespace
 
 namespace {
+// How stale the host counters behind a diagnosis may be: /proc/net/netstat
+// is read at most ten times a second, however many answers need it.
+constexpr auto kHostSampleInterval = std::chrono::milliseconds(100);
+
+checker::HostView host_view(const procfs::HostSampler::View &sampled) {
+  checker::HostView view;
+  if (sampled.path_manager == "kernel") view.path_manager = checker::PathManagerKind::in_kernel;
+  if (sampled.path_manager == "userspace") view.path_manager = checker::PathManagerKind::userspace;
+  if (sampled.counters) {
+    checker::MibWindow window;
+    window.span = std::chrono::duration_cast<std::chrono::milliseconds>(sampled.counters->span);
+    window.rises = sampled.counters->rises;
+    view.mib = std::move(window);
+  }
+  return view;
+}
+
 // The inode of our network namespace: how BPF events name it.
 uint32_t own_netns_inode() {
   struct stat st{};
@@ -30,6 +49,17 @@ Daemon::Daemon(const Options &options)
   inputs.health = [this] { return source_health(); };
   inputs.connections = [this](size_t limit) {
     return table_.with([&](const ConnectionTable &t) { return t.page(std::nullopt, limit); });
+  };
+  inputs.path_manager = [] {
+    metrics::PathManagerFigures f;
+    const auto sysctls = procfs::read_mptcp_sysctls();
+    f.enabled = sysctls.enabled;
+    f.path_manager = sysctls.path_manager;
+    auto config = pm::read_path_manager_config();
+    f.limits = config.limits;
+    f.endpoints = config.endpoints;
+    f.error = std::move(config.error);
+    return f;
   };
   metrics_ = std::make_unique<metrics::ObserverMetrics>(std::move(inputs), options.connection_metrics);
 }
@@ -80,7 +110,15 @@ bool Daemon::open_checker() {
     checker_->add_listener(std::move(*listener));
   }
   checker::CheckerHooks hooks;
-  hooks.enrich = [this](MptcpStatus &status) { merge_checker_status(status); };
+  hooks.enrich = [this](MptcpStatus &status) { return merge_checker_status(status); };
+  hooks.listener_mptcp = checker_speaks_mptcp();
+  if (hooks.listener_mptcp) {
+    std::vector<std::string> counters(checker::diagnosis_counters().begin(), checker::diagnosis_counters().end());
+    host_sampler_ = std::make_unique<procfs::HostSampler>(std::move(counters), kHostSampleInterval);
+    hooks.host = [sampler = host_sampler_.get()](std::chrono::steady_clock::time_point since) {
+      return host_view(sampler->since(since));
+    };
+  }
   hooks.on_answer = [this](std::string_view result, std::string_view format) {
     metrics_->on_checker_answer(result, format);
   };
@@ -222,24 +260,41 @@ void Daemon::start_reconciler() {
   reconciler_->start();
 }
 
-void Daemon::merge_checker_status(MptcpStatus &status) {
-  if (status.verdict != Verdict::mptcp) return;
+checker::ConnectionContext Daemon::merge_checker_status(MptcpStatus &status) {
+  checker::ConnectionContext context;
+  if (status.verdict != Verdict::mptcp) return context;
   std::vector<ObservedSubflow> observed;
   for (const auto &s : status.subflows) observed.push_back({Endpoint::from(s.local), Endpoint::from(s.remote), s.kind});
   const ConnectionKey key{own_netns_, status.token};
   // In place, under the table's lock: this runs on every checker request,
   // and copying the record out would cost more than the lookup.
   table_.with([&](ConnectionTable &t) {
+    const bool known = t.lookup(key) != nullptr;
     t.merge_getsockopt(key, Direction::inbound, observed, monotonic_ns());
     const ConnectionRecord *record = t.lookup(key);
     if (!record) return;
+    if (record->established_ns) {
+      // BPF's timestamps are CLOCK_MONOTONIC, which steady_clock reads too.
+      context.joins_since = std::chrono::steady_clock::time_point(std::chrono::nanoseconds(record->established_ns));
+    } else if (!known) {
+      // The first the daemon hears of it, before tracing's report: the
+      // connection is new, and its joins, which follow this first request,
+      // are still to come.
+      context.joins_since = std::chrono::steady_clock::now();
+    }
     for (auto &s : status.subflows) {
       const Endpoint local = Endpoint::from(s.local), remote = Endpoint::from(s.remote);
       for (const auto &known : record->subflows) {
-        if (known.local == local && known.remote == remote && known.handshake_ns) s.handshake_us = known.handshake_ns / 1000;
+        if (known.local != local || known.remote != remote) continue;
+        if (known.handshake_ns) s.handshake_us = known.handshake_ns / 1000;
+        if (known.backup_seen_ns) s.backup = known.backup;
       }
     }
   });
+  if (bpf_ && bpf_->running()) {
+    for (const auto &s : status.subflows) context.tracing_pending = context.tracing_pending || !s.backup;
+  }
+  return context;
 }
 
 nlohmann::ordered_json Daemon::sources_json() const {

@@ -16,9 +16,11 @@
 #include "sources/bpf/bpf_subflow_source.h"
 #include "sources/getsockopt/mptcp_status.h"
 #include "sources/pm_netlink/pm_netlink_source.h"
+#include "sources/procfs/host_sampler.h"
 #include "table/connection_table.h"
 #include "table/event_hub.h"
 #include "table/reconciler.h"
+#include "views/checker/checker_routes.h"
 #include "views/metrics/observer_metrics.h"
 
 namespace observer {
@@ -47,13 +49,18 @@ class Daemon {
   metrics::SourceHealth source_health() const;
   bool checker_speaks_mptcp() const;
   // The checker's own connection goes into the table (source getsockopt),
-  // and the status gains each subflow's handshake time when BPF saw it.
-  void merge_checker_status(MptcpStatus &status);
+  // and the status gains each subflow's handshake time and backup flag when
+  // BPF or a snapshot saw them; returns when the connection began, if known.
+  checker::ConnectionContext merge_checker_status(MptcpStatus &status);
 
   Options options_;
   uint32_t own_netns_;
   LockedConnectionTable table_;
   EventHub hub_{kMaxEventStreams};
+  // The host counters and path manager behind the checker's diagnoses,
+  // shared by its event loops (declared first: it outlives them); only
+  // while the checker speaks MPTCP.
+  std::unique_ptr<procfs::HostSampler> host_sampler_;
   std::unique_ptr<http::HttpServer> checker_;
   std::unique_ptr<http::HttplibServer> admin_;
   std::unique_ptr<bpf::BpfSubflowSource> bpf_;

@@ -1,15 +1,19 @@
 // An MPTCP client that keeps one connection open and sends several GET
 // requests on it, one after another, printing each response body. The first
 // requests carry data, which is what makes the client's path manager open
-// MP_JOIN subflows; a later "?wait=" request then sees them.
+// MP_JOIN subflows; a later "?wait=" request then sees them. An argument
+// "@MS" instead of a path pauses MS milliseconds before the next request,
+// for what the kernel does in between (a join tried and refused).
 //
-//   mptcp_http_probe [--tcp] HOST PORT PATH [PATH...]
+//   mptcp_http_probe [--tcp] HOST PORT PATH|@MS [PATH|@MS...]
 #include <netdb.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <thread>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -71,18 +75,23 @@ int main(int argc, char **argv) {
     mptcp = false;
     args.erase(args.begin());
   }
-  if (args.size() < 3) die("usage: mptcp_http_probe [--tcp] HOST PORT PATH [PATH...]");
+  if (args.size() < 3) die("usage: mptcp_http_probe [--tcp] HOST PORT PATH|@MS [PATH|@MS...]");
   const auto fd = connect_to(args[0], args[1], mptcp);
   const std::string host_header = args[0].find(':') != std::string::npos ? "[" + args[0] + "]" : args[0];
   std::string pending;
+  std::string last_body;
   for (size_t i = 2; i < args.size(); ++i) {
+    if (args[i].size() > 1 && args[i][0] == '@') {
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::stoul(args[i].substr(1))));
+      continue;
+    }
     const std::string request = "GET " + args[i] + " HTTP/1.1\r\nHost: " + host_header +
                                 "\r\nUser-Agent: mptcp_http_probe\r\nAccept: */*\r\n\r\n";
     if (send(fd.get(), request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) {
       die(std::string("send: ") + std::strerror(errno));
     }
-    const std::string body = read_response(fd.get(), pending);
-    if (i + 1 == args.size()) std::cout << body << std::flush;
+    last_body = read_response(fd.get(), pending);
   }
+  std::cout << last_body << std::flush;
   return 0;
 }

@@ -1,6 +1,7 @@
 #pragma once
 // Netlink messages built by hand, the way the kernel lays them out, for the
 // tests of every netlink decoder (sock_diag, path-manager events).
+#include <linux/genetlink.h>
 #include <linux/netlink.h>
 
 #include <cstdint>
@@ -44,6 +45,35 @@ inline Bytes netlink_error(int err) {
   Bytes out(h.nlmsg_len, 0);
   std::memcpy(out.data(), &h, sizeof h);
   std::memcpy(out.data() + NLMSG_HDRLEN, &e, sizeof e);
+  return out;
+}
+
+// A generic netlink message: nlmsghdr, genlmsghdr, attributes.
+inline Bytes genl(uint16_t family, uint8_t cmd, const Bytes &attrs, uint16_t flags = 0) {
+  nlmsghdr h{};
+  h.nlmsg_len = static_cast<uint32_t>(NLMSG_HDRLEN + GENL_HDRLEN + attrs.size());
+  h.nlmsg_type = family;
+  h.nlmsg_flags = flags;
+  genlmsghdr g{};
+  g.cmd = cmd;
+  g.version = 1;
+  Bytes out(NLMSG_ALIGN(h.nlmsg_len), 0);
+  std::memcpy(out.data(), &h, sizeof h);
+  std::memcpy(out.data() + NLMSG_HDRLEN, &g, sizeof g);
+  if (!attrs.empty()) std::memcpy(out.data() + NLMSG_HDRLEN + GENL_HDRLEN, attrs.data(), attrs.size());
+  return out;
+}
+
+// The message that ends a dump, carrying `err` (0 when all went well).
+inline Bytes netlink_done(int err = 0) {
+  nlmsghdr h{};
+  h.nlmsg_len = NLMSG_LENGTH(sizeof(int));
+  h.nlmsg_type = NLMSG_DONE;
+  h.nlmsg_flags = NLM_F_MULTI;
+  Bytes out(h.nlmsg_len, 0);
+  std::memcpy(out.data(), &h, sizeof h);
+  const int negative = -err;
+  std::memcpy(out.data() + NLMSG_HDRLEN, &negative, sizeof negative);
   return out;
 }
 

@@ -731,3 +731,67 @@ TEST_CASE("ObserverMetrics exports this machine's MPTcpExt counters, or says it 
     if (!gauge) CHECK(*rendered >= static_cast<double>(value));
   }
 }
+
+// ---- The path manager's configuration -------------------------------------------------
+
+TEST_CASE("ObserverMetrics exports the path manager's limits, endpoints by flag, type and switch", "[observer_metrics]") {
+  FakeInputs fake;
+  auto inputs = fake.inputs();
+  PathManagerFigures figures;
+  figures.enabled = true;
+  figures.path_manager = "kernel";
+  figures.limits = pm::PmLimits{0, 2};
+  pm::EndpointCounts endpoints;
+  endpoints.all = 3;
+  endpoints.signal = 1;
+  endpoints.subflow = 2;
+  endpoints.backup = 1;
+  figures.endpoints = endpoints;
+  inputs.path_manager = [&] { return figures; };
+  ObserverMetrics metrics(std::move(inputs), 0);
+
+  std::string text = metrics.render();
+  const auto families = families_of(text);
+  for (const char *gauge : {"mptcp_enabled", "mptcp_path_manager_info", "mptcp_pm_limit_subflows",
+                            "mptcp_pm_limit_add_addr_accepted", "mptcp_pm_endpoints", "mptcp_pm_endpoints_by_flag"}) {
+    INFO(gauge);
+    REQUIRE(families.count(gauge) == 1);
+    CHECK(families.at(gauge).type == "gauge");
+  }
+  CHECK(value_of(text, "mptcp_enabled") == std::optional<double>{1});
+  CHECK(value_of(text, R"(mptcp_path_manager_info{type="kernel"})") == std::optional<double>{1});
+  CHECK(value_of(text, "mptcp_pm_limit_subflows") == std::optional<double>{0});
+  CHECK(value_of(text, "mptcp_pm_limit_add_addr_accepted") == std::optional<double>{2});
+  CHECK(value_of(text, "mptcp_pm_endpoints") == std::optional<double>{3});
+  // Every flag has its series, at 0 when no endpoint has it, so that a
+  // dashboard shows 0 rather than "No data".
+  for (const auto &[flag, n] : std::vector<std::pair<std::string, double>>{
+           {"signal", 1}, {"subflow", 2}, {"backup", 1}, {"fullmesh", 0}, {"implicit", 0}, {"laminar", 0}}) {
+    INFO(flag);
+    CHECK(value_of(text, "mptcp_pm_endpoints_by_flag{flag=\"" + flag + "\"}") == std::optional<double>{n});
+  }
+  CHECK(value_with(text, "mptcp_observer_collector_success", {R"(collector="path_manager")"}) ==
+        std::optional<double>{1});
+
+  SECTION("a part that cannot be read is left out, the collector says so, and the rest of the scrape stands") {
+    figures.limits.reset();
+    figures.endpoints.reset();
+    figures.error = "the kernel has no MPTCP path-manager netlink";
+    text = metrics.render();
+    CHECK_FALSE(value_of(text, "mptcp_pm_limit_subflows").has_value());
+    CHECK_FALSE(value_of(text, "mptcp_pm_endpoints").has_value());
+    CHECK(value_of(text, "mptcp_enabled") == std::optional<double>{1});
+    CHECK(value_with(text, "mptcp_observer_collector_success", {R"(collector="path_manager")"}) ==
+          std::optional<double>{0});
+    CHECK(value_with(text, "mptcp_observer_collector_success", {R"(collector="table")"}) == std::optional<double>{1});
+    CHECK(value_of(text, R"(mptcp_observer_source_up{source="bpf"})").has_value());
+  }
+}
+
+TEST_CASE("ObserverMetrics has no path-manager families without that input", "[observer_metrics]") {
+  FakeInputs fake;
+  ObserverMetrics metrics(fake.inputs(), 0);
+  const std::string text = metrics.render();
+  CHECK(families_of(text).count("mptcp_pm_limit_subflows") == 0);
+  CHECK_FALSE(value_with(text, "mptcp_observer_collector_success", {R"(collector="path_manager")"}).has_value());
+}

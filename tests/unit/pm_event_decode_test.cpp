@@ -69,31 +69,8 @@ Bytes ip6(uint16_t type, const char *text) {
 }
 Bytes text(uint16_t type, const char *s) { return test::attr(type, s, std::strlen(s) + 1); }
 
-// A generic netlink message: nlmsghdr, genlmsghdr, attributes.
-Bytes genl(uint16_t family, uint8_t cmd, const Bytes &attrs) {
-  nlmsghdr h{};
-  h.nlmsg_len = static_cast<uint32_t>(NLMSG_HDRLEN + GENL_HDRLEN + attrs.size());
-  h.nlmsg_type = family;
-  genlmsghdr g{};
-  g.cmd = cmd;
-  g.version = 1;
-  Bytes out(NLMSG_ALIGN(h.nlmsg_len), 0);
-  std::memcpy(out.data(), &h, sizeof h);
-  std::memcpy(out.data() + NLMSG_HDRLEN, &g, sizeof g);
-  if (!attrs.empty()) std::memcpy(out.data() + NLMSG_HDRLEN + GENL_HDRLEN, attrs.data(), attrs.size());
-  return out;
-}
 Bytes event(PathManagerEventType type, const Bytes &attrs) {
   return genl(kFamilyId, static_cast<uint8_t>(type), attrs);
-}
-
-Bytes netlink_done() {
-  nlmsghdr h{};
-  h.nlmsg_len = NLMSG_LENGTH(sizeof(int));
-  h.nlmsg_type = NLMSG_DONE;
-  Bytes out(h.nlmsg_len, 0);
-  std::memcpy(out.data(), &h, sizeof h);
-  return out;
 }
 
 // Every field an event has, in one line, so that a table row can say

@@ -150,9 +150,14 @@ TEST_CASE("render_html shows the verdict and subflows in a self-contained page",
   CHECK_THAT(html, Catch::Contains("<td>initial</td><td>198.51.100.4:51000</td><td>192.0.2.1:8684</td>"));
   CHECK_THAT(html, Catch::Contains("<td>join</td><td>[2001:db8:1::4]:40000</td>"));
   CHECK_THAT(html, Catch::Contains("1.500"));
-  // Nothing fetched from elsewhere: no scripts, no absolute links.
-  CHECK_THAT(html, !Catch::Contains("<script", Catch::CaseSensitive::No));
-  CHECK_THAT(html, !Catch::Contains("http://") && !Catch::Contains("https://"));
+  // Nothing fetched from elsewhere: no scripts, images, style sheets or
+  // fonts; the one link out is to mptcp.dev, followed only if clicked.
+  for (const char *fetch : {"<script", "<img", "<link", "<iframe", "src=", "url(", "@import"}) {
+    CHECK_THAT(html, !Catch::Contains(fetch, Catch::CaseSensitive::No));
+  }
+  CHECK_THAT(html, Catch::Contains("<a href=\"https://www.mptcp.dev\">"));
+  // How to check from a terminal, at the address this connection reached.
+  CHECK_THAT(html, Catch::Contains("<pre><code>mptcpize run curl http://192.0.2.1:8684/</code></pre>"));
 }
 
 TEST_CASE("render_html escapes what it did not write", "[report]") {
@@ -181,4 +186,73 @@ TEST_CASE("a handshake time seen by tracing is shown in every format, and only w
 
   const std::string html = render_html(r);
   CHECK(html.find("<td class=\"num\">1.234</td>") != std::string::npos);
+}
+
+// ---- the diagnosis, in every format ----------------------------------------
+
+namespace {
+CheckerReport limited_report() {
+  CheckerReport r = mptcp_report();
+  r.status.subflows.pop_back();
+  r.status.extra_subflows = 0;
+  r.diagnosis = {
+      {"server_accepts_no_join", Confidence::certain, "This server accepts no additional subflow.",
+       "On your own server: `ip mptcp limits set subflows 2`."},
+      {"join_rejected_likely", Confidence::likely, "In the last 2.0 s, this server's kernel refused 1 join(s).",
+       "See `ip mptcp limits show` & <co>."},
+  };
+  return r;
+}
+}  // namespace
+
+TEST_CASE("render_text: one line per finding after the subflows", "[report][diagnosis]") {
+  const auto text = render_text(limited_report());
+  CHECK_THAT(text, Catch::EndsWith(
+                       "Diagnosis:\n"
+                       "  [server_accepts_no_join] This server accepts no additional subflow. Advice: On your own "
+                       "server: `ip mptcp limits set subflows 2`.\n"
+                       "  [join_rejected_likely] In the last 2.0 s, this server's kernel refused 1 join(s). Advice: "
+                       "See `ip mptcp limits show` & <co>.\n"));
+  CHECK(text.find("Subflows: 1") < text.find("Diagnosis:"));
+  auto none = limited_report();
+  none.diagnosis.clear();
+  CHECK_THAT(render_text(none), !Catch::Contains("Diagnosis"));
+}
+
+TEST_CASE("render_json: the findings as a list of code, confidence, message and advice", "[report][diagnosis]") {
+  const auto j = nlohmann::json::parse(render_json(limited_report()));
+  REQUIRE(j.at("diagnosis").size() == 2);
+  CHECK(j["diagnosis"][0] == nlohmann::json{{"code", "server_accepts_no_join"},
+                                             {"confidence", "certain"},
+                                             {"message", "This server accepts no additional subflow."},
+                                             {"advice", "On your own server: `ip mptcp limits set subflows 2`."}});
+  CHECK(j["diagnosis"][1].at("confidence") == "likely");
+  auto none = limited_report();
+  none.diagnosis.clear();
+  CHECK(nlohmann::json::parse(render_json(none)).at("diagnosis") == nlohmann::json::array());
+}
+
+TEST_CASE("render_html: the findings in order, commands to copy as code, all escaped", "[report][diagnosis]") {
+  const auto html = render_html(limited_report());
+  const auto first = html.find("data-code=\"server_accepts_no_join\"");
+  const auto second = html.find("data-code=\"join_rejected_likely\"");
+  REQUIRE(first != std::string::npos);
+  REQUIRE(second != std::string::npos);
+  CHECK(first < second);
+  CHECK(html.find("id=\"subflows\"") < first);  // after the subflows
+  CHECK_THAT(html, Catch::Contains("<li class=\"finding certain\""));
+  CHECK_THAT(html, Catch::Contains("<code class=\"cmd\">ip mptcp limits set subflows 2</code>"));
+  CHECK_THAT(html, Catch::Contains("See <code class=\"cmd\">ip mptcp limits show</code> &amp; &lt;co&gt;."));
+  CHECK_THAT(html, !Catch::Contains("<co>"));
+}
+
+TEST_CASE("render_html: no hint about joins for a client that is not using MPTCP", "[report][diagnosis]") {
+  CheckerReport r = mptcp_report();
+  r.status.verdict = Verdict::plain_tcp;
+  r.status.subflows.clear();
+  r.diagnosis = diagnose({r.status, true, std::chrono::milliseconds(0), {}});
+  const auto html = render_html(r);
+  CHECK_THAT(html, !Catch::Contains("?wait=2s</code> to") && !Catch::Contains("Joined subflows"));
+  CHECK_THAT(html, Catch::Contains("data-code=\"mptcp_not_requested\""));
+  CHECK_THAT(html, Catch::Contains("<code class=\"cmd\">mptcpize run COMMAND</code>"));
 }

@@ -45,10 +45,26 @@ std::vector<std::byte> get_subflow_array(int fd, int optname, uint32_t element_s
   return {};
 }
 
+// What a socket that answers SOL_MPTCP with "not supported" is: plain TCP
+// (the client did not ask, or the option was stripped before the server
+// accepted), or an MPTCP socket that fell back to TCP. After a fallback the
+// kernel passes every SOL_MPTCP option to the one TCP subflow left
+// (mptcp_getsockopt -> __mptcp_tcp_fallback), which does not know them, so
+// MPTCP_INFO's fallback flag is never seen; SO_PROTOCOL, which the socket
+// layer answers itself, still says IPPROTO_MPTCP.
+Verdict not_mptcp(int fd) {
+  int protocol = 0;
+  socklen_t len = sizeof protocol;
+  if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &len) == 0 && protocol == abi::kIpprotoMptcp) {
+    return Verdict::fallback;
+  }
+  return Verdict::plain_tcp;
+}
+
 // EOPNOTSUPP (IPv4) and ENOPROTOOPT (IPv6) are how a socket that is, or
 // became, plain TCP answers SOL_MPTCP; anything else is an error to report.
-Verdict plain_tcp_or_error(int err, int &error_number) {
-  if (err == EOPNOTSUPP || err == ENOPROTOOPT) return Verdict::plain_tcp;
+Verdict plain_tcp_or_error(int fd, int err, int &error_number) {
+  if (err == EOPNOTSUPP || err == ENOPROTOOPT) return not_mptcp(fd);
   error_number = err;
   return Verdict::error;
 }
@@ -57,8 +73,12 @@ Verdict plain_tcp_or_error(int err, int &error_number) {
 // (then there are no MPTCP subflows to list).
 bool take_info(const abi::mptcp_info &info, MptcpStatus &status) {
   status.token = info.token;
+  status.flags = info.flags;
   status.extra_subflows = info.subflows;
   status.subflows_max = info.subflows_max;
+  status.add_addr_signal = info.add_addr_signal;
+  status.add_addr_signal_max = info.add_addr_signal_max;
+  status.add_addr_accepted = info.add_addr_accepted;
   status.verdict = (info.flags & abi::kMptcpInfoFlagFallback) ? Verdict::fallback : Verdict::mptcp;
   return status.verdict == Verdict::mptcp;
 }
@@ -70,7 +90,7 @@ MptcpStatus read_with_three_calls(int fd, const SocketAddress &peer) {
   abi::mptcp_info raw{};
   socklen_t len = sizeof raw;
   if (getsockopt(fd, abi::kSolMptcp, abi::kMptcpInfo, &raw, &len) != 0) {
-    status.verdict = plain_tcp_or_error(errno, status.error_number);
+    status.verdict = plain_tcp_or_error(fd, errno, status.error_number);
     return status;
   }
   const auto info = decode_mptcp_info({reinterpret_cast<const std::byte *>(&raw), len});
@@ -158,7 +178,7 @@ MptcpStatus read_mptcp_status(int fd, const SocketAddress &peer) {
     const bool not_mptcp_answer = err == EOPNOTSUPP || err == ENOPROTOOPT;
     if (not_mptcp_answer && g_full_info.load(std::memory_order_relaxed) == FullInfoSupport::yes) {
       MptcpStatus status;
-      status.verdict = Verdict::plain_tcp;
+      status.verdict = not_mptcp(fd);
       return status;
     }
     if (!not_mptcp_answer && err != EINVAL) {
@@ -168,8 +188,9 @@ MptcpStatus read_mptcp_status(int fd, const SocketAddress &peer) {
       return status;
     }
     MptcpStatus status = read_with_three_calls(fd, peer);
-    // An MPTCP socket that refused MPTCP_FULL_INFO: the kernel predates it.
-    if (status.verdict != Verdict::plain_tcp && status.verdict != Verdict::error) {
+    // An MPTCP socket that refused MPTCP_FULL_INFO, and answered MPTCP_INFO:
+    // the kernel predates the former.
+    if (status.verdict == Verdict::mptcp || (status.verdict == Verdict::fallback && status.flags != 0)) {
       g_full_info.store(FullInfoSupport::no, std::memory_order_relaxed);
     }
     return status;

@@ -37,17 +37,30 @@ struct SubflowStatus {
   std::optional<TcpFigures> tcp;
   // The MP_CAPABLE or MP_JOIN handshake time, when BPF tracing saw it.
   std::optional<uint64_t> handshake_us;
+  // Whether the client made it a backup subflow (the B bit of its MP_JOIN,
+  // or a later MP_PRIO), when tracing or a sock_diag snapshot told; getsockopt
+  // does not say.
+  std::optional<bool> backup;
 };
 
 struct MptcpStatus {
   Verdict verdict = Verdict::error;
   int error_number = 0;
   uint32_t token = 0;
+  uint32_t flags = 0;          // mptcpi_flags (abi::kMptcpInfoFlag*)
   uint8_t extra_subflows = 0;  // mptcpi_subflows: joins the kernel counts
-  uint8_t subflows_max = 0;    // the namespace's subflow limit, as the kernel applies it
+  // The in-kernel path manager's limits and counts for this connection; all
+  // zero under the userspace path manager, which has no such limits.
+  uint8_t subflows_max = 0;         // the namespace's subflow limit, as the kernel applies it
+  uint8_t add_addr_signal = 0;      // addresses this server announced (ADD_ADDR) to the client
+  uint8_t add_addr_signal_max = 0;  // addresses it may announce: its `signal` endpoints
+  uint8_t add_addr_accepted = 0;    // the client's announcements this server used
   std::vector<SubflowStatus> subflows;
 
   bool uses_mptcp() const { return verdict == Verdict::mptcp; }
+  // The server holds the client's key: the MP_CAPABLE handshake completed
+  // (MPTCP_INFO_FLAG_REMOTE_KEY_RECEIVED, bit 1 of mptcpi_flags).
+  bool remote_key_received() const { return (flags & (1u << 1)) != 0; }
 };
 
 }  // namespace observer

@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/network_namespaces.h"
 #include "sources/pm_netlink/pm_event_decode.h"
+#include "sources/pm_netlink/pm_socket.h"
 
 namespace observer::pm {
 namespace {
@@ -25,8 +26,7 @@ constexpr uint64_t kWakeKey = UINT64_MAX;
 // Events come in bursts (a connection with two subflows is five or more
 // messages at once), and a multicast that does not fit is dropped (ENOBUFS).
 constexpr int kReceiveBufferBytes = 1 << 20;
-// Far above any event (the kernel allocates NLMSG_DEFAULT_SIZE for one) and
-// the controller's description of the family.
+// Far above any event (the kernel allocates NLMSG_DEFAULT_SIZE for one).
 constexpr size_t kDatagramBytes = 64 * 1024;
 // Datagrams read from one socket before looking at the others again.
 constexpr int kBurst = 64;
@@ -36,8 +36,6 @@ uint64_t monotonic_ns() {
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
-
-std::string errno_text(const char *what, int error) { return std::string(what) + ": " + std::strerror(error); }
 
 struct Opened {
   UniqueFd socket;
@@ -66,43 +64,14 @@ bool attach_type_filter(int fd, const std::vector<PathManagerEventType> &types) 
 // it is created in and hears only that namespace's events.
 Opened open_subscription(const std::vector<PathManagerEventType> &only) {
   Opened out;
-  UniqueFd fd(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC));
-  if (!fd) {
-    out.why = errno_text("generic netlink socket", errno);
+  PmSocket pm = open_pm_socket();
+  if (!pm.socket) {
+    out.why = pm.why;
     return out;
   }
-  const timeval timeout{2, 0};
-  setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  const auto request = family_request(1);
-  sockaddr_nl kernel{};
-  kernel.nl_family = AF_NETLINK;
-  if (sendto(fd.get(), request.data(), request.size(), 0, reinterpret_cast<sockaddr *>(&kernel), sizeof kernel) < 0) {
-    out.why = errno_text("asking the generic netlink controller for mptcp_pm", errno);
-    return out;
-  }
-  std::vector<uint8_t> buffer(kDatagramBytes);
-  ssize_t n;
-  do {
-    n = recv(fd.get(), buffer.data(), buffer.size(), MSG_TRUNC);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) {
-    out.why = errno_text("no answer from the generic netlink controller", errno);
-    return out;
-  }
-  const auto reply = parse_family_reply(std::span<const uint8_t>(buffer.data(), std::min<size_t>(n, buffer.size())));
-  if (reply.kernel_errno == ENOENT) {
-    out.why = "the kernel has no MPTCP path-manager netlink (generic netlink family mptcp_pm not found)";
-    return out;
-  }
-  if (reply.kernel_errno) {
-    out.why = errno_text("resolving generic netlink family mptcp_pm", reply.kernel_errno);
-    return out;
-  }
-  if (!reply.family) {
-    out.why = reply.error;
-    return out;
-  }
-  if (!reply.family->events_group) {
+  UniqueFd fd = std::move(pm.socket);
+  const PmFamily &family = pm.family;
+  if (!family.events_group) {
     out.why = "the kernel's mptcp_pm family has no mptcp_pm_events group (path-manager events need 5.12+)";
     return out;
   }
@@ -113,7 +82,7 @@ Opened open_subscription(const std::vector<PathManagerEventType> &only) {
   }
   // Joined here to learn whether we may (the caller leaves again unless
   // someone is listening): what fails, fails at start-up, not later.
-  const uint32_t group = *reply.family->events_group;
+  const uint32_t group = *family.events_group;
   if (setsockopt(fd.get(), SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof group) != 0) {
     const int error = errno;
     out.why = (error == EPERM || error == EACCES)
@@ -127,7 +96,7 @@ Opened open_subscription(const std::vector<PathManagerEventType> &only) {
     setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &kReceiveBufferBytes, sizeof kReceiveBufferBytes);
   }
   out.socket = std::move(fd);
-  out.family_id = reply.family->id;
+  out.family_id = family.id;
   out.group = group;
   return out;
 }

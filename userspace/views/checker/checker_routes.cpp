@@ -63,6 +63,23 @@ CheckerReport observe(const http::Exchange &ex) {
   return r;
 }
 
+// Host counters over this much time before the answer stand in for "since
+// the connection began" when nothing says when it did (a plain TCP or
+// fallen-back connection, which the table does not track, or a later
+// request when tracing is off).
+constexpr auto kLookbackWithoutStart = std::chrono::seconds(10);
+
+// Completes the status with what the daemon knows, then says why it is what it is.
+void diagnose_into(CheckerReport &r, const CheckerHooks &hooks) {
+  ConnectionContext context;
+  if (hooks.enrich) context = hooks.enrich(r.status);
+  DiagnosisInput in{r.status, hooks.listener_mptcp, r.waited, {}};
+  if (hooks.host && needs_host_view(r.status)) {
+    in.host = hooks.host(context.joins_since.value_or(Clock::now() - kLookbackWithoutStart));
+  }
+  r.diagnosis = diagnose(in);
+}
+
 // The answer to the verdict once the status is final: the 500 when the
 // kernel could not say, else the page in `format`. Counted as it is sent.
 void send_verdict(http::Exchange &ex, const CheckerHooks &hooks, CheckerReport &r, Format format) {
@@ -73,7 +90,7 @@ void send_verdict(http::Exchange &ex, const CheckerHooks &hooks, CheckerReport &
             std::string("500 Internal Server Error: the kernel did not report this connection's MPTCP status: ") +
                 std::strerror(r.status.error_number) + "\n");
   } else {
-    if (hooks.enrich) hooks.enrich(r.status);
+    diagnose_into(r, hooks);
     const std::array<http::HeaderField, 5> with_vary{fields[0], fields[1], fields[2], fields[3], kVary};
     switch (format) {
       case Format::json: ex.send(200, with_vary, "application/json", render_json(r)); break;
@@ -90,6 +107,11 @@ void send_bad_request(http::Exchange &ex, const CheckerReport &r, std::string_vi
   ex.send_text(400, why, fields);
 }
 
+// A join getsockopt shows may not be in the table yet: tracing reports it
+// (and whether it is a backup) a moment later. An answer that saw a join
+// arrive waits up to this much longer for that report.
+constexpr auto kTracingSettle = std::chrono::milliseconds(100);
+
 // MP_JOINs come after the first data, so usually after the request. Polls
 // the subflow set until it grows, the kernel's limit says no join can come,
 // the deadline passes, or the server stops; then answers.
@@ -99,19 +121,29 @@ struct JoinWait {
   Format format;
   Clock::time_point start, deadline;
   size_t initial_subflows;
+  std::optional<Clock::time_point> settle_deadline;  // set once a join arrived
 
   void operator()(http::Exchange &ex) {
-    bool done = ex.stopping() || Clock::now() >= deadline ||
-                report.status.extra_subflows >= report.status.subflows_max;
-    if (!done) {
-      MptcpStatus now = sockopt::read_mptcp_status(ex.socket(), ex.peer());
-      done = now.verdict == Verdict::error;
+    if (!settle_deadline) {
+      bool done = ex.stopping() || Clock::now() >= deadline ||
+                  report.status.extra_subflows >= report.status.subflows_max;
+      bool grew = false;
       if (!done) {
-        report.status = std::move(now);
-        done = report.status.subflows.size() > initial_subflows || !report.status.uses_mptcp();
+        MptcpStatus now = sockopt::read_mptcp_status(ex.socket(), ex.peer());
+        done = now.verdict == Verdict::error;
+        if (!done) {
+          report.status = std::move(now);
+          grew = report.status.subflows.size() > initial_subflows;
+          done = grew || !report.status.uses_mptcp();
+        }
       }
+      if (!done) return;
+      if (grew && hooks.enrich) settle_deadline = Clock::now() + kTracingSettle;
     }
-    if (!done) return;
+    if (settle_deadline && !ex.stopping() && Clock::now() < *settle_deadline &&
+        hooks.enrich(report.status).tracing_pending) {
+      return;
+    }
     report.timestamp = timestamp_now();
     report.waited = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
     send_verdict(ex, hooks, report, format);

@@ -41,6 +41,16 @@ std::string render_json(const CheckerReport &r) {
   }
   j["waited_ms"] = r.waited.count();
   j["subflows"] = std::move(subflows);
+  nlohmann::ordered_json diagnosis = nlohmann::ordered_json::array();
+  for (const auto &f : r.diagnosis) {
+    nlohmann::ordered_json d;
+    d["code"] = f.code;
+    d["confidence"] = confidence_name(f.confidence);
+    d["message"] = f.message;
+    d["advice"] = f.advice;
+    diagnosis.push_back(std::move(d));
+  }
+  j["diagnosis"] = std::move(diagnosis);
   return j.dump(2) + "\n";
 }
 

@@ -69,7 +69,7 @@ void append_subflow_line(std::string &out, const SubflowStatus &s) {
 
 std::string render_text(const CheckerReport &r) {
   std::string out;
-  out.reserve(256 + 160 * r.status.subflows.size());
+  out.reserve(256 + 160 * r.status.subflows.size() + 400 * r.diagnosis.size());
   out += verdict_line(r);
   out += '\n';
   if (const auto why = verdict_explanation(r); !why.empty()) {
@@ -82,6 +82,18 @@ std::string render_text(const CheckerReport &r) {
   append_number(out, r.status.subflows.size());
   out += '\n';
   for (const auto &s : r.status.subflows) append_subflow_line(out, s);
+  // One line per finding, strongest first, so that `grep '^  \['` or a
+  // person reading from the top gets the main cause first.
+  if (!r.diagnosis.empty()) out += "Diagnosis:\n";
+  for (const auto &f : r.diagnosis) {
+    out += "  [";
+    out += f.code;
+    out += "] ";
+    out += f.message;
+    out += " Advice: ";
+    out += f.advice;
+    out += '\n';
+  }
   return out;
 }
 

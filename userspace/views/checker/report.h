@@ -3,8 +3,10 @@
 // three formats cannot disagree.
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "sources/getsockopt/mptcp_status.h"
+#include "views/checker/diagnosis.h"
 
 namespace observer::checker {
 
@@ -14,6 +16,7 @@ struct CheckerReport {
   std::string server;     // "ip:port" the client reached
   std::string timestamp;  // RFC 3339
   std::chrono::milliseconds waited{0};
+  std::vector<Finding> diagnosis;  // diagnose(), strongest first: every format prints all of it
 };
 
 // The first line of every text answer, exactly.

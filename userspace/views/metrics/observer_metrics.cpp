@@ -226,6 +226,64 @@ std::vector<MetricFamily> ObserverMetrics::collect_at_scrape(bool with_connectio
     return true;
   });
 
+  if (inputs_.path_manager) {
+    timed("path_manager", [&] {
+      const PathManagerFigures pm = inputs_.path_manager();
+      if (pm.enabled) {
+        auto f = family("mptcp_enabled",
+                        "1 if net.mptcp.enabled lets programs create MPTCP sockets (in the daemon's network "
+                        "namespace).",
+                        MetricType::Gauge);
+        add_value(f, *pm.enabled ? 1 : 0);
+        out.push_back(std::move(f));
+      }
+      if (pm.path_manager) {
+        auto f = family("mptcp_path_manager_info",
+                        "The path manager new MPTCP connections get (net.mptcp.path_manager, or pm_type): kernel, "
+                        "or userspace (a daemon such as mptcpd decides; the limits below do not apply).",
+                        MetricType::Gauge);
+        add_value(f, 1, {{"type", *pm.path_manager}});
+        out.push_back(std::move(f));
+      }
+      if (pm.limits) {
+        auto subflows = family("mptcp_pm_limit_subflows",
+                               "Additional subflows per connection the in-kernel path manager accepts or opens (ip "
+                               "mptcp limits: subflows); at 0 a server refuses every MP_JOIN.",
+                               MetricType::Gauge);
+        add_value(subflows, pm.limits->subflows);
+        out.push_back(std::move(subflows));
+        auto accepted = family("mptcp_pm_limit_add_addr_accepted",
+                               "Addresses announced by a peer (ADD_ADDR) that the in-kernel path manager uses per "
+                               "connection (ip mptcp limits: add_addr_accepted); at 0 a client ignores them.",
+                               MetricType::Gauge);
+        add_value(accepted, pm.limits->add_addr_accepted);
+        out.push_back(std::move(accepted));
+      }
+      if (pm.endpoints) {
+        const auto &e = *pm.endpoints;
+        auto all = family("mptcp_pm_endpoints", "In-kernel path-manager endpoints (ip mptcp endpoint).",
+                          MetricType::Gauge);
+        add_value(all, e.all);
+        out.push_back(std::move(all));
+        auto by_flag = family("mptcp_pm_endpoints_by_flag",
+                              "In-kernel path-manager endpoints with each flag: signal (announced to peers: what a "
+                              "server needs), subflow (joins opened from it: what a client needs), backup, fullmesh, "
+                              "implicit (made by the kernel), laminar. An endpoint may have several.",
+                              MetricType::Gauge);
+        for (const auto &[flag, n] : {std::pair{"signal", e.signal}, {"subflow", e.subflow}, {"backup", e.backup},
+                                      {"fullmesh", e.fullmesh}, {"implicit", e.implicit}, {"laminar", e.laminar}}) {
+          add_value(by_flag, n, {{"flag", flag}});
+        }
+        out.push_back(std::move(by_flag));
+      }
+      if (pm.error.empty()) return true;
+      std::lock_guard lock(path_manager_mu_);
+      if (!path_manager_error_logged_) log::warn("metrics", "path-manager configuration incomplete: " + pm.error);
+      path_manager_error_logged_ = true;
+      return false;
+    });
+  }
+
   timed("table", [&] {
     const TableGauges g = inputs_.gauges();
     auto conns = family("mptcp_connections_active", "MPTCP connections open now, by direction.", MetricType::Gauge);

@@ -14,11 +14,13 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "sources/bpf/subflow_event.h"
+#include "sources/pm_netlink/pm_config_messages.h"
 #include "table/connection_table.h"
 
 namespace observer::metrics {
@@ -42,11 +44,24 @@ struct SourceHealth {
   std::vector<HttpServerFigures> http_servers;
 };
 
+// The configuration that explains missing subflows on this host, as the
+// daemon's own network namespace has it, read at scrape time. A part that
+// could not be read is nullopt, and `error` says why.
+struct PathManagerFigures {
+  std::optional<bool> enabled;              // net.mptcp.enabled
+  std::optional<std::string> path_manager;  // "kernel" or "userspace"
+  std::optional<pm::PmLimits> limits;       // ip mptcp limits
+  std::optional<pm::EndpointCounts> endpoints;  // ip mptcp endpoint, by flag
+  std::string error;
+};
+
 struct MetricsInputs {
   std::function<TableGauges()> gauges;
   std::function<SourceHealth()> health;
   // First N connections, for the opt-in per-connection series.
   std::function<std::vector<ConnectionRecord>(size_t limit)> connections;
+  // The path manager's configuration; no such families when empty.
+  std::function<PathManagerFigures()> path_manager;
 };
 
 class ObserverMetrics {
@@ -86,6 +101,8 @@ class ObserverMetrics {
   std::atomic<uint64_t> getsockopt_reads_{0};
   std::mutex mib_mu_;  // serialises scrapes' MIB error logging
   bool mib_error_logged_ = false;
+  std::mutex path_manager_mu_;  // serialises scrapes' path-manager error logging
+  bool path_manager_error_logged_ = false;
 };
 
 }  // namespace observer::metrics
