@@ -63,7 +63,7 @@ void one_subflow(const ProbeObservation &o, std::vector<Finding> &out) {
   // ACK, which the client's kernel counts as MPRstTx, the server's as
   // MPJoinRejected.
   if (synack > 0) {
-    const bool limit = server_said(o, "server_accepts_no_join") || server_said(o, "server_subflow_limit");
+    const bool limit = server_said(o, "server_accepts_no_join") || server_said(o, "server_join_limit_reached");
     out.push_back({Level::problem, "join_refused",
                    std::string("A join reached the server and was reset after its SYN-ACK: the server refused it") +
                        (limit ? " (its subflows limit, as the server says)." : " (likely its subflows limit)."),

@@ -66,7 +66,7 @@ void plain_tcp(const DiagnosisInput &in, std::vector<Finding> &out) {
   out.push_back({"mptcp_option_removed", Confidence::possible,
                  "Or your client did ask, and something on the path (a firewall, NAT or proxy) removed the MPTCP "
                  "option: from this server both look the same.",
-                 "Your client can tell them apart. On Linux: `nstat -n`, repeat the request (with `mptcpize run` if "
+                 "Your client can tell them apart: `mptcp-observer probe THIS_SERVER` does it in one run. By hand on Linux: `nstat -n`, repeat the request (with `mptcpize run` if "
                  "needed), then `nstat MPTcpExtMPCapableSYNTX MPTcpExtMPCapableFallbackSYNACK "
                  "MPTcpExtMPCapableSYNTXDrop`: no MPCapableSYNTX means the program did not ask; MPCapableSYNTX with "
                  "MPCapableFallbackSYNACK means the option was removed on the way; MPCapableSYNTXDrop means SYNs "
