@@ -8,10 +8,14 @@
  * The program as a whole needs 5.10: bpf_skc_to_tcp_sock() from sock_ops
  * (commit 1df8f55a37bd, "bpf: Enable bpf_skc_to_* sock casting helper to
  * networking prog type", 5.10), on top of socket storage and ctx->sk in
- * sock_ops (commit 1314ef561102, 5.3) and the BPF ring buffer (5.8).
- * MPTCP itself, with MP_JOIN and the subflow context fields read without a
- * guard below (token, request_*, mp_capable, mp_join, backup, request_bkup,
- * local_id, remote_id), is older (5.6/5.7). Anything newer than 5.10 is
+ * sock_ops (commit 1314ef561102, 5.3) and the BPF ring buffer (5.8). The
+ * callback that watches a join's segments until the peer accepts it, with
+ * bpf_load_hdr_opt() and ctx->skb_data, came in 5.10 too (commit
+ * 0813a841566f, "bpf: tcp: Allow bpf prog to write and parse TCP header
+ * option"). MPTCP itself, with MP_JOIN and the subflow context fields read
+ * without a guard below (token, request_*, mp_capable, mp_join, backup,
+ * request_bkup, local_id, remote_id, ssn_offset, fully_established), is
+ * older (5.6/5.7). Anything newer than 5.10 is
  * read through a helper here that checks the field exists first.
  */
 #ifndef MPTCP_OBSERVER_COMPAT_BPF_H
@@ -127,6 +131,15 @@ static __always_inline __u8 mpo_subflow_reset_seen(const struct mpo_subflow *c)
 static __always_inline __u8 mpo_subflow_reset_reason(const struct mpo_subflow *c)
 {
 	return MPO_SUBFLOW_FIELD_OR_0(c, reset_reason);
+}
+
+/* fully_established: for an MP_JOIN, the peer acknowledged our third ACK
+ * (RFC 8684 3.2), set by check_fully_established(). It has existed since
+ * MPTCP came (5.6), as a 1-bit field; current kernels made it a bool. The
+ * relocated bitfield read takes both. */
+static __always_inline __u8 mpo_subflow_fully_established(const struct mpo_subflow *c)
+{
+	return MPO_SUBFLOW_FIELD(c, fully_established);
 }
 
 /* remote_key_valid is set when the SYN-ACK carried MP_CAPABLE

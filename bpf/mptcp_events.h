@@ -22,9 +22,10 @@ typedef __u64 mpo_u64;
 
 enum mpo_event_type {
 	MPO_EV_SUBFLOW_CREATED = 1,     /* SYN sent for an initial or MP_JOIN subflow */
-	MPO_EV_SUBFLOW_ESTABLISHED = 2, /* handshake done, MPTCP option accepted */
+	MPO_EV_SUBFLOW_ESTABLISHED = 2, /* handshake done, MPTCP option accepted; an outbound MP_JOIN
+					 * only once the peer accepted it (fully established) */
 	MPO_EV_SUBFLOW_CLOSED = 3,      /* an established subflow reached CLOSE */
-	MPO_EV_JOIN_FAILED = 4,         /* an MP_JOIN subflow closed before or at establishment */
+	MPO_EV_JOIN_FAILED = 4,         /* an MP_JOIN subflow closed before it was established */
 	MPO_EV_FALLBACK = 5,            /* a connection that asked for MPTCP, or reached an MPTCP listener, is plain TCP */
 	MPO_EV_LISTENER = 6,            /* an MPTCP listener subflow started listening */
 };
@@ -51,9 +52,12 @@ enum mpo_reason {
 	MPO_REASON_PLAIN_CLIENT = 7,  /* fallback: a plain TCP client reached an MPTCP listener */
 	MPO_REASON_UNREACHABLE = 8,   /* ICMP or other local error (sk_err) */
 	MPO_REASON_LATE = 9,          /* fallback after the handshake: user space sees it in sock_diag, BPF never sends it */
+	MPO_REASON_REJECTED_BY_PEER = 10, /* the peer answered our third ACK with a reset, not an
+					   * acceptance (its subflow limit, a bad HMAC): the join
+					   * never became fully established */
 };
 
-#define MPO_REASON_COUNT 10
+#define MPO_REASON_COUNT 11
 
 struct mpo_event {
 	mpo_u64 timestamp_ns; /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */

@@ -6,7 +6,9 @@
  * through this program like the owner's own sockets.
  *
  *   TCP_CONNECT_CB          active subflow created (initial or MP_JOIN)
- *   ACTIVE_ESTABLISHED_CB   handshake done: became MPTCP, joined, or fell back
+ *   ACTIVE_ESTABLISHED_CB   handshake done: became MPTCP or fell back; an MP_JOIN's
+ *                           SYN-ACK checked out, and the wait for its acceptance starts
+ *   PARSE_HDR_OPT_CB        a segment reaching an MP_JOIN that awaits acceptance
  *   PASSIVE_ESTABLISHED_CB  accepted subflow, or a plain client on an MPTCP listener
  *   TCP_LISTEN_CB           an MPTCP listener (to recognise its plain clients)
  *   STATE_CB (to CLOSE)     a subflow ends, or a join attempt fails (rejected too)
@@ -29,6 +31,10 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define TCP_SYN_RECV 3
 #define TCP_CLOSE 7
 #define TCP_LISTEN 10
+#define TCPOPT_MPTCP 30
+#define TCP_OPTIONS_MAX_BYTES 40
+#define MPTCPOPT_DSS 2
+#define MPTCP_DSS_HAS_ACK 0x01
 #define ECONNRESET 104
 #define ECONNREFUSED 111
 #define ETIMEDOUT 110
@@ -186,11 +192,19 @@ static __always_inline void emit(struct bpf_sock_ops *ops, struct sock *sk,
 	count(MPO_CNT_EVENTS);
 }
 
+/* The callbacks asked for on this socket. Read once per callback: the
+ * verifier refuses a context read through a pointer the compiler computed
+ * once and reused, as it does for a field read twice. */
+static __always_inline __u32 cb_flags(struct bpf_sock_ops *ops)
+{
+	return ops->bpf_sock_ops_cb_flags;
+}
+
 /* Asks for this socket's state changes (to see its close): only this
  * socket's, not every socket's. */
 static __always_inline void watch_state(struct bpf_sock_ops *ops)
 {
-	bpf_sock_ops_cb_flags_set(ops, ops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
+	bpf_sock_ops_cb_flags_set(ops, cb_flags(ops) | BPF_SOCK_OPS_STATE_CB_FLAG);
 }
 
 static __always_inline struct sock *kernel_sock(struct bpf_sock_ops *ops)
@@ -217,6 +231,68 @@ static __always_inline bool outbound_join(const struct mpo_subflow *ctx)
 static __always_inline bool outbound_initial(const struct mpo_subflow *ctx)
 {
 	return MPO_SUBFLOW_FIELD(ctx, request_mptcp) && !MPO_SUBFLOW_FIELD(ctx, request_join);
+}
+
+/* An outbound join is established only once the peer has accepted it
+ * (RFC 8684 3.2): after its SYN-ACK the joining side sends a third ACK
+ * with its HMAC, and the peer may still refuse it then, e.g. a server at
+ * its subflow limit answers with a reset (MP_TCPRST EPROHIBIT). The kernel
+ * marks the join fully established on the peer's first in-sequence segment
+ * carrying a DSS Data ACK (the "fourth ACK", or data), and resets it on
+ * anything else. No sock_ops callback follows that, so the join's incoming
+ * segments are watched from its SYN-ACK on, through a callback asked for on
+ * this socket only (PARSE_ALL_HDR_OPT) and switched off at the segment that
+ * accepts it: one segment per join, usually. While it is on, the join has
+ * not been reported established: the kernel keeps that bit per socket for
+ * us, as it keeps the state callback's. */
+#define MPO_AWAITING_ACCEPTANCE BPF_SOCK_OPS_PARSE_ALL_HDR_OPT_CB_FLAG
+
+static __always_inline void await_acceptance(struct bpf_sock_ops *ops)
+{
+	bpf_sock_ops_cb_flags_set(ops, cb_flags(ops) | MPO_AWAITING_ACCEPTANCE);
+}
+
+/* The callback runs from tcp_validate_incoming(), before the kernel hands
+ * the segment to MPTCP (tcp_data_queue(), mptcp_incoming_options()), so
+ * fully_established does not show this segment's effect yet: this applies
+ * the rule check_fully_established() is about to apply to a join not yet
+ * fully established. The segment must start right after the SYN-ACK
+ * (ssn_offset + 1; anything else resets the join) and carry a DSS with a
+ * Data ACK. Recent kernels also accept a join on an ADD_ADDR; such a join
+ * is reported at its next segment or at its close. */
+static __always_inline bool accepts_join(struct bpf_sock_ops *ops, const struct mpo_subflow *ctx)
+{
+	struct tcphdr *th = ops->skb_data;
+	if ((void *)(th + 1) > ops->skb_data_end)
+		return false;
+	if (bpf_ntohl(th->seq) != (__u32)(MPO_SUBFLOW_FIELD(ctx, ssn_offset) + 1))
+		return false;
+	/* The first MPTCP option: the kernel writes DSS before any other
+	 * but MP_FAIL, which a join awaiting acceptance cannot get. */
+	__u8 option[TCP_OPTIONS_MAX_BYTES] = { TCPOPT_MPTCP };
+	long len = bpf_load_hdr_opt(ops, option, sizeof(option), 0);
+	return len >= 4 && option[2] >> 4 == MPTCPOPT_DSS && (option[3] & MPTCP_DSS_HAS_ACK);
+}
+
+/* A segment reaching an outbound join that awaits acceptance. Every
+ * instance of this program that traces the socket (several daemons, each
+ * on its cgroup) runs in the same callback run and sees the same segment,
+ * so each reports the acceptance whichever switches the callback off. */
+static __always_inline void on_join_segment(struct bpf_sock_ops *ops, struct sock *sk,
+					    const struct mpo_subflow *ctx)
+{
+	if (!ctx || !outbound_join(ctx) || !MPO_SUBFLOW_FIELD(ctx, mp_join))
+		return;
+	__u32 flags = cb_flags(ops);
+	if (mpo_subflow_fully_established(ctx)) {
+		/* Accepted by an earlier segment this did not recognise. */
+		if (!(flags & MPO_AWAITING_ACCEPTANCE))
+			return;
+	} else if (!accepts_join(ops, ctx)) {
+		return;
+	}
+	bpf_sock_ops_cb_flags_set(ops, flags & ~MPO_AWAITING_ACCEPTANCE);
+	emit(ops, sk, ctx, MPO_EV_SUBFLOW_ESTABLISHED, MPO_DIR_ACTIVE, MPO_KIND_JOIN, MPO_REASON_NONE, 0);
 }
 
 static __always_inline void on_connect(struct bpf_sock_ops *ops, struct sock *sk,
@@ -250,9 +326,14 @@ static __always_inline void on_active_established(struct bpf_sock_ops *ops, stru
 	if (outbound_join(ctx)) {
 		/* mp_join is set once the SYN-ACK's MP_JOIN checked out. Without
 		 * it the subflow is being reset, and its close reports the
-		 * rejected join, once. */
-		if (MPO_SUBFLOW_FIELD(ctx, mp_join))
+		 * rejected join, once. With it, the peer has still to accept
+		 * our third ACK. */
+		if (!MPO_SUBFLOW_FIELD(ctx, mp_join))
+			return;
+		if (mpo_subflow_fully_established(ctx))
 			emit(ops, sk, ctx, MPO_EV_SUBFLOW_ESTABLISHED, MPO_DIR_ACTIVE, MPO_KIND_JOIN, MPO_REASON_NONE, 0);
+		else
+			await_acceptance(ops);
 		return;
 	}
 	/* An initial subflow that asked for MPTCP, or whose MP_CAPABLE SYNs
@@ -382,13 +463,46 @@ static __always_inline __u8 close_reason(struct sock *sk, const struct mpo_subfl
 	}
 }
 
+/* Why a join whose SYN-ACK checked out closed before the peer accepted it.
+ * Straight from ESTABLISHED, and not shut down: the kernel reset it itself
+ * (tcp_done() shuts a socket down only after the state change), because
+ * the peer answered our third ACK with no acceptance: typically a reset
+ * from a server at its subflow limit, whose MP_TCPRST reason the kernel
+ * does not parse on a join in that state (reset_seen stays 0; should a
+ * kernel parse it, the event carries it). Shut down first: we closed it,
+ * the connection or the path manager ending before the peer answered. */
+static __always_inline __u8 unaccepted_join_reason(struct sock *sk, const struct mpo_subflow *ctx, __u32 from)
+{
+	if (from == TCP_ESTABLISHED && !sk->sk_shutdown)
+		return MPO_REASON_REJECTED_BY_PEER;
+	__u8 reason = close_reason(sk, ctx);
+	return reason == MPO_REASON_CLOSED ? MPO_REASON_RESET : reason;
+}
+
+/* An outbound join whose SYN-ACK checked out (mp_join) closes. */
+static __always_inline void on_joined_close(struct bpf_sock_ops *ops, struct sock *sk,
+					    const struct mpo_subflow *ctx, __u32 from)
+{
+	if (cb_flags(ops) & MPO_AWAITING_ACCEPTANCE) {
+		if (!mpo_subflow_fully_established(ctx)) {
+			emit(ops, sk, ctx, MPO_EV_JOIN_FAILED, MPO_DIR_ACTIVE, MPO_KIND_JOIN,
+			     unaccepted_join_reason(sk, ctx, from), 0);
+			return;
+		}
+		/* Accepted by a segment not recognised when it came, and none
+		 * came after: reported at its close rather than never. */
+		emit(ops, sk, ctx, MPO_EV_SUBFLOW_ESTABLISHED, MPO_DIR_ACTIVE, MPO_KIND_JOIN, MPO_REASON_NONE, 0);
+	}
+	emit(ops, sk, ctx, MPO_EV_SUBFLOW_CLOSED, MPO_DIR_ACTIVE, MPO_KIND_JOIN, close_reason(sk, ctx), 0);
+}
+
 /* `from` is the state the subflow leaves for CLOSE. */
 static __always_inline void on_outbound_close(struct bpf_sock_ops *ops, struct sock *sk,
 					      const struct mpo_subflow *ctx, __u32 from)
 {
 	if (outbound_join(ctx)) {
 		if (MPO_SUBFLOW_FIELD(ctx, mp_join)) {
-			emit(ops, sk, ctx, MPO_EV_SUBFLOW_CLOSED, MPO_DIR_ACTIVE, MPO_KIND_JOIN, close_reason(sk, ctx), 0);
+			on_joined_close(ops, sk, ctx, from);
 			return;
 		}
 		/* A join that never joined. From ESTABLISHED, the SYN-ACK
@@ -455,6 +569,7 @@ static __always_inline bool wanted(struct bpf_sock_ops *ops)
 	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
 	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
 	case BPF_SOCK_OPS_TCP_LISTEN_CB:
+	case BPF_SOCK_OPS_PARSE_HDR_OPT_CB: /* only on joins awaiting acceptance */
 		return true;
 	case BPF_SOCK_OPS_STATE_CB:
 		return ops->args[1] == TCP_CLOSE;
@@ -487,6 +602,9 @@ int mpo_sockops(struct bpf_sock_ops *ops)
 		break;
 	case BPF_SOCK_OPS_TCP_LISTEN_CB:
 		on_listen(ops, sk);
+		break;
+	case BPF_SOCK_OPS_PARSE_HDR_OPT_CB:
+		on_join_segment(ops, sk, ctx);
 		break;
 	case BPF_SOCK_OPS_STATE_CB:
 		on_close(ops, sk, ctx);

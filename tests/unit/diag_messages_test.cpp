@@ -28,6 +28,7 @@ using namespace observer::test;
 
 namespace {
 constexpr uint8_t kEstablished = 1;  // TCP_ESTABLISHED
+constexpr uint8_t kSynSent = 2;      // TCP_SYN_SENT
 constexpr uint8_t kListen = 10;      // TCP_LISTEN
 
 Bytes attr_string(uint16_t type, const char *s) { return attr(type, s, std::strlen(s) + 1); }  // with its NUL
@@ -292,7 +293,9 @@ TEST_CASE("parse_subflow_reply reads the MPTCP ULP info of each subflow", "[sock
       subflow_reply(diag_msg(AF_INET, kEstablished, "10.0.0.1", 40000, "10.0.0.2", 8684, 0x0123456789abcdefull),
                     0xdeadbeef, MPTCP_SUBFLOW_FLAG_MCAP_REM | MPTCP_SUBFLOW_FLAG_MCAP_LOC, 0, 0),
       subflow_reply(diag_msg(AF_INET6, kEstablished, "2001:db8:1::1", 40001, "2001:db8::2", 8684, 42),
-                    0xdeadbeef, MPTCP_SUBFLOW_FLAG_JOIN_LOC | MPTCP_SUBFLOW_FLAG_BKUP_LOC, 1, 3),
+                    0xdeadbeef,
+                    MPTCP_SUBFLOW_FLAG_JOIN_LOC | MPTCP_SUBFLOW_FLAG_BKUP_LOC | MPTCP_SUBFLOW_FLAG_FULLY_ESTABLISHED,
+                    1, 3),
       done(),
   });
   std::vector<DiagSubflow> out;
@@ -329,7 +332,8 @@ TEST_CASE("parse_subflow_reply decides kind and backup from the subflow flags", 
   const auto c = GENERATE(values<Case>({
       {"MP_CAPABLE both ways", MPTCP_SUBFLOW_FLAG_MCAP_REM | MPTCP_SUBFLOW_FLAG_MCAP_LOC, SubflowKind::initial, false},
       {"no flags", 0, SubflowKind::initial, false},
-      {"we sent MP_JOIN", MPTCP_SUBFLOW_FLAG_JOIN_LOC, SubflowKind::join, false},
+      {"we sent MP_JOIN, the peer accepted it", MPTCP_SUBFLOW_FLAG_JOIN_LOC | MPTCP_SUBFLOW_FLAG_FULLY_ESTABLISHED,
+       SubflowKind::join, false},
       {"the peer sent MP_JOIN", MPTCP_SUBFLOW_FLAG_JOIN_REM, SubflowKind::join, false},
       {"joined as backup by the peer", MPTCP_SUBFLOW_FLAG_JOIN_REM | MPTCP_SUBFLOW_FLAG_BKUP_REM, SubflowKind::join,
        true},
@@ -379,6 +383,10 @@ TEST_CASE("parse_subflow_reply skips what is not an MPTCP subflow", "[sock_diag]
       {"an MPTCP listener's subflow", subflow_reply(diag_msg(AF_INET, kListen, "0.0.0.0", 8684, "0.0.0.0", 0, 5),
                                                     0xabc, 0)},
       {"no token yet", subflow_reply(msg, 0, MPTCP_SUBFLOW_FLAG_MCAP_LOC)},
+      {"our join, its SYN-ACK checked out, the peer has not accepted it yet",
+       subflow_reply(msg, 0xabc, MPTCP_SUBFLOW_FLAG_JOIN_LOC | MPTCP_SUBFLOW_FLAG_JOIN_REM | MPTCP_SUBFLOW_FLAG_CONNECTED)},
+      {"our join, still in SYN_SENT", subflow_reply(diag_msg(AF_INET, kSynSent, "10.0.0.1", 1, "10.0.0.2", 2, 5), 0xabc,
+                                                    MPTCP_SUBFLOW_FLAG_JOIN_LOC)},
   }));
   INFO(c.what);
   std::vector<DiagSubflow> out;

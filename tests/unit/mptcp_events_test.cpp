@@ -86,7 +86,8 @@ TEST_CASE("mpo_event enum values are the ones the BPF side writes", "[mptcp_even
       {"MPO_REASON_NO_MPTCP", MPO_REASON_NO_MPTCP, 6},
       {"MPO_REASON_PLAIN_CLIENT", MPO_REASON_PLAIN_CLIENT, 7},
       {"MPO_REASON_UNREACHABLE", MPO_REASON_UNREACHABLE, 8},
-      {"MPO_REASON_COUNT", MPO_REASON_COUNT, 10},
+      {"MPO_REASON_REJECTED_BY_PEER", MPO_REASON_REJECTED_BY_PEER, 10},
+      {"MPO_REASON_COUNT", MPO_REASON_COUNT, 11},
       {"MPO_CNT_EVENTS", MPO_CNT_EVENTS, 0},
       {"MPO_CNT_DROPPED", MPO_CNT_DROPPED, 1},
       {"MPO_CNT_MAX", MPO_CNT_MAX, 2},
@@ -97,7 +98,7 @@ TEST_CASE("mpo_event enum values are the ones the BPF side writes", "[mptcp_even
 
 TEST_CASE("MPO_REASON_COUNT is one past the last reason", "[mptcp_events]") {
   // decode_event rejects reason >= MPO_REASON_COUNT: a new reason must move it.
-  STATIC_REQUIRE(MPO_REASON_COUNT == MPO_REASON_LATE + 1);
+  STATIC_REQUIRE(MPO_REASON_COUNT == MPO_REASON_REJECTED_BY_PEER + 1);
   STATIC_REQUIRE(MPO_DEFAULT_RINGBUF_BYTES == 1048576u);
   // The ring buffer size must be a power of two (a BPF_MAP_TYPE_RINGBUF rule).
   STATIC_REQUIRE((MPO_DEFAULT_RINGBUF_BYTES & (MPO_DEFAULT_RINGBUF_BYTES - 1)) == 0);

@@ -321,7 +321,7 @@ TEST_CASE("ObserverMetrics shows every known label value at 0 before any event",
         series.push_back("mptcp_subflows_closed_total{" + d + ",kind=\"" + kind + "\",reason=\"" + reason + "\"}");
       }
     }
-    for (const char *reason : {"refused", "timeout", "rejected", "reset", "unreachable"}) {
+    for (const char *reason : {"refused", "timeout", "rejected", "rejected_by_peer", "reset", "unreachable"}) {
       series.push_back("mptcp_join_failures_total{" + d + ",reason=\"" + reason + "\"}");
     }
     for (const char *h : {"mptcp_join_latency_seconds", "mptcp_first_join_delay_seconds",
@@ -336,14 +336,14 @@ TEST_CASE("ObserverMetrics shows every known label value at 0 before any event",
       series.push_back(std::string("mptcp_checker_requests_total{format=\"") + format + "\",result=\"" + result + "\"}");
     }
   }
-  REQUIRE(series.size() == 2 * (2 + 1 + 2 + 8 + 5 + 12) + 9);
+  REQUIRE(series.size() == 2 * (2 + 1 + 2 + 8 + 6 + 12) + 9);
   for (const auto &s : series) {
     INFO("series " << s);
     CHECK(value_of(text, s) == std::optional<double>{0});
   }
   // And nothing else in those families: a label value that only an event
   // could create would be a typo between the constructor and on_event.
-  const size_t counter_series = 2 * (2 + 1 + 2 + 8 + 5) + 9;
+  const size_t counter_series = 2 * (2 + 1 + 2 + 8 + 6) + 9;
   // finite buckets, then +Inf, _sum and _count, by direction
   const size_t histogram_series = 2 * ((15 + 3) + (14 + 3) + (13 + 3) + (9 + 3));
   CHECK(event_series(text).size() == counter_series + histogram_series);

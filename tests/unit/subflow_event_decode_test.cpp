@@ -150,6 +150,8 @@ TEST_CASE("decode_event maps every enum value of the record", "[bpf_decode]") {
         {MPO_REASON_NO_MPTCP, Reason::no_mptcp},
         {MPO_REASON_PLAIN_CLIENT, Reason::plain_client},
         {MPO_REASON_UNREACHABLE, Reason::unreachable},
+        {MPO_REASON_LATE, Reason::late},
+        {MPO_REASON_REJECTED_BY_PEER, Reason::rejected_by_peer},
     }));
     mpo_event r = v4_record();
     r.reason = c.raw;
@@ -265,7 +267,7 @@ TEST_CASE("event_type_name and reason_name give every value its own name", "[bpf
 
   const Reason reasons[] = {Reason::none,    Reason::closed,   Reason::reset,        Reason::refused,
                             Reason::timeout, Reason::rejected, Reason::no_mptcp,     Reason::plain_client,
-                            Reason::unreachable, Reason::late};
+                            Reason::unreachable, Reason::late, Reason::rejected_by_peer};
   std::set<std::string> reason_names;
   for (const auto r : reasons) {
     const std::string name = reason_name(r);

@@ -1,12 +1,13 @@
 # Captures the daemon's event stream (GET /api/v1/events on the admin
-# listener inside the server namespace) into a file, and counts events in it.
+# listener, inside the server namespace unless told another) into a file,
+# and counts events in it.
 EVENTS_FILE=""
 EVENTS_PID=""
 
-events_start() {  # admin URL
+events_start() {  # admin URL [namespace of the daemon, default the server's]
   EVENTS_FILE=$(mktemp)
   # ip execs curl, so $! is curl itself and events_stop really ends the stream.
-  ip netns exec "$SRV" curl -sN "$1/api/v1/events" >"$EVENTS_FILE" &
+  ip netns exec "${2:-$SRV}" curl -sN "$1/api/v1/events" >"$EVENTS_FILE" &
   EVENTS_PID=$!
   TOPO_PIDS+=("$EVENTS_PID")
   sleep 0.3

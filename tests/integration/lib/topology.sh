@@ -15,6 +15,8 @@ RTR="${TOPO_ID}-rtr"
 SRV="${TOPO_ID}-srv"
 TOPO_EXTRA_NS=()
 TOPO_PIDS=()
+TOPO_CGROUP=""
+TOPO_CGROUP_MOUNT=""
 
 SRV4=10.0.3.2
 SRV6=fd00:3::2
@@ -51,6 +53,13 @@ topo_down() {
   for ns in "$CLI" "$RTR" "$SRV" "${TOPO_EXTRA_NS[@]}"; do
     ip netns del "$ns" 2>/dev/null || true
   done
+  if [[ -n "$TOPO_CGROUP" ]]; then
+    # Only this test's processes are in it; whatever still runs there goes.
+    for pid in $(cat "$TOPO_CGROUP/cgroup.procs" 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
+    for _ in $(seq 50); do rmdir "$TOPO_CGROUP" 2>/dev/null && break; sleep 0.1; done
+    umount "$TOPO_CGROUP_MOUNT" 2>/dev/null
+    rmdir "$TOPO_CGROUP_MOUNT" 2>/dev/null || true
+  fi
 }
 
 # Adds an address without duplicate address detection, so IPv6 is usable at once.
@@ -98,6 +107,33 @@ topo_up() {
   ip -n "$CLI" mptcp endpoint add 10.0.2.2 dev c2 subflow
   ip -n "$CLI" mptcp endpoint add fd00:2::2 dev c2 subflow
   ip -n "$SRV" mptcp limits set subflows 2 add_addr_accepted 2
+}
+
+# A cgroup v2 of the test's own (TOPO_CGROUP), for a daemon that must trace
+# only the processes the test puts there (--cgroup "$TOPO_CGROUP"): its
+# figures are host-wide by design, and so compare with one namespace's
+# kernel counters only when no other test's subflows reach it. The cgroup2
+# hierarchy is mounted again below a temporary directory, because `ip netns
+# exec` remounts /sys and hides /sys/fs/cgroup from the daemon. topo_down
+# removes both.
+topo_cgroup_up() {
+  TOPO_CGROUP_MOUNT=$(mktemp -d)
+  if ! mount -t cgroup2 none "$TOPO_CGROUP_MOUNT"; then
+    rmdir "$TOPO_CGROUP_MOUNT"
+    TOPO_CGROUP_MOUNT=""
+    echo "FATAL: cannot mount cgroup2 (sock_ops tracing needs cgroup v2)" >&2
+    return 1
+  fi
+  TOPO_CGROUP=$TOPO_CGROUP_MOUNT/$TOPO_ID
+  mkdir "$TOPO_CGROUP"
+}
+
+# in_cgroup NS CMD...: runs CMD in a namespace, in TOPO_CGROUP. The process
+# joins the cgroup before it enters the namespace and stays in it across
+# exec, so its sockets, and the subflows MPTCP makes for them, are traced.
+in_cgroup() {
+  local ns=$1; shift
+  sh -c 'echo $$ >"$0/cgroup.procs" && exec ip netns exec "$@"' "$TOPO_CGROUP" "$ns" "$@"
 }
 
 # An extra namespace on the server's segment is not needed by most tests;

@@ -28,11 +28,24 @@ enum class EventType {
 const char *event_type_name(EventType t);
 
 // Mirrors enum mpo_reason; the names are the metric label values.
-enum class Reason { none, closed, reset, refused, timeout, rejected, no_mptcp, plain_client, unreachable, late };
+enum class Reason {
+  none,
+  closed,
+  reset,
+  refused,
+  timeout,
+  rejected,
+  no_mptcp,
+  plain_client,
+  unreachable,
+  late,
+  rejected_by_peer,
+};
 const char *reason_name(Reason r);
-inline constexpr Reason kAllReasons[] = {Reason::closed,   Reason::reset,        Reason::refused,
-                                         Reason::timeout,  Reason::rejected,     Reason::no_mptcp,
-                                         Reason::plain_client, Reason::unreachable, Reason::late};
+inline constexpr Reason kAllReasons[] = {Reason::closed,       Reason::reset,       Reason::refused,
+                                         Reason::timeout,      Reason::rejected,    Reason::no_mptcp,
+                                         Reason::plain_client, Reason::unreachable, Reason::late,
+                                         Reason::rejected_by_peer};
 
 struct SubflowEvent {
   EventType type = EventType::subflow_created;

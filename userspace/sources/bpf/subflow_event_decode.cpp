@@ -38,6 +38,7 @@ const char *reason_name(Reason r) {
     case Reason::plain_client: return "plain_client";
     case Reason::unreachable: return "unreachable";
     case Reason::late: return "late";
+    case Reason::rejected_by_peer: return "rejected_by_peer";
   }
   return "none";
 }

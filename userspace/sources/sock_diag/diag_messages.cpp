@@ -151,6 +151,11 @@ void parse_subflow_reply(std::span<const uint8_t> buffer, std::vector<DiagSubflo
       });
     });
     if (!is_mptcp || sf.token == 0) return;
+    // A join we opened is a subflow only once the peer has accepted it
+    // (fully established: it acknowledged our third ACK); until then the
+    // peer may still reset it, as a server at its subflow limit does.
+    // The BPF source reports it established at that moment, not before.
+    if ((flags & MPTCP_SUBFLOW_FLAG_JOIN_LOC) && !(flags & MPTCP_SUBFLOW_FLAG_FULLY_ESTABLISHED)) return;
     sf.cookie = static_cast<uint64_t>(msg.id.idiag_cookie[0]) | (static_cast<uint64_t>(msg.id.idiag_cookie[1]) << 32);
     sf.local = endpoint_of(msg.idiag_family, msg.id.idiag_src, msg.id.idiag_sport);
     sf.remote = endpoint_of(msg.idiag_family, msg.id.idiag_dst, msg.id.idiag_dport);

@@ -68,7 +68,9 @@ ObserverMetrics::ObserverMetrics(MetricsInputs inputs, size_t connection_series_
                     .Register(*registry_)),
       subflows_opened_(prometheus::BuildCounter()
                            .Name("mptcp_subflows_opened_total")
-                           .Help("MPTCP subflows established, by direction and kind (initial: MP_CAPABLE, join: MP_JOIN).")
+                           .Help("MPTCP subflows established, by direction and kind (initial: MP_CAPABLE, join: MP_JOIN). "
+                                 "An outbound join counts once the peer has accepted it (fully established: it "
+                                 "acknowledged our third ACK), an inbound one once we accepted it.")
                            .Register(*registry_)),
       subflows_closed_(prometheus::BuildCounter()
                            .Name("mptcp_subflows_closed_total")
@@ -78,8 +80,10 @@ ObserverMetrics::ObserverMetrics(MetricsInputs inputs, size_t connection_series_
       join_failures_(prometheus::BuildCounter()
                          .Name("mptcp_join_failures_total")
                          .Help("MP_JOIN subflows that never became usable, by why (refused: RST to the SYN; timeout; "
-                               "rejected: no valid MP_JOIN in the SYN-ACK; reset; unreachable). Joins a server rejects "
-                               "die inside its kernel: see mptcp_mib_MPJoin* for that side.")
+                               "rejected: no valid MP_JOIN in the SYN-ACK; rejected_by_peer: the peer answered our "
+                               "third ACK with a reset instead of accepting the join, e.g. its subflow limit; reset: "
+                               "reset before the peer accepted it, e.g. the connection closed first; unreachable). "
+                               "Joins a server rejects die inside its kernel: see mptcp_mib_MPJoin* for that side.")
                          .Register(*registry_)),
       checker_requests_(prometheus::BuildCounter()
                             .Name("mptcp_checker_requests_total")
@@ -87,12 +91,14 @@ ObserverMetrics::ObserverMetrics(MetricsInputs inputs, size_t connection_series_
                             .Register(*registry_)),
       join_latency_(prometheus::BuildHistogram()
                         .Name("mptcp_join_latency_seconds")
-                        .Help("MP_JOIN handshake time: SYN to SYN-ACK on the joining side, the first RTT sample on the "
-                              "accepting side.")
+                        .Help("MP_JOIN handshake time. Joining side: from the SYN to the peer's acceptance (its ACK "
+                              "of our third ACK, or data), so two round trips. Accepting side: the first RTT sample "
+                              "(SYN-ACK to third ACK).")
                         .Register(*registry_)),
       first_join_delay_(prometheus::BuildHistogram()
                             .Name("mptcp_first_join_delay_seconds")
-                            .Help("Time from a connection's establishment to its first joined subflow.")
+                            .Help("Time from a connection's establishment to its first join being established (an "
+                                  "outbound join: accepted by the peer).")
                             .Register(*registry_)),
       duration_(prometheus::BuildHistogram()
                     .Name("mptcp_connection_duration_seconds")
@@ -118,7 +124,8 @@ ObserverMetrics::ObserverMetrics(MetricsInputs inputs, size_t connection_series_
             &subflows_closed_.Add({{"direction", dir}, {"kind", subflow_kind_name(k)}, {"reason", reason_name(r)}});
       }
     }
-    for (const auto r : {Reason::refused, Reason::timeout, Reason::rejected, Reason::reset, Reason::unreachable}) {
+    for (const auto r : {Reason::refused, Reason::timeout, Reason::rejected, Reason::rejected_by_peer, Reason::reset,
+                         Reason::unreachable}) {
       join_failures_by_[di][static_cast<size_t>(r)] = &join_failures_.Add({{"direction", dir}, {"reason", reason_name(r)}});
     }
     join_latency_by_[di] = &join_latency_.Add({{"direction", dir}}, kJoinLatency);
