@@ -14,9 +14,9 @@
 #     --cap-add BPF --cap-add PERFMON --cap-add NET_ADMIN --cap-add SYS_ADMIN \
 #     mptcp-observer
 #
-# Build stage and run stage both come from Debian 12 packages only. The build
-# generates vmlinux.h from the build host's /sys/kernel/btf/vmlinux (CO-RE:
-# the result runs on any kernel with BTF), so build on a kernel with BTF.
+# Build stage and run stage both come from Debian 12 packages only. The BPF
+# programs build from the kernel types in bpf/kernel_types, so the build host
+# needs no BTF; CO-RE makes the object run on any kernel with BTF.
 FROM debian:12 AS build
 WORKDIR /src
 COPY scripts/install-deps scripts/install-deps
