@@ -1,7 +1,14 @@
 # bpf_skeleton(NAME SOURCE): SOURCE (.bpf.c) -> NAME.bpf.o -> NAME.skel.h, as
 # an INTERFACE target NAME_skel whose include directory holds the skeleton.
-# vmlinux.h is generated once from the build machine's BTF; CO-RE makes the
-# object run on other kernels with BTF.
+#
+# Where the programs' "vmlinux.h" comes from (OBSERVER_VMLINUX_H):
+#   minimal (default)  bpf/kernel_types/vmlinux.h, the few kernel types the
+#                      programs read, with the UAPI from linux-libc-dev: builds
+#                      with no kernel BTF at all (CI runners, image builders);
+#   host               generated from VMLINUX_BTF (the build machine's
+#                      /sys/kernel/btf/vmlinux) with bpftool, every type.
+# Either way the reads are CO-RE relocations that libbpf resolves against the
+# running kernel's BTF, so the object runs on any kernel with BTF.
 find_program(CLANG_EXE NAMES clang clang-14)
 find_program(BPFTOOL_EXE NAMES bpftool PATHS /usr/sbin /sbin)
 find_program(LLVM_STRIP_EXE NAMES llvm-strip llvm-strip-14)
@@ -9,20 +16,51 @@ if(NOT CLANG_EXE)
   message(FATAL_ERROR "clang not found: it compiles the BPF programs (apt-get install clang, or run scripts/install-deps)")
 endif()
 if(NOT BPFTOOL_EXE)
-  message(FATAL_ERROR "bpftool not found: it generates vmlinux.h and the BPF skeletons (apt-get install bpftool, or run scripts/install-deps)")
+  message(FATAL_ERROR "bpftool not found: it generates the BPF skeletons (apt-get install bpftool, or run scripts/install-deps)")
 endif()
-set(VMLINUX_BTF /sys/kernel/btf/vmlinux CACHE FILEPATH "BTF used to generate vmlinux.h")
-if(NOT EXISTS ${VMLINUX_BTF})
-  message(FATAL_ERROR "${VMLINUX_BTF} is missing: building the BPF programs needs a kernel with BTF (CONFIG_DEBUG_INFO_BTF=y), or -DVMLINUX_BTF=path")
-endif()
+
+set(OBSERVER_VMLINUX_H minimal CACHE STRING "vmlinux.h for the BPF programs: minimal (bpf/kernel_types, no BTF needed) or host (dumped from VMLINUX_BTF)")
+set_property(CACHE OBSERVER_VMLINUX_H PROPERTY STRINGS minimal host)
+set(VMLINUX_BTF /sys/kernel/btf/vmlinux CACHE FILEPATH "BTF that -DOBSERVER_VMLINUX_H=host dumps vmlinux.h from")
 
 set(BPF_GENERATED_DIR ${CMAKE_BINARY_DIR}/bpf)
 file(MAKE_DIRECTORY ${BPF_GENERATED_DIR})
-add_custom_command(OUTPUT ${BPF_GENERATED_DIR}/vmlinux.h
-  COMMAND ${BPFTOOL_EXE} btf dump file ${VMLINUX_BTF} format c > ${BPF_GENERATED_DIR}/vmlinux.h
-  COMMENT "Generating vmlinux.h from ${VMLINUX_BTF}")
-# A target, not just a file rule: skeletons in other directories order on it.
-add_custom_target(bpf_vmlinux_h DEPENDS ${BPF_GENERATED_DIR}/vmlinux.h)
+if(OBSERVER_VMLINUX_H STREQUAL "host")
+  if(NOT EXISTS ${VMLINUX_BTF})
+    message(FATAL_ERROR "${VMLINUX_BTF} is missing: -DOBSERVER_VMLINUX_H=host needs a kernel with BTF (CONFIG_DEBUG_INFO_BTF=y) or -DVMLINUX_BTF=path; the default, -DOBSERVER_VMLINUX_H=minimal, needs none")
+  endif()
+  set(BPF_VMLINUX_DIR ${BPF_GENERATED_DIR}/vmlinux)
+  file(MAKE_DIRECTORY ${BPF_VMLINUX_DIR})
+  add_custom_command(OUTPUT ${BPF_VMLINUX_DIR}/vmlinux.h
+    COMMAND ${BPFTOOL_EXE} btf dump file ${VMLINUX_BTF} format c > ${BPF_VMLINUX_DIR}/vmlinux.h
+    COMMENT "Generating vmlinux.h from ${VMLINUX_BTF}")
+  # A target, not just a file rule: skeletons in other directories order on it.
+  add_custom_target(bpf_vmlinux_h DEPENDS ${BPF_VMLINUX_DIR}/vmlinux.h)
+  set(BPF_VMLINUX_DEPENDS "")
+  set(BPF_SYSTEM_INCLUDES "")
+elseif(OBSERVER_VMLINUX_H STREQUAL "minimal")
+  set(BPF_VMLINUX_DIR ${CMAKE_SOURCE_DIR}/bpf/kernel_types)
+  add_custom_target(bpf_vmlinux_h)
+  set(BPF_VMLINUX_DEPENDS ${BPF_VMLINUX_DIR}/vmlinux.h)
+  # The minimal header includes the UAPI (<linux/bpf.h>), whose <asm/...>
+  # headers sit in a per-architecture directory (/usr/include/x86_64-linux-gnu
+  # on Debian) that clang does not search for -target bpf: add the host
+  # compiler's search list after our own, as libbpf-bootstrap does.
+  execute_process(COMMAND ${CLANG_EXE} -v -E -x c - INPUT_FILE /dev/null
+                  OUTPUT_QUIET ERROR_VARIABLE clang_search)
+  string(REGEX MATCH "#include <\\.\\.\\.> search starts here:\n(.*)\nEnd of search list" _ "${clang_search}")
+  string(REGEX REPLACE "[ \t]*\n[ \t]*" ";" clang_dirs "${CMAKE_MATCH_1}")
+  set(BPF_SYSTEM_INCLUDES "")
+  foreach(dir IN LISTS clang_dirs)
+    string(STRIP "${dir}" dir)
+    if(dir)
+      list(APPEND BPF_SYSTEM_INCLUDES -idirafter ${dir})
+    endif()
+  endforeach()
+else()
+  message(FATAL_ERROR "OBSERVER_VMLINUX_H is '${OBSERVER_VMLINUX_H}': use minimal (bpf/kernel_types/vmlinux.h) or host (dumped from VMLINUX_BTF)")
+endif()
+message(STATUS "BPF programs read kernel types from ${BPF_VMLINUX_DIR}/vmlinux.h (OBSERVER_VMLINUX_H=${OBSERVER_VMLINUX_H})")
 
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64")
   set(BPF_TARGET_ARCH x86)
@@ -40,8 +78,8 @@ function(bpf_skeleton name source)
   file(GLOB bpf_headers ${source_dir}/*.h)
   add_custom_command(OUTPUT ${object}
     COMMAND ${CLANG_EXE} -g -O2 -Wall -target bpf -D__TARGET_ARCH_${BPF_TARGET_ARCH}
-            -I${BPF_GENERATED_DIR} -I${source_dir} -c ${source_abs} -o ${object}
-    DEPENDS ${source_abs} ${bpf_headers}
+            -I${BPF_VMLINUX_DIR} -I${source_dir} ${BPF_SYSTEM_INCLUDES} -c ${source_abs} -o ${object}
+    DEPENDS ${source_abs} ${bpf_headers} ${BPF_VMLINUX_DEPENDS}
     COMMENT "Compiling BPF ${name}")
   add_custom_command(OUTPUT ${skeleton}
     COMMAND ${BPFTOOL_EXE} gen skeleton ${object} name ${name} > ${skeleton}
