@@ -33,7 +33,7 @@ RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF \
 FROM debian:12
 RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      libcpp-httplib0.11 libbpf1 libprometheus-cpp-core1.0 \
+      libcpp-httplib0.11 libbpf1 libprometheus-cpp-core1.0 libssl3 \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/build/mptcp-observer /usr/local/bin/mptcp-observer
 EXPOSE 8684 8685

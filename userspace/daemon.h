@@ -33,8 +33,13 @@ class Daemon {
   // the daemon cannot serve at all.
   bool start();
   void stop();
+  // SIGHUP: loads --tls-cert and --tls-key again for new HTTPS connections;
+  // a pair that does not load is logged, and the one in use stays.
+  void reload_tls();
 
  private:
+  bool load_tls();
+  void note_certificate(bool reload) const;
   bool open_checker();
   bool open_admin();
   void start_bpf();
@@ -54,6 +59,7 @@ class Daemon {
   uint32_t own_netns_;
   LockedConnectionTable table_;
   EventHub hub_{kMaxEventStreams};
+  std::shared_ptr<http::TlsContextSlot> tls_;  // null without --listen-tls
   std::unique_ptr<http::HttpServer> checker_;
   std::unique_ptr<http::HttplibServer> admin_;
   std::unique_ptr<bpf::BpfSubflowSource> bpf_;
