@@ -5,6 +5,7 @@
 #include "common/log.h"
 #include "common/version.h"
 #include "sources/pm_netlink/pm_config_reader.h"
+#include "http/tls_context.h"
 #include "sources/pm_netlink/pm_event_translate.h"
 #include "sources/procfs/mptcp_sysctl.h"
 #include "views/admin/admin_routes.h"
@@ -67,6 +68,9 @@ Daemon::Daemon(const Options &options)
 Daemon::~Daemon() { stop(); }
 
 bool Daemon::start() {
+  // The certificate first: a bad file stops start-up with its one line
+  // before anything else is logged or opened.
+  if (!load_tls()) return false;
   // BPF first, so that it sees our own MPTCP listener start.
   start_bpf();
   start_path_manager_events();
@@ -87,6 +91,40 @@ void Daemon::stop() {
   bpf_.reset();
 }
 
+bool Daemon::load_tls() {
+  if (options_.checker_listen_tls.empty()) return true;
+  tls_ = std::make_shared<http::TlsContextSlot>(http::TlsFiles{options_.tls_certificate, options_.tls_key});
+  std::string error;
+  if (!tls_->load(error)) {
+    log::error("tls", error);
+    return false;
+  }
+  note_certificate(/*reload=*/false);
+  return true;
+}
+
+void Daemon::reload_tls() {
+  if (!tls_) {
+    log::info("main", "received SIGHUP: no --listen-tls, nothing to reload");
+    return;
+  }
+  std::string error;
+  if (!tls_->load(error)) {
+    log::error("tls", "reload failed, new connections keep the certificate in use: " + error);
+    return;
+  }
+  note_certificate(/*reload=*/true);
+}
+
+void Daemon::note_certificate(bool reload) const {
+  const auto context = tls_->current();
+  log::info("tls", (reload ? "reloaded " : "loaded ") + tls_->files().certificate +
+                       (reload ? " for new connections: " : ": ") + context->summary());
+  if (context->expired()) {
+    log::warn("tls", "the certificate in " + tls_->files().certificate + " has expired: clients will refuse it");
+  }
+}
+
 bool Daemon::open_checker() {
   http::ServerLimits limits;
   limits.max_connections = options_.max_connections;
@@ -94,20 +132,30 @@ bool Daemon::open_checker() {
   limits.max_waiting = options_.max_waiting;
   limits.max_waiting_per_client = options_.max_waiting_per_client;
   checker_ = std::make_unique<http::HttpServer>("checker", limits, server_header());
-  for (const auto &address : options_.checker_listen) {
+  const auto open = [&](const SocketAddress &address, std::shared_ptr<http::TlsContextSlot> tls) {
     std::string error;
     auto listener = http::open_listener(address, /*want_mptcp=*/true, error);
     if (!listener) {
       log::error("checker", error);
       return false;
     }
+    listener->tls = std::move(tls);
+    const std::string where = "listening on " + format_endpoint(listener->address);
+    const char *https = listener->tls ? ", HTTPS" : "";
     if (listener->transport == http::Transport::mptcp) {
-      log::info("checker", "listening on " + format_endpoint(listener->address) + " (MPTCP)");
+      log::info("checker", where + " (MPTCP" + https + ")");
     } else {
-      log::warn("checker", "listening on " + format_endpoint(listener->address) + " (plain TCP: " +
-                               listener->fallback_reason + "; every client will be reported as not using MPTCP)");
+      log::warn("checker", where + " (plain TCP" + https + ": " + listener->fallback_reason +
+                               "; every client will be reported as not using MPTCP)");
     }
     checker_->add_listener(std::move(*listener));
+    return true;
+  };
+  for (const auto &address : options_.checker_listen) {
+    if (!open(address, nullptr)) return false;
+  }
+  for (const auto &address : options_.checker_listen_tls) {
+    if (!open(address, tls_)) return false;
   }
   checker::CheckerHooks hooks;
   hooks.enrich = [this](MptcpStatus &status) { return merge_checker_status(status); };
@@ -201,6 +249,7 @@ metrics::SourceHealth Daemon::source_health() const {
     s.open = c.open.load();
     s.waiting = c.waiting.load();
     s.handler_errors = c.handler_errors.load();
+    s.tls_handshake_failed = c.tls_handshake_failed.load();
     for (size_t i = 1; i < http::kRefusalKinds; ++i) {  // 0 is Refusal::none
       s.refusals.emplace_back(http::refusal_name(static_cast<http::Refusal>(i)), c.refusals[i].load());
     }

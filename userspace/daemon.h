@@ -35,8 +35,13 @@ class Daemon {
   // the daemon cannot serve at all.
   bool start();
   void stop();
+  // SIGHUP: loads --tls-cert and --tls-key again for new HTTPS connections;
+  // a pair that does not load is logged, and the one in use stays.
+  void reload_tls();
 
  private:
+  bool load_tls();
+  void note_certificate(bool reload) const;
   bool open_checker();
   bool open_admin();
   void start_bpf();
@@ -61,6 +66,7 @@ class Daemon {
   // shared by its event loops (declared first: it outlives them); only
   // while the checker speaks MPTCP.
   std::unique_ptr<procfs::HostSampler> host_sampler_;
+  std::shared_ptr<http::TlsContextSlot> tls_;  // null without --listen-tls
   std::unique_ptr<http::HttpServer> checker_;
   std::unique_ptr<http::HttplibServer> admin_;
   std::unique_ptr<bpf::BpfSubflowSource> bpf_;

@@ -1,5 +1,6 @@
 // mptcp-observer: wires the sources to the views and runs until SIGINT or
-// SIGTERM. Everything that can fail at start-up fails here with one line.
+// SIGTERM; SIGHUP reloads the TLS certificate. Everything that can fail at
+// start-up fails here with one line.
 #include <signal.h>
 #include <sys/resource.h>
 
@@ -15,12 +16,14 @@
 using namespace observer;
 
 namespace {
-// Blocks the shutdown signals in every thread; main waits for them in sigwait.
-sigset_t block_shutdown_signals() {
+// Blocks the signals main handles in every thread; main waits for them in
+// sigwait, so a handler never runs in the middle of another thread's work.
+sigset_t block_handled_signals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
   return set;
@@ -50,7 +53,7 @@ int main(int argc, char **argv) {
   Options opt = parsed.options;
   log::set_min_level(opt.log_level);
   for (const auto &warning : parsed.warnings) log::warn("main", warning);
-  const sigset_t shutdown_signals = block_shutdown_signals();
+  const sigset_t handled_signals = block_handled_signals();
 
   // Each client connection is an fd: take the hard limit, not the soft one
   // (often 1024) that would refuse clients long before --max-connections.
@@ -79,7 +82,7 @@ int main(int argc, char **argv) {
   if (!daemon.start()) return 1;
 
   int signal_number = 0;
-  sigwait(&shutdown_signals, &signal_number);
+  while (sigwait(&handled_signals, &signal_number) == 0 && signal_number == SIGHUP) daemon.reload_tls();
   log::info("main", std::string("received ") + (signal_number == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");
   daemon.stop();
   return 0;

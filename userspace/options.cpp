@@ -26,11 +26,21 @@ from the kernel's own view of that connection.
   curl http://HOST:8684/?wait=2s         wait up to 2s for joined subflows first
   curl http://HOST:8684/download?size=10M  10 MiB to measure throughput over all subflows
   curl http://HOST:8684/healthz          200 while serving, with what is serving
+  curl https://HOST:8443/                the same over TLS, with --listen-tls :8443
 
 Flags:
-  --listen ADDR:PORT    checker address; repeat for several. Default [::]:8684
-                        (IPv4 and IPv6). IPv6 in brackets: [::1]:8684. Port 0
-                        picks a free port.
+  --listen ADDR:PORT    plain HTTP checker address; repeat for several.
+                        Default [::]:8684 (IPv4 and IPv6) when no --listen or
+                        --listen-tls is given. IPv6 in brackets: [::1]:8684.
+                        Port 0 picks a free port.
+  --listen-tls ADDR:PORT
+                        HTTPS checker address, repeatable, beside or instead
+                        of --listen: TLS ends in the daemon, on the client's
+                        own MPTCP connection. Needs --tls-cert and --tls-key.
+  --tls-cert FILE       PEM certificate of the HTTPS addresses, then its
+                        chain. SIGHUP reloads it and the key for new
+                        connections; a broken pair is logged and not used.
+  --tls-key FILE        PEM private key of that certificate, unencrypted.
   --max-connections N   open client connections before new ones are refused
                         (1-1000000). Default 20000.
   --max-connections-per-client N
@@ -82,6 +92,9 @@ CAP_BPF+CAP_PERFMON+CAP_NET_ADMIN; without them the checker still serves):
 The checker listens with an MPTCP socket. Where the kernel has no MPTCP, or
 net.mptcp.enabled=0, it listens on plain TCP, says so once at start-up, and
 tells every client it is not using MPTCP.
+
+Signals: SIGINT and SIGTERM stop the daemon; SIGHUP reloads --tls-cert and
+--tls-key.
 )";
 }
 
@@ -121,6 +134,22 @@ ParsedOptions parse_options(const std::vector<std::string> &args) {
         return p;
       }
       p.options.checker_listen.push_back(*address);
+    } else if (flag == "--listen-tls") {
+      if (!value(v)) return p;
+      std::string why;
+      const auto address = parse_socket_address(v, why);
+      if (!address) {
+        p.error = "--listen-tls: " + why;
+        return p;
+      }
+      p.options.checker_listen_tls.push_back(*address);
+    } else if (flag == "--tls-cert" || flag == "--tls-key") {
+      if (!value(v)) return p;
+      if (v.empty()) {
+        p.error = flag + " needs a file name";
+        return p;
+      }
+      (flag == "--tls-cert" ? p.options.tls_certificate : p.options.tls_key) = v;
     } else if (flag == "--threads") {
       // Kept so that existing command lines still start the daemon.
       if (!value(v)) return p;
@@ -219,8 +248,17 @@ ParsedOptions parse_options(const std::vector<std::string> &args) {
       return p;
     }
   }
+  const bool tls_files = !p.options.tls_certificate.empty() || !p.options.tls_key.empty();
+  if (!p.options.checker_listen_tls.empty() && (p.options.tls_certificate.empty() || p.options.tls_key.empty())) {
+    p.error = "--listen-tls needs both --tls-cert FILE and --tls-key FILE";
+    return p;
+  }
+  if (p.options.checker_listen_tls.empty() && tls_files) {
+    p.error = "--tls-cert and --tls-key serve --listen-tls addresses, and none is given";
+    return p;
+  }
   std::string unused;
-  if (p.options.checker_listen.empty()) {
+  if (p.options.checker_listen.empty() && p.options.checker_listen_tls.empty()) {
     p.options.checker_listen.push_back(*parse_socket_address("[::]:8684", unused));
   }
   if (!admin_set) p.options.admin_listen = *parse_socket_address("127.0.0.1:8685", unused);

@@ -11,7 +11,11 @@
 namespace observer {
 
 struct Options {
-  std::vector<SocketAddress> checker_listen;  // default [::]:8684
+  // Checker addresses, plain HTTP and HTTPS; default [::]:8684 (plain) when
+  // neither is given.
+  std::vector<SocketAddress> checker_listen;
+  std::vector<SocketAddress> checker_listen_tls;
+  std::string tls_certificate, tls_key;  // PEM files; set exactly when checker_listen_tls is not empty
   std::optional<SocketAddress> admin_listen;  // default 127.0.0.1:8685; --admin-listen '' disables
   size_t max_connections = 20000;
   size_t max_connections_per_client = 1024;

@@ -8,82 +8,17 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <chrono>
 #include <string>
-#include <thread>
 
-#include "http/http_server.h"
+#include "http_test_server.h"
 
 using namespace observer;
 using namespace observer::http;
 using namespace std::chrono_literals;
 
 namespace {
-class TestServer {
- public:
-  explicit TestServer(ServerLimits limits = {}) {
-    limits.loops = 1;
-    server_ = std::make_unique<HttpServer>("test", limits, "test-server");
-    server_->route("/page", [](Exchange &ex) {
-      const auto it = ex.params().find("n");
-      ex.send(200, {}, "text/plain", "page " + (it == ex.params().end() ? std::string("-") : it->second) + "\n");
-    });
-    server_->route("/throws", [](Exchange &) -> void { throw std::runtime_error("boom"); });
-    server_->route(
-        "/wait",
-        [](Exchange &ex) {
-          ex.defer(10ms, [polls = 0](Exchange &later) mutable {
-            if (++polls == 3) later.send(200, {}, "text/plain", "waited\n");
-          });
-        },
-        HttpServer::always);
-    server_->route(
-        "/hold",
-        [this](Exchange &ex) {
-          ex.defer(10ms, [this](Exchange &later) {
-            if (released_) later.send(200, {}, "text/plain", "held\n");
-          });
-        },
-        HttpServer::always);
-    server_->route(
-        "/stream",
-        [](Exchange &ex) {
-          const auto it = ex.params().find("size");
-          const uint64_t size = it == ex.params().end() ? 1 << 20 : std::stoull(it->second);
-          ex.send_stream(200, {}, "application/octet-stream", size, [](uint64_t offset, size_t max) {
-            static const std::string block(4096, 'z');
-            const size_t at = offset % block.size();
-            return std::string_view(block).substr(at, std::min(max, block.size() - at));
-          });
-        },
-        HttpServer::always, /*accepts_range=*/true);
-    std::string error;
-    auto listener = open_listener(*parse_socket_address("127.0.0.1:0", error), /*want_mptcp=*/false, error);
-    REQUIRE(listener);
-    port_ = static_cast<uint16_t>(port_of(listener->address.get()));
-    server_->add_listener(std::move(*listener));
-    server_->start();
-  }
-
-  int connect() const {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port_);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::connect(fd, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0);
-    return fd;
-  }
-  void release() { released_ = true; }
-  const ServerCounters &counters() const { return server_->counters(); }
-  uint64_t refusals(Refusal r) const { return counters().refusals[static_cast<size_t>(r)].load(); }
-
- private:
-  std::unique_ptr<HttpServer> server_;
-  uint16_t port_ = 0;
-  std::atomic<bool> released_{false};
-};
+using namespace observer::http::testing;
 
 void send_all(int fd, std::string_view bytes) { REQUIRE(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size())); }
 
@@ -92,20 +27,7 @@ void send_all(int fd, std::string_view bytes) { REQUIRE(::send(fd, bytes.data(),
 std::string read_answers(int fd, int answers, bool head_only = false, bool *closed = nullptr) {
   std::string in;
   const auto deadline = std::chrono::steady_clock::now() + 3s;
-  const auto complete = [&] {
-    size_t pos = 0;
-    for (int i = 0; i < answers; ++i) {
-      const size_t end = in.find("\r\n\r\n", pos);
-      if (end == std::string::npos) return false;
-      const size_t cl = in.find("Content-Length: ", pos);
-      size_t length = 0;
-      if (cl != std::string::npos && cl < end) length = std::stoull(in.substr(cl + 16));
-      pos = end + 4 + (head_only ? 0 : length);
-      if (pos > in.size()) return false;
-    }
-    return true;
-  };
-  while (!complete() && std::chrono::steady_clock::now() < deadline) {
+  while (!answers_complete(in, answers, head_only) && std::chrono::steady_clock::now() < deadline) {
     pollfd p{fd, POLLIN, 0};
     if (::poll(&p, 1, 100) <= 0) continue;
     char buf[65536];
@@ -130,14 +52,6 @@ bool peer_closes(int fd) {
   return false;
 }
 
-template <typename F>
-bool eventually(F f) {
-  for (int i = 0; i < 50; ++i) {
-    if (f()) return true;
-    std::this_thread::sleep_for(100ms);
-  }
-  return f();
-}
 }  // namespace
 
 TEST_CASE("a GET is answered, a HEAD gets the same head without the body", "[http_server]") {

@@ -573,7 +573,7 @@ TEST_CASE("ObserverMetrics reports each source's health and counts", "[observer_
   fake.health.sock_diag_events = 17;
   fake.health.table_overflow = 3;
   fake.health.stream_dropped = 9;
-  fake.health.http_servers.push_back({"checker", 100, 4, 8, 1, 7, 2, 5, 3, 2, 6, {{"method", 11}, {"busy", 12}}});
+  fake.health.http_servers.push_back({"checker", 100, 4, 8, 1, 7, 2, 5, 3, 2, 6, {{"method", 11}, {"busy", 12}}, 9});
   ObserverMetrics metrics(fake.inputs(), 0);
   metrics.on_checker_answer("error", "text");
   // Twice: values read at scrape time are reported, never added up.
@@ -602,6 +602,7 @@ TEST_CASE("ObserverMetrics reports each source's health and counts", "[observer_
       {R"(mptcp_observer_http_connections_open{server="checker"})", 3},
       {R"(mptcp_observer_http_connections_total{server="checker",outcome="slow_reader"})", 5},
       {R"(mptcp_observer_http_connections_total{server="checker",outcome="refused_client"})", 8},
+      {R"(mptcp_observer_http_connections_total{server="checker",outcome="tls_handshake_failed"})", 9},
       {R"(mptcp_observer_http_waiting_requests{server="checker"})", 2},
       {R"(mptcp_observer_http_handler_errors_total{server="checker"})", 6},
       {R"(mptcp_observer_http_refusals_total{server="checker",reason="method"})", 11},

@@ -46,6 +46,33 @@ TEST_CASE("parse_options takes each --listen, as two words or with =", "[options
   CHECK(shown == c.listen);
 }
 
+TEST_CASE("parse_options takes HTTPS addresses with their certificate and key", "[options]") {
+  SECTION("HTTPS only: no default plain address") {
+    const auto p = parse_options({"--listen-tls", "[::]:8443", "--tls-cert", "/etc/c.pem", "--tls-key=/etc/k.pem"});
+    INFO("error: " << p.error);
+    REQUIRE(p.error.empty());
+    CHECK(p.options.checker_listen.empty());
+    REQUIRE(p.options.checker_listen_tls.size() == 1);
+    CHECK(format_endpoint(p.options.checker_listen_tls[0]) == "[::]:8443");
+    CHECK(p.options.tls_certificate == "/etc/c.pem");
+    CHECK(p.options.tls_key == "/etc/k.pem");
+  }
+  SECTION("plain and HTTPS side by side, each repeatable") {
+    const auto p = parse_options({"--listen", ":8684", "--listen-tls=:8443", "--listen-tls", "127.0.0.1:9443",
+                                  "--tls-cert", "c", "--tls-key", "k"});
+    REQUIRE(p.error.empty());
+    REQUIRE(p.options.checker_listen.size() == 1);
+    CHECK(format_endpoint(p.options.checker_listen[0]) == "[::]:8684");
+    REQUIRE(p.options.checker_listen_tls.size() == 2);
+    CHECK(format_endpoint(p.options.checker_listen_tls[1]) == "127.0.0.1:9443");
+  }
+  SECTION("no flags: plain [::]:8684, no TLS") {
+    const auto p = parse_options({});
+    CHECK(p.options.checker_listen_tls.empty());
+    CHECK(p.options.tls_certificate.empty());
+  }
+}
+
 TEST_CASE("parse_options reads counts and the log level", "[options]") {
   CHECK(parse_options({"--max-waiting", "1"}).options.max_waiting == 1);
   CHECK(parse_options({"--max-waiting=100000"}).options.max_waiting == 100000);
@@ -101,6 +128,15 @@ TEST_CASE("parse_options stops at a bad flag with one line saying why", "[option
       {{"--max-waiting"}, "--max-waiting needs a value"},
       {{"--listen"}, "--listen needs a value"},
       {{"--log-level"}, "--log-level needs a value"},
+      {{"--listen-tls", "8443", "--tls-cert", "c", "--tls-key", "k"}, "--listen-tls: '8443' is not ADDR:PORT"},
+      {{"--listen-tls", ":8443"}, "--listen-tls needs both --tls-cert FILE and --tls-key FILE"},
+      {{"--listen-tls", ":8443", "--tls-cert", "c"}, "--listen-tls needs both --tls-cert FILE and --tls-key FILE"},
+      {{"--listen-tls", ":8443", "--tls-key", "k"}, "--listen-tls needs both --tls-cert FILE and --tls-key FILE"},
+      {{"--tls-cert", "c", "--tls-key", "k"},
+       "--tls-cert and --tls-key serve --listen-tls addresses, and none is given"},
+      {{"--listen", ":8684", "--tls-cert", "c"}, "--tls-cert and --tls-key serve --listen-tls addresses"},
+      {{"--listen-tls", ":8443", "--tls-cert="}, "--tls-cert needs a file name"},
+      {{"--tls-key"}, "--tls-key needs a value"},
   }));
   std::string joined;
   for (const auto &a : c.args) joined += a + " ";

@@ -6,7 +6,6 @@
 #include <sys/socket.h>
 
 #include <algorithm>
-#include <cerrno>
 
 namespace observer::http {
 namespace {
@@ -36,13 +35,25 @@ SocketAddress address_of(int fd, int (*get)(int, sockaddr *, socklen_t *)) {
 }
 }  // namespace
 
-Connection::Connection(UniqueFd socket)
+Connection::Connection(UniqueFd socket, std::unique_ptr<Channel> channel_)
     : fd(std::move(socket)),
+      channel(std::move(channel_)),
       peer(address_of(fd.get(), ::getpeername)),
       local(address_of(fd.get(), ::getsockname)),
       peer_text(format_endpoint(peer)),
       local_text(format_endpoint(local)),
       client(client_key(peer)) {}
+
+Connection::Handshake Connection::handshake() {
+  const IoResult r = channel->handshake();
+  read_waits_for_write = r.status == IoResult::Status::want_write;
+  switch (r.status) {
+    case IoResult::Status::progress: return Handshake::done;
+    case IoResult::Status::want_read:
+    case IoResult::Status::want_write: return Handshake::again;
+    default: return Handshake::failed;
+  }
+}
 
 Connection::Fill Connection::fill(size_t limit) {
   // Drop what earlier requests consumed before the buffer grows.
@@ -50,18 +61,23 @@ Connection::Fill Connection::fill(size_t limit) {
     in.erase(0, in_pos);
     in_pos = 0;
   }
+  read_waits_for_write = false;
+  input_held = false;
   char chunk[kReadChunk];
   while (in.size() < limit) {
     const size_t want = std::min(sizeof chunk, limit - in.size());
-    const ssize_t n = ::recv(fd.get(), chunk, want, MSG_DONTWAIT);
-    if (n > 0) {
-      in.append(chunk, static_cast<size_t>(n));
-      if (static_cast<size_t>(n) < want) return Fill::more;  // the socket is drained
-      continue;
+    const IoResult r = channel->read(chunk, want);
+    switch (r.status) {
+      case IoResult::Status::progress:
+        in.append(chunk, r.bytes);
+        input_held = r.held;
+        if (r.drained) return Fill::more;
+        continue;
+      case IoResult::Status::want_write: input_held = false; read_waits_for_write = true; return Fill::again;
+      case IoResult::Status::want_read: input_held = false; return Fill::again;
+      case IoResult::Status::closed: return Fill::closed;
+      case IoResult::Status::error: return Fill::error;
     }
-    if (n == 0) return Fill::closed;
-    if (errno == EINTR) continue;
-    return errno == EAGAIN || errno == EWOULDBLOCK ? Fill::again : Fill::error;
   }
   return Fill::more;
 }
@@ -92,15 +108,18 @@ void Connection::discard_input() {
   scan = HeadScan{};
 }
 
+Connection::Flush Connection::blocked_write(IoResult::Status status) {
+  if (status == IoResult::Status::want_read) write_waits_for_read = true;
+  return status == IoResult::Status::want_read || status == IoResult::Status::want_write ? Flush::again
+                                                                                         : Flush::error;
+}
+
 Connection::Flush Connection::flush() {
+  write_waits_for_read = false;
   while (out_pos < out.size()) {
-    const ssize_t n = ::send(fd.get(), out.data() + out_pos, out.size() - out_pos, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n > 0) {
-      out_pos += static_cast<size_t>(n);
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? Flush::again : Flush::error;
+    const IoResult r = channel->write(out.data() + out_pos, out.size() - out_pos);
+    if (r.status != IoResult::Status::progress) return blocked_write(r.status);
+    out_pos += r.bytes;
   }
   out.clear();
   out_pos = 0;
@@ -111,17 +130,15 @@ Connection::Flush Connection::push_stream(size_t budget) {
   const Flush held = flush();  // the head first
   if (held != Flush::done) return held;
   while (pending.offset < pending.end && budget > 0) {
+    // After a blocked write the same offset is asked again with at least
+    // the same budget, so a TLS retry sees at least the bytes it saw.
     const size_t want = static_cast<size_t>(std::min<uint64_t>(pending.end - pending.offset, budget));
     const std::string_view piece = pending.source(pending.offset, want);
     if (piece.empty()) return Flush::error;
-    const ssize_t n = ::send(fd.get(), piece.data(), piece.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n > 0) {
-      pending.offset += static_cast<uint64_t>(n);
-      budget -= std::min(budget, static_cast<size_t>(n));
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? Flush::again : Flush::error;
+    const IoResult r = channel->write(piece.data(), piece.size());
+    if (r.status != IoResult::Status::progress) return blocked_write(r.status);
+    pending.offset += r.bytes;
+    budget -= std::min(budget, r.bytes);
   }
   // Out of budget with body left: the loop comes back on its next turn.
   return pending.offset < pending.end ? Flush::again : Flush::done;

@@ -1,16 +1,19 @@
 #pragma once
 // One client connection of the checker port, owned by the event loop that
-// accepted it (no lock): its socket, what it sent that is not answered yet,
-// what is held for it to read, and the request in progress when an answer
-// waits (a ?wait, a download).
+// accepted it (no lock): its socket and the channel its bytes cross it by
+// (plain or TLS, channel.h), what it sent that is not answered yet, what is
+// held for it to read, and the request in progress when an answer waits (a
+// ?wait, a download). Every read and write of the port goes through here.
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "common/socket_address.h"
 #include "common/unique_fd.h"
+#include "http/channel.h"
 #include "http/query_string.h"
 #include "http/request_parser.h"
 
@@ -34,14 +37,21 @@ struct WaitPermit {
 
 struct Connection {
   enum class State {
-    reading,    // waiting for (the rest of) a request; idle when nothing is buffered
-    writing,    // an answer is held until the socket takes it
-    streaming,  // a body is sent as the socket takes it
-    deferred,   // an answer waits (Poll); the socket is watched for a hang-up only
-    closing,    // answered and shut for writing; what the client still sends is dropped
+    handshaking,  // TLS only: the handshake must complete within io_timeout
+    reading,      // waiting for (the rest of) a request; idle when nothing is buffered
+    writing,      // an answer is held until the socket takes it
+    streaming,    // a body is sent as the socket takes it
+    deferred,     // an answer waits (Poll); the socket is watched for a hang-up only
+    closing,      // answered and shut for writing; what the client still sends is dropped
   };
 
   UniqueFd fd;
+  std::unique_ptr<Channel> channel;  // on fd; destroyed before it
+  // What the channel's last blocked read and write wait for: TLS can need
+  // the socket writable to read, or readable to write. EventLoop::arm asks
+  // epoll for that instead.
+  bool read_waits_for_write = false;
+  bool write_waits_for_read = false;
   SocketAddress peer, local;
   std::string peer_text, local_text;  // format_endpoint() of each, done once
   // What per-client limits count this connection under: its IPv4 address
@@ -55,6 +65,7 @@ struct Connection {
 
   std::string in;  // received, not yet answered
   size_t in_pos = 0;
+  bool input_held = false;  // the channel holds more input epoll will not announce (TLS)
   HeadScan scan;
   bool waiting_for_request = false;  // the deadline counts from the first byte of a request
 
@@ -80,8 +91,11 @@ struct Connection {
     Clock::time_point next_poll;
   } pending;
 
-  Connection(UniqueFd socket);
+  Connection(UniqueFd socket, std::unique_ptr<Channel> channel);
 
+  // Moves the channel's handshake on without waiting.
+  enum class Handshake { done, again, failed };
+  Handshake handshake();
   // Reads what the socket has without waiting, up to `limit` bytes held in
   // all: `again` when it has nothing more now, `closed` at the peer's FIN.
   enum class Fill { more, again, closed, error };
@@ -100,6 +114,10 @@ struct Connection {
   // sent less what the socket still holds. What we pushed into a socket
   // buffer of megabytes says nothing of how fast the client reads.
   uint64_t stream_delivered() const;
+  // A write that moved nothing: again (noting which way it waits) or error.
+  Flush blocked_write(IoResult::Status status);
+  // Ends the sending side in order (TLS: close_notify, then FIN).
+  void shut_write() { channel->shut_write(); }
   // Gives back memory an idle connection does not need.
   void trim();
 };

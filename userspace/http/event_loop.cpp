@@ -12,11 +12,14 @@
 
 #include "common/log.h"
 #include "http/http_server.h"
+#include "http/tls_channel.h"
+#include "http/tls_context.h"
 
 namespace observer::http {
 namespace {
 // epoll data: a connection is its (user-space, so top-bit-clear) address;
-// listeners carry the top bit and their fd; the wake-up fd is all ones.
+// listeners carry the top bit and their index in the server's listeners_;
+// the wake-up fd is all ones.
 constexpr uint64_t kListenerBit = 1ull << 63;
 constexpr uint64_t kWakeupId = ~0ull;
 // Requests answered for one connection before the loop turns to the others.
@@ -48,15 +51,14 @@ EventLoop::EventLoop(HttpServer &server, size_t index) : server_(server), index_
 
 EventLoop::~EventLoop() { stop(); }
 
-void EventLoop::watch_listener(int fd) {
+void EventLoop::watch_listener(size_t index, int fd) {
   epoll_event ev{};
   // One loop is woken per new connection, not all of them.
   ev.events = EPOLLIN | EPOLLEXCLUSIVE;
-  ev.data.u64 = kListenerBit | static_cast<uint32_t>(fd);
+  ev.data.u64 = kListenerBit | index;
   if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
     throw std::runtime_error(std::string("epoll_ctl: ") + std::strerror(errno));
   }
-  listener_fds_.push_back(fd);
 }
 
 void EventLoop::start() {
@@ -88,7 +90,7 @@ void EventLoop::run() {
         uint64_t count;
         [[maybe_unused]] auto ignored = ::read(wakeup_.get(), &count, sizeof count);
       } else if (id & kListenerBit) {
-        accept_from(static_cast<int>(id & 0xffffffffu));
+        accept_from(static_cast<size_t>(id & ~kListenerBit));
       } else {
         on_ready(reinterpret_cast<Connection *>(id), events[i].events);
       }
@@ -115,13 +117,15 @@ void EventLoop::resume_listeners(Clock::time_point now) {
     }
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLEXCLUSIVE;
-    ev.data.u64 = kListenerBit | static_cast<uint32_t>(it->first);
-    epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, it->first, &ev);
+    ev.data.u64 = kListenerBit | it->first;
+    epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, server_.listeners_[it->first].fd.get(), &ev);
     it = paused_listeners_.erase(it);
   }
 }
 
-void EventLoop::accept_from(int listen_fd) {
+void EventLoop::accept_from(size_t index) {
+  const Listener &listener = server_.listeners_[index];
+  const int listen_fd = listener.fd.get();
   const auto &limits = server_.limits_;
   auto &counters = server_.counters_;
   // A bounded batch: the loop's other connections wait meanwhile.
@@ -138,7 +142,7 @@ void EventLoop::accept_from(int listen_fd) {
         log::warn(server_.name_, std::string("accept: ") + std::strerror(errno) + " (seen " + std::to_string(count) + " times)");
       }
       epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, listen_fd, nullptr);
-      paused_listeners_.emplace_back(listen_fd, Clock::now() + kAcceptPause);
+      paused_listeners_.emplace_back(index, Clock::now() + kAcceptPause);
       return;
     }
     ++counters.accepted;
@@ -148,15 +152,33 @@ void EventLoop::accept_from(int listen_fd) {
     }
     const int one = 1;
     setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    auto conn = std::make_unique<Connection>(std::move(fd));
+    std::unique_ptr<Channel> channel;
+    if (listener.tls) {
+      channel = TlsChannel::accept(*listener.tls->current(), fd.get());
+      if (!channel) {
+        ++counters.tls_handshake_failed;
+        continue;
+      }
+    } else {
+      channel = std::make_unique<PlainChannel>(fd.get());
+    }
+    auto conn = std::make_unique<Connection>(std::move(fd), std::move(channel));
     if (!server_.admit(*conn)) {
       ++counters.rejected_client_over_limit;
       continue;  // a reset, as past --max-connections
     }
     Connection *c = conn.get();
-    // A new connection waits like an idle one: a client that connects and
-    // says nothing costs only its socket.
-    c->deadline = Clock::now() + limits.idle_timeout;
+    if (listener.tls) {
+      // The handshake must end within io_timeout, not idle_timeout: until
+      // it does, the client holds a connection slot and a TLS session
+      // without having asked anything.
+      c->state = Connection::State::handshaking;
+      c->deadline = Clock::now() + limits.io_timeout;
+    } else {
+      // A new connection waits like an idle one: a client that connects and
+      // says nothing costs only its socket.
+      c->deadline = Clock::now() + limits.idle_timeout;
+    }
     connections_.emplace(c, std::move(conn));
     ++counters.open;
     arm(c, EPOLLIN | EPOLLRDHUP, EPOLL_CTL_ADD);
@@ -165,6 +187,7 @@ void EventLoop::accept_from(int listen_fd) {
 
 void EventLoop::on_ready(Connection *c, uint32_t events) {
   switch (c->state) {
+    case Connection::State::handshaking: return handshake(c);
     case Connection::State::closing:
       switch (c->drop_incoming(kDrainBytesPerTurn)) {
         case Connection::Fill::more:
@@ -182,6 +205,7 @@ void EventLoop::on_ready(Connection *c, uint32_t events) {
       switch (c->flush()) {
         case Connection::Flush::again:
           c->deadline = Clock::now() + server_.limits_.io_timeout;  // it moved, or will say why not
+          arm(c, EPOLLOUT);  // a TLS write may now wait the other way
           return;
         case Connection::Flush::error: return close(c);
         case Connection::Flush::done:
@@ -190,6 +214,22 @@ void EventLoop::on_ready(Connection *c, uint32_t events) {
       }
       return;
     case Connection::State::reading: return drive(c, events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR));
+  }
+}
+
+void EventLoop::handshake(Connection *c) {
+  switch (c->handshake()) {
+    case Connection::Handshake::again: return arm(c, EPOLLIN | EPOLLRDHUP);
+    case Connection::Handshake::failed:
+      ++server_.counters_.tls_handshake_failed;
+      // Scanners and clients that distrust the certificate fail all day:
+      // the counter says how often, the debug log why.
+      log::debug(server_.name_, "TLS handshake with " + c->peer_text + " failed: " + c->channel->why_failed());
+      return close(c);
+    case Connection::Handshake::done:
+      // Its first request may have come with the handshake's last flight.
+      c->state = Connection::State::reading;
+      return drive(c, false);
   }
 }
 
@@ -231,9 +271,11 @@ void EventLoop::drive(Connection *c, bool peer_closed) {
   bool filled = false;
   for (int turn = 0; turn < kRequestsPerTurn;) {
     const ParsedHead parsed = parse_request_head(c->unanswered(), limits.request, c->scan);
-    if (parsed.status == ParsedHead::Status::incomplete && !filled) {
+    if (parsed.status == ParsedHead::Status::incomplete && (!filled || c->input_held)) {
       // Read only when what is buffered is not a whole request: a pipelined
-      // one costs no system call.
+      // one costs no system call. Read again when the last read stopped at
+      // the limit with input still in the channel (TLS), which no epoll
+      // event would bring back.
       filled = true;
       switch (c->fill(input_limit)) {
         case Connection::Fill::error: return close(c);
@@ -365,6 +407,12 @@ void EventLoop::sweep(Clock::time_point now) {
 }
 
 void EventLoop::arm(Connection *c, uint32_t events, int op) {
+  if (c->read_waits_for_write || c->write_waits_for_read) [[unlikely]] {
+    const uint32_t wanted = events;
+    events &= ~(EPOLLIN | EPOLLOUT);
+    if (wanted & EPOLLIN) events |= c->read_waits_for_write ? EPOLLOUT : EPOLLIN;
+    if (wanted & EPOLLOUT) events |= c->write_waits_for_read ? EPOLLIN : EPOLLOUT;
+  }
   if (op == EPOLL_CTL_MOD && c->armed == events) return;
   c->armed = events;
   epoll_event ev{};
@@ -374,7 +422,7 @@ void EventLoop::arm(Connection *c, uint32_t events, int op) {
 }
 
 void EventLoop::close_after_answer(Connection *c) {
-  ::shutdown(c->fd.get(), SHUT_WR);
+  c->shut_write();
   c->discard_input();
   c->state = Connection::State::closing;
   c->drain_end = Clock::now() + kDrainMax;

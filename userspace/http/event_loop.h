@@ -22,14 +22,17 @@ class EventLoop {
   EventLoop(HttpServer &server, size_t index);
   ~EventLoop();
 
-  void watch_listener(int fd);
+  // The server's listeners_[index], whose socket is fd.
+  void watch_listener(size_t index, int fd);
   void start();
   void stop();  // after HttpServer::stopping_ is set; joins the thread
 
  private:
   void run();
-  void accept_from(int listen_fd);
+  void accept_from(size_t listener);
   void on_ready(Connection *c, uint32_t events);
+  // Moves a TLS handshake on; once complete, reads the first request.
+  void handshake(Connection *c);
   // Answers what is buffered, reads more, and leaves c armed for what it
   // needs next, or closes it.
   void drive(Connection *c, bool peer_closed);
@@ -42,6 +45,9 @@ class EventLoop {
   std::chrono::milliseconds time_to_next_poll(Clock::time_point now) const;
   void sweep(Clock::time_point now);
   void resume_listeners(Clock::time_point now);
+  // Asks epoll for `events` as the connection's I/O sees them: EPOLLIN to
+  // read on, EPOLLOUT to write on. A channel that waits the other way
+  // (Connection::read_waits_for_write, write_waits_for_read) gets that.
   void arm(Connection *c, uint32_t events, int op = EPOLL_CTL_MOD);
   void close(Connection *c);
   // Closes after an answer: closing a socket with unread input sends a
@@ -56,8 +62,7 @@ class EventLoop {
   std::thread thread_;
   std::unordered_map<Connection *, std::unique_ptr<Connection>> connections_;  // loop thread only
   std::vector<Connection *> deferred_;  // connections whose answer waits (few: --max-waiting)
-  std::vector<int> listener_fds_;
-  std::vector<std::pair<int, Clock::time_point>> paused_listeners_;  // fd, listen again at
+  std::vector<std::pair<size_t, Clock::time_point>> paused_listeners_;  // listener, listen again at
 };
 
 }  // namespace observer::http

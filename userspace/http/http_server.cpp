@@ -79,7 +79,7 @@ void HttpServer::route(const std::string &path, Handler handler, Waits waits, bo
 }
 
 void HttpServer::add_listener(Listener listener) {
-  for (auto &loop : loops_) loop->watch_listener(listener.fd.get());
+  for (auto &loop : loops_) loop->watch_listener(listeners_.size(), listener.fd.get());
   listeners_.push_back(std::move(listener));
 }
 

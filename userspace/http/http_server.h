@@ -11,6 +11,9 @@
 //    does blocks: an answer that waits (?wait) is polled on a timer, a long
 //    body (a download) is sent as the socket takes it. So no thread is ever
 //    held by a client, however slowly it reads.
+//  - A listener is plain or TLS (Listener::tls): each connection's bytes go
+//    through its Channel (channel.h), and a TLS handshake is one more state
+//    of the loop, so TLS keeps every limit below.
 //  - Clients are counted across loops: their open connections (at most
 //    max_connections_per_client) and their answers that wait or stream
 //    (WaitPermit: at most max_waiting in all, 503 past it, and
@@ -63,6 +66,10 @@ struct ServerCounters {
   std::atomic<uint64_t> idle_closed{0};
   std::atomic<uint64_t> timed_out{0};     // a request or answer that did not move within io_timeout
   std::atomic<uint64_t> slow_readers{0};  // streamed bodies cut below the rate floor
+  // TLS handshakes that failed: not TLS, nothing in common, a certificate
+  // the client refused, or closed before the end. One that does not end
+  // within io_timeout is timed_out.
+  std::atomic<uint64_t> tls_handshake_failed{0};
   std::atomic<uint64_t> open{0};
   std::atomic<uint64_t> waiting{0};  // answers that wait or stream now
   std::atomic<uint64_t> handler_errors{0};
@@ -160,7 +167,7 @@ class HttpServer {
   ServerLimits limits_;
   std::string server_header_;
   std::vector<std::pair<std::string, Route>> routes_;  // written before start(), read-only after
-  std::vector<Listener> listeners_;
+  std::vector<Listener> listeners_;  // added before start(), read-only after (the loops index it)
   std::atomic<bool> stopping_{false};
   ServerCounters counters_;
   std::atomic<bool> handler_error_logged_{false};  // one line in the log, then only the counter

@@ -1,5 +1,6 @@
 #pragma once
 // Listening sockets that speak MPTCP where the kernel lets them.
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -8,6 +9,8 @@
 
 namespace observer::http {
 
+class TlsContextSlot;
+
 enum class Transport { mptcp, tcp };
 
 struct Listener {
@@ -15,6 +18,9 @@ struct Listener {
   SocketAddress address;  // as bound (the real port if 0 was asked for)
   Transport transport = Transport::tcp;
   std::string fallback_reason;  // why MPTCP was wanted but TCP is used
+  // Set: HTTPS, each connection a TLS session under the slot's current
+  // context. Null: plain HTTP.
+  std::shared_ptr<TlsContextSlot> tls;
 };
 
 // Binds and listens. With want_mptcp, a kernel without MPTCP or with

@@ -12,6 +12,7 @@ nlohmann::ordered_json public_health_json(const std::vector<http::Listener> &lis
     nlohmann::ordered_json j;
     j["address"] = format_endpoint(l.address);
     j["transport"] = l.transport == http::Transport::mptcp ? "mptcp" : "tcp";
+    j["tls"] = l.tls != nullptr;
     list.push_back(std::move(j));
   }
   nlohmann::ordered_json j;

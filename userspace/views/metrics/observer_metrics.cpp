@@ -345,9 +345,11 @@ std::vector<MetricFamily> ObserverMetrics::collect_at_scrape(bool with_connectio
     out.push_back(std::move(overruns));
     auto conns = family("mptcp_observer_http_connections_total",
                         "Client connections of the checker's HTTP server: accepted (every one accept() returned), "
-                        "and of those refused (--max-connections reached), refused_client (--max-connections-per-client), idle_closed (kept alive and idle too "
-                        "long), timed_out (a request or answer that stopped moving), slow_reader (a download read "
-                        "slower than the floor); accept_error counts accept() failures (e.g. out of file "
+                        "and of those refused (--max-connections reached), refused_client "
+                        "(--max-connections-per-client), idle_closed (kept alive and idle too long), timed_out (a TLS "
+                        "handshake, request or answer that stopped moving), slow_reader (a download read slower than "
+                        "the floor), tls_handshake_failed (not TLS, nothing in common, a certificate the client "
+                        "refused, or closed before the end); accept_error counts accept() failures (e.g. out of file "
                         "descriptors).",
                         MetricType::Counter);
     auto open = family("mptcp_observer_http_connections_open", "Client connections the HTTP server holds now.",
@@ -375,6 +377,7 @@ std::vector<MetricFamily> ObserverMetrics::collect_at_scrape(bool with_connectio
       outcome("idle_closed", server.idle_closed);
       outcome("timed_out", server.timed_out);
       outcome("slow_reader", server.slow_readers);
+      outcome("tls_handshake_failed", server.tls_handshake_failed);
       add_value(open, static_cast<double>(server.open), {{"server", server.name}});
       add_value(waiting, static_cast<double>(server.waiting), {{"server", server.name}});
       for (const auto &[reason, count] : server.refusals) {

@@ -33,6 +33,7 @@ struct HttpServerFigures {
            timed_out = 0;
   uint64_t slow_readers = 0, open = 0, waiting = 0, handler_errors = 0;
   std::vector<std::pair<std::string, uint64_t>> refusals;  // by reason (http::refusal_name)
+  uint64_t tls_handshake_failed = 0;
 };
 
 struct SourceHealth {
