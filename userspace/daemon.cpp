@@ -1,5 +1,6 @@
 #include "daemon.h"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "common/log.h"
@@ -71,6 +72,7 @@ bool Daemon::start() {
   // The certificate first: a bad file stops start-up with its one line
   // before anything else is logged or opened.
   if (!load_tls()) return false;
+  fit_connections_to_open_files();
   // BPF first, so that it sees our own MPTCP listener start.
   start_bpf();
   start_path_manager_events();
@@ -80,6 +82,32 @@ bool Daemon::start() {
   checker_->start();
   if (admin_) admin_->start();
   return true;
+}
+
+void Daemon::fit_connections_to_open_files() {
+  // Each client connection is an fd: take the hard limit, not the soft one
+  // (often 1024) that would refuse clients long before --max-connections.
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
+  // Past the limit, accept() fails and clients wait in the backlog
+  // unanswered: hold --max-connections under it, with room for the
+  // daemon's own files (listeners, BPF, netlink, namespaces).
+  constexpr rlim_t kOwnFiles = 256;
+  if (getrlimit(RLIMIT_NOFILE, &files) != 0 || files.rlim_cur == RLIM_INFINITY ||
+      files.rlim_cur >= options_.max_connections + kOwnFiles) {
+    return;
+  }
+  const size_t fit = files.rlim_cur > 2 * kOwnFiles ? files.rlim_cur - kOwnFiles : files.rlim_cur / 2;
+  const std::string line = "--max-connections " + std::to_string(options_.max_connections) +
+                           " needs more open files than the limit of " + std::to_string(files.rlim_cur) +
+                           " (ulimit -n) allows; serving at most " + std::to_string(fit);
+  // A default that does not fit is this host's business; a value asked for is the user's.
+  if (options_.max_connections == Options{}.max_connections) log::info("main", line);
+  else log::warn("main", line);
+  options_.max_connections = fit;
 }
 
 void Daemon::stop() {

@@ -42,6 +42,8 @@ class Daemon {
  private:
   bool load_tls();
   void note_certificate(bool reload) const;
+  // Raises the open-file limit, and holds --max-connections under it.
+  void fit_connections_to_open_files();
   bool open_checker();
   bool open_admin();
   void start_bpf();

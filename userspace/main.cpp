@@ -2,7 +2,6 @@
 // SIGTERM; SIGHUP reloads the TLS certificate. Everything that can fail at
 // start-up fails here with one line.
 #include <signal.h>
-#include <sys/resource.h>
 
 #include <cstdio>
 #include <iostream>
@@ -50,33 +49,10 @@ int main(int argc, char **argv) {
     std::cout << program << " " << kVersion << " (" << kRevision << ")\n";
     return 0;
   }
-  Options opt = parsed.options;
+  const Options &opt = parsed.options;
   log::set_min_level(opt.log_level);
   for (const auto &warning : parsed.warnings) log::warn("main", warning);
   const sigset_t handled_signals = block_handled_signals();
-
-  // Each client connection is an fd: take the hard limit, not the soft one
-  // (often 1024) that would refuse clients long before --max-connections.
-  rlimit files{};
-  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
-    files.rlim_cur = files.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &files);
-  }
-  // Past the fd limit, accept() fails and clients wait in the backlog
-  // unanswered: hold --max-connections under it, with room for the
-  // daemon's own files (listeners, BPF, netlink, namespaces).
-  constexpr rlim_t kOwnFiles = 256;
-  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY &&
-      files.rlim_cur < opt.max_connections + kOwnFiles) {
-    const size_t fit = files.rlim_cur > 2 * kOwnFiles ? files.rlim_cur - kOwnFiles : files.rlim_cur / 2;
-    const std::string line = "--max-connections " + std::to_string(opt.max_connections) +
-                             " needs more open files than the limit of " + std::to_string(files.rlim_cur) +
-                             " (ulimit -n) allows; serving at most " + std::to_string(fit);
-    // A default that does not fit is this host's business; a value asked for is the user's.
-    if (opt.max_connections == Options{}.max_connections) log::info("main", line);
-    else log::warn("main", line);
-    opt.max_connections = fit;
-  }
 
   Daemon daemon(opt);
   if (!daemon.start()) return 1;
