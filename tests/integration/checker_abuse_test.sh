@@ -328,7 +328,7 @@ if selected 9; then
   run healthz healthz
   expect "200" '.result.status == 200'
   expect "only status, version and listeners" '.result.keys == ["listeners", "status", "version"]'
-  expect "listeners say only address and transport" '.result.listener_keys == ["address", "transport"]'
+  expect "listeners say only address, transport and whether it is TLS" '.result.listener_keys == ["address", "tls", "transport"]'
   expect "no word of sources, cgroup, netns, namespaces, tracked_connections, listening" '.result.forbidden_found == []'
   verdict 9 '"keys \(.result.keys), listener keys \(.result.listener_keys), forbidden words found \(.result.forbidden_found)"'
 fi
