@@ -59,7 +59,7 @@ Daemon::Daemon(const Options &options)
     f.path_manager = sysctls.path_manager;
     auto config = pm::read_path_manager_config();
     f.limits = config.limits;
-    f.endpoints = config.endpoints;
+    if (config.endpoints) f.endpoints = pm::count_by_flag(*config.endpoints);
     f.error = std::move(config.error);
     return f;
   };

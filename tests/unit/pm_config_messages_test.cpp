@@ -118,19 +118,25 @@ TEST_CASE("parse_limits_reply reads both limits, or says why not", "[pm_config]"
 
 TEST_CASE("add_endpoints counts the endpoints of a dump by flag, over several datagrams", "[pm_config]") {
   using namespace config;
-  EndpointCounts counts;
+  std::vector<Endpoint> list;
   // First datagram: a server's `signal` endpoint and a client-style `subflow backup` one.
   auto step = add_endpoints(concat({endpoint(1, kFlagSignal), endpoint(2, kFlagSubflow | kFlagBackup)}), kFamilyId,
-                            counts);
+                            list);
   CHECK_FALSE(step.done);
   CHECK_FALSE(step.malformed);
   // Second: a fullmesh one, one the kernel made, one with no flag at all, then the end.
   step = add_endpoints(concat({endpoint(3, kFlagSubflow | kFlagFullmesh), endpoint(4, kFlagImplicit | kFlagLaminar),
                                endpoint(5, 0), netlink_done()}),
-                       kFamilyId, counts);
+                       kFamilyId, list);
   CHECK(step.done);
   CHECK(step.kernel_errno == 0);
   CHECK_FALSE(step.malformed);
+  const EndpointCounts counts = count_by_flag(list);
+  REQUIRE(list.size() == 5);
+  CHECK(list[1].id == 2);
+  CHECK(list[1].flags == (kFlagSubflow | kFlagBackup));
+  CHECK(observer::format_endpoint(list[1].address) == "10.0.3.2:0");
+  CHECK(list[1].ifindex == 2);
   CHECK(counts.all == 5);
   CHECK(counts.signal == 1);
   CHECK(counts.subflow == 2);
@@ -141,11 +147,11 @@ TEST_CASE("add_endpoints counts the endpoints of a dump by flag, over several da
 }
 
 TEST_CASE("add_endpoints: an empty dump, errors, and replies that do not hold together", "[pm_config]") {
-  EndpointCounts counts;
+  std::vector<Endpoint> counts;
   SECTION("no endpoint at all") {
     const auto step = add_endpoints(netlink_done(), kFamilyId, counts);
     CHECK(step.done);
-    CHECK(counts.all == 0);
+    CHECK(counts.empty());
   }
   SECTION("the kernel refuses, or ends the dump with an error") {
     CHECK(add_endpoints(netlink_error(EOPNOTSUPP), kFamilyId, counts).kernel_errno == EOPNOTSUPP);
@@ -155,7 +161,7 @@ TEST_CASE("add_endpoints: an empty dump, errors, and replies that do not hold to
     CHECK(add_endpoints(genl(kFamilyId, config::kCmdGetAddr, Bytes{}), kFamilyId, counts).malformed);
     const Bytes short_flags = nested(config::kAttrAddr, attr_value<uint8_t>(config::kAddrAttrFlags, 1));
     CHECK(add_endpoints(genl(kFamilyId, config::kCmdGetAddr, short_flags), kFamilyId, counts).malformed);
-    CHECK(counts.all == 0);
+    CHECK(counts.empty());
   }
   SECTION("a datagram cut inside a message") {
     const Bytes whole = concat({endpoint(1, config::kFlagSignal), netlink_done()});

@@ -3,6 +3,9 @@
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 
+#include <arpa/inet.h>
+
+#include <array>
 #include <cstring>
 
 #include "common/netlink_walk.h"
@@ -71,7 +74,21 @@ LimitsReply parse_limits_reply(std::span<const uint8_t> datagram, uint16_t famil
   return reply;
 }
 
-DumpStep add_endpoints(std::span<const uint8_t> datagram, uint16_t family_id, EndpointCounts &counts) {
+EndpointCounts count_by_flag(std::span<const Endpoint> endpoints) {
+  EndpointCounts counts;
+  for (const auto &e : endpoints) {
+    ++counts.all;
+    counts.signal += (e.flags & config::kFlagSignal) != 0;
+    counts.subflow += (e.flags & config::kFlagSubflow) != 0;
+    counts.backup += (e.flags & config::kFlagBackup) != 0;
+    counts.fullmesh += (e.flags & config::kFlagFullmesh) != 0;
+    counts.implicit += (e.flags & config::kFlagImplicit) != 0;
+    counts.laminar += (e.flags & config::kFlagLaminar) != 0;
+  }
+  return counts;
+}
+
+DumpStep add_endpoints(std::span<const uint8_t> datagram, uint16_t family_id, std::vector<Endpoint> &endpoints) {
   DumpStep step;
   const bool whole = netlink::for_each_message(datagram, [&](const nlmsghdr &h, Bytes payload) {
     if (h.nlmsg_type == NLMSG_DONE) {
@@ -93,26 +110,39 @@ DumpStep add_endpoints(std::span<const uint8_t> datagram, uint16_t family_id, En
       return true;
     }
     std::optional<uint32_t> flags;
+    std::optional<uint8_t> id;
+    std::optional<uint16_t> port;
+    std::optional<int32_t> ifindex;
+    std::optional<std::array<uint8_t, 4>> v4;
+    std::optional<std::array<uint8_t, 16>> v6;
     bool endpoint = false;
     const bool ok = netlink::for_each_attribute(payload.subspan(GENL_HDRLEN), [&](uint16_t kind, Bytes p) {
       if (kind != config::kAttrAddr) return true;
       endpoint = true;
       return netlink::for_each_attribute(p, [&](uint16_t field, Bytes v) {
-        return field == config::kAddrAttrFlags ? netlink::read_into(v, flags) : true;
+        switch (field) {
+          case config::kAddrAttrFlags: return netlink::read_into(v, flags);
+          case config::kAddrAttrId: return netlink::read_into(v, id);
+          case config::kAddrAttrPort: return netlink::read_into(v, port);
+          case config::kAddrAttrIfIndex: return netlink::read_into(v, ifindex);
+          case config::kAddrAttrAddr4: return netlink::read_into(v, v4);
+          case config::kAddrAttrAddr6: return netlink::read_into(v, v6);
+          default: return true;  // family, and what newer kernels add
+        }
       });
     });
     if (!ok || !endpoint) {
       step.malformed = true;
       return true;
     }
-    const uint32_t f = flags.value_or(0);  // an endpoint without flags has none set
-    ++counts.all;
-    counts.signal += (f & config::kFlagSignal) != 0;
-    counts.subflow += (f & config::kFlagSubflow) != 0;
-    counts.backup += (f & config::kFlagBackup) != 0;
-    counts.fullmesh += (f & config::kFlagFullmesh) != 0;
-    counts.implicit += (f & config::kFlagImplicit) != 0;
-    counts.laminar += (f & config::kFlagLaminar) != 0;
+    Endpoint e;
+    e.id = id.value_or(0);
+    e.flags = flags.value_or(0);  // an endpoint without flags has none set
+    e.ifindex = ifindex.value_or(0);
+    const uint16_t port_be = htons(port.value_or(0));
+    if (v4) e.address = SocketAddress::from_bytes(AF_INET, v4->data(), port_be);
+    else if (v6) e.address = SocketAddress::from_bytes(AF_INET6, v6->data(), port_be);
+    endpoints.push_back(e);
     return true;
   });
   if (!whole) step.malformed = true;

@@ -62,14 +62,14 @@ PathManagerConfig read_path_manager_config() {
     config.error = errno_text("asking for the path manager's endpoints", errno);
     return config;
   }
-  EndpointCounts counts;
+  std::vector<Endpoint> endpoints;
   for (int i = 0; i < kMaxDumpDatagrams; ++i) {
     const auto datagram = receive(fd, buffer);
     if (datagram.empty()) {
       config.error = errno_text("the endpoint dump stopped", errno);
       return config;
     }
-    const auto step = add_endpoints(datagram, pm.family.id, counts);
+    const auto step = add_endpoints(datagram, pm.family.id, endpoints);
     if (step.malformed) {
       config.error = "malformed reply to MPTCP_PM_CMD_GET_ADDR";
       return config;
@@ -79,7 +79,7 @@ PathManagerConfig read_path_manager_config() {
       return config;
     }
     if (step.done) {
-      config.endpoints = counts;
+      config.endpoints = std::move(endpoints);
       return config;
     }
   }

@@ -13,7 +13,7 @@ namespace observer::pm {
 
 struct PathManagerConfig {
   std::optional<PmLimits> limits;
-  std::optional<EndpointCounts> endpoints;
+  std::optional<std::vector<Endpoint>> endpoints;
   std::string error;  // one line: why a part is missing; empty when both were read
 };
 
