@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "commands/diagnose/diagnose_command.h"
 #include "commands/probe/probe_command.h"
 #include "common/log.h"
 #include "common/version.h"
@@ -35,6 +36,9 @@ int main(int argc, char **argv) {
   if (argc > 1 && std::string(argv[1]) == "probe") {
     signal(SIGPIPE, SIG_IGN);
     return probe::run_probe(std::vector<std::string>(argv + 2, argv + argc));
+  }
+  if (argc > 1 && std::string(argv[1]) == "diagnose") {
+    return diagnose::run_diagnose(std::vector<std::string>(argv + 2, argv + argc));
   }
   const auto parsed = parse_options(std::vector<std::string>(argv + 1, argv + argc));
   if (!parsed.error.empty()) {

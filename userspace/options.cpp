@@ -17,6 +17,8 @@ bool parse_count(const std::string &text, size_t min, size_t max, size_t &out) {
 
 std::string help_text(const std::string &program) {
   return "Usage: " + program + R"( [FLAGS]
+       )" + program + R"( diagnose [FLAGS]     check this host's MPTCP setup (diagnose --help)
+       )" + program + R"( probe HOST [FLAGS]   test MPTCP from here to a checker (probe --help)
 
 mptcp-observer answers "am I using MPTCP?" for every client that connects,
 from the kernel's own view of that connection.
