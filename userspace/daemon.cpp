@@ -78,8 +78,10 @@ bool Daemon::start() {
   start_path_manager_events();
   if (!open_checker()) return false;
   if (!open_admin()) return false;
+  if (!open_metrics_listener()) return false;
   start_reconciler();
   checker_->start();
+  if (metrics_server_) metrics_server_->start();
   if (admin_) admin_->start();
   return true;
 }
@@ -112,6 +114,7 @@ void Daemon::fit_connections_to_open_files() {
 
 void Daemon::stop() {
   if (checker_) checker_->stop();
+  if (metrics_server_) metrics_server_->stop();
   if (admin_) admin_->stop();
   reconciler_.reset();
   hub_.on_watched(nullptr);
@@ -204,6 +207,26 @@ bool Daemon::open_checker() {
   return true;
 }
 
+bool Daemon::open_metrics_listener() {
+  if (!options_.metrics_listen) return true;
+  // Prometheus servers, a few connections: one loop, the checker's limits.
+  http::ServerLimits limits;
+  limits.loops = 1;
+  limits.max_connections = 1024;
+  metrics_server_ = std::make_unique<http::HttpServer>("metrics", limits, server_header());
+  std::string error;
+  auto listener = http::open_listener(*options_.metrics_listen, /*want_mptcp=*/false, error);
+  if (!listener) {
+    log::error("metrics", error);
+    return false;
+  }
+  log::info("metrics", "listening on " + format_endpoint(listener->address) + " (plain TCP: /metrics, /healthz)");
+  metrics_server_->add_listener(std::move(*listener));
+  metrics::install_public_metrics_route(*metrics_server_, *metrics_);
+  install_public_health_route(*metrics_server_);
+  return true;
+}
+
 bool Daemon::open_admin() {
   if (!options_.admin_listen) return true;
   // Each event stream holds a thread for as long as it is open; the hub
@@ -263,10 +286,11 @@ metrics::SourceHealth Daemon::source_health() const {
   }
   h.table_overflow = table_.with([](const ConnectionTable &t) { return t.overflowed(); });
   h.stream_dropped = hub_.dropped_total();
-  if (checker_) {
-    const auto &c = checker_->counters();
+  for (const http::HttpServer *server : {checker_.get(), metrics_server_.get()}) {
+    if (!server) continue;
+    const auto &c = server->counters();
     metrics::HttpServerFigures s;
-    s.name = "checker";
+    s.name = server->name();
     s.accepted = c.accepted.load();
     s.refused_over_limit = c.rejected_over_limit.load();
     s.refused_client_over_limit = c.rejected_client_over_limit.load();

@@ -46,6 +46,7 @@ class Daemon {
   void fit_connections_to_open_files();
   bool open_checker();
   bool open_admin();
+  bool open_metrics_listener();
   void start_bpf();
   void start_reconciler();
   void start_path_manager_events();
@@ -70,6 +71,7 @@ class Daemon {
   std::unique_ptr<procfs::HostSampler> host_sampler_;
   std::shared_ptr<http::TlsContextSlot> tls_;  // null without --listen-tls
   std::unique_ptr<http::HttpServer> checker_;
+  std::unique_ptr<http::HttpServer> metrics_server_;  // --metrics-listen
   std::unique_ptr<http::HttplibServer> admin_;
   std::unique_ptr<bpf::BpfSubflowSource> bpf_;
   std::string bpf_inactive_reason_;

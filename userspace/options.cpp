@@ -66,6 +66,11 @@ Admin API (connection details name client addresses: keep it on loopback):
                         /healthz.
 
 Metrics (Prometheus text format at /metrics):
+  --metrics-listen ADDR:PORT
+                        also serve /metrics (aggregates) and /healthz on a
+                        plain TCP address, e.g. [::]:9684: scrapes there are
+                        not counted as MPTCP fallbacks, as scrapes of the
+                        checker's MPTCP port are. Hardened like the checker.
   --no-public-metrics   serve /metrics on the admin listener only, not on the
                         checker port. Aggregates name no client address.
   --connection-metrics N
@@ -195,6 +200,15 @@ ParsedOptions parse_options(const std::vector<std::string> &args) {
       }
       p.options.admin_listen = *address;
       admin_set = true;
+    } else if (flag == "--metrics-listen") {
+      if (!value(v)) return p;
+      std::string why;
+      const auto address = parse_socket_address(v, why);
+      if (!address) {
+        p.error = "--metrics-listen: " + why;
+        return p;
+      }
+      p.options.metrics_listen = *address;
     } else if (flag == "--no-public-metrics") {
       p.options.public_metrics = false;
     } else if (flag == "--connection-metrics") {

@@ -25,6 +25,9 @@ struct Options {
   size_t max_waiting_per_client = 4;
   log::Level log_level = log::Level::info;
   bool public_metrics = true;       // /metrics on the checker port too
+  // A plain TCP home for /metrics (aggregates) and /healthz, safe to expose:
+  // Prometheus scraping the checker's MPTCP port counts as a fallback.
+  std::optional<SocketAddress> metrics_listen;
   size_t connection_metrics = 0;    // per-connection series cap; 0 = off
   // tracing
   bool bpf = true;

@@ -103,14 +103,17 @@ for probe in ("readinessProbe", "livenessProbe"):
     check(f"{probe} on the admin listener's /healthz (not the checker: a fallback per probe)",
           get.get("host") == "127.0.0.1" and get.get("port") == 8685 and get.get("path") == "/healthz")
 annotations = ds["spec"]["template"]["metadata"]["annotations"]
-check("prometheus.io annotations", annotations.get("prometheus.io/scrape") == "true"
-      and annotations.get("prometheus.io/port") == "8684")
+args = c.get("args", [])
+check("--metrics-listen on 9684: Prometheus' home on plain TCP, not the checker's MPTCP port",
+      "--metrics-listen=[::]:9684" in args)
+check("prometheus.io annotations point at it", annotations.get("prometheus.io/scrape") == "true"
+      and annotations.get("prometheus.io/port") == "9684")
 check("PodMonitor selects the DaemonSet's pods", pm["kind"] == "PodMonitor"
       and all(labels.get(k) == v for k, v in pm["spec"]["selector"]["matchLabels"].items()))
 check('PodMonitor job is "mptcp-observer" (alerts.yml)', labels.get(pm["spec"].get("jobLabel")) == "mptcp-observer")
 ports = {p["name"]: p["containerPort"] for p in c["ports"]}
 endpoint = pm["spec"]["podMetricsEndpoints"][0]
-check("PodMonitor scrapes the checker port's /metrics", ports.get(endpoint["port"]) == 8684
+check("PodMonitor scrapes the metrics listener's /metrics", ports.get(endpoint["port"]) == 9684
       and endpoint.get("path") == "/metrics")
 
 # Every other place that grants capabilities grants the same set.

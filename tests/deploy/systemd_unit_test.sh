@@ -43,7 +43,7 @@ for f in bin/mptcp-observer lib/systemd/system/mptcp-observer.service \
   [[ -e $prefix/$f ]] || fail "cmake --install did not install $f"
 done
 ok "cmake --install: binary, unit, dashboards, alert rules, manifests, README"
-grep -qx "ExecStart=$prefix/bin/mptcp-observer" "$unit" || fail "installed unit's ExecStart: $(grep ExecStart= "$unit")"
+grep -qx "ExecStart=$prefix/bin/mptcp-observer --metrics-listen \[::\]:9684" "$unit" || fail "installed unit's ExecStart: $(grep ExecStart= "$unit")"
 ok "the installed unit starts the installed binary"
 
 # 2. verify (it checks ExecStart's binary exists, hence the installed copy)

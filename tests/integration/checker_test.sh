@@ -6,11 +6,13 @@ source "$(dirname "$0")/lib/prelude.sh"
 : "${PROBE_BIN:?path to mptcp_http_probe}"
 
 topo_up
+topo_cgroup_up || exit 1
 LOG=$(mktemp); trap 'topo_down; rm -f "$LOG"' EXIT
-# Two workers only, so the idle-connection test below proves that idle
-# keep-alive connections do not occupy workers.
-start_in "$SRV" "$OBSERVER_BIN" --listen '[::]:8684' 2>"$LOG"
-DAEMON=$LAST_PID
+# The daemon traces only the test's cgroup, which it runs in: its counts of
+# its own accepted connections are this test's alone, whatever else runs.
+in_cgroup "$SRV" "$OBSERVER_BIN" --listen '[::]:8684' --metrics-listen "$SRV4:9684" --cgroup "$TOPO_CGROUP" 2>"$LOG" &
+DAEMON=$!
+TOPO_PIDS+=("$DAEMON")
 wait_for_http "http://$SRV4:8684/healthz" || { cat "$LOG"; exit 1; }
 
 URL4="http://$SRV4:8684"
@@ -19,6 +21,19 @@ header() { grep -i "^$1:" <<<"$2" | head -1 | cut -d' ' -f2- | tr -d '\r'; }
 
 echo "# start-up log"
 assert_match 'info  checker: listening on \[::\]:8684 \(MPTCP\)' "$(cat "$LOG")" "one log line for the MPTCP listener"
+
+echo "# --metrics-listen: Prometheus' home on plain TCP, where a scrape is no MPTCP fallback"
+assert_match 'info  metrics: listening on 10.0.3.2:9684 \(plain TCP' "$(cat "$LOG")" "one log line for the metrics listener"
+inbound_fallbacks() {
+  in_client curl -s "http://$SRV4:9684/metrics" | awk '$1 == "mptcp_connections_fallback_total{direction=\"inbound\"}" {print $2}'
+}
+FB0=$(inbound_fallbacks)
+for _ in 1 2 3; do in_client curl -s -o /dev/null "http://$SRV4:9684/metrics"; done
+assert_eq "$FB0" "$(inbound_fallbacks)" "three scrapes of the metrics listener: no inbound fallback"
+in_client curl -s -o /dev/null "http://$SRV4:8684/metrics"
+assert_eq "$((FB0 + 1))" "$(wait_for_value "$((FB0 + 1))" inbound_fallbacks)" "a scrape of the checker's MPTCP port is one"
+assert_eq '["address","tls","transport"]' "$(in_client curl -s "http://$SRV4:9684/healthz" | jq -c '.listeners[0] | keys')" "its /healthz is the public one"
+assert_eq 405 "$(in_client curl -s -o /dev/null -w '%{http_code}' -X POST "http://$SRV4:9684/metrics")" "and it is hardened like the checker"
 
 echo "# plain curl over IPv4: not MPTCP, with the seed's headers"
 HDRS=$(in_client curl -s -D - -o /tmp/body.$$ "$URL4/"); BODY=$(cat /tmp/body.$$)

@@ -344,7 +344,7 @@ std::vector<MetricFamily> ObserverMetrics::collect_at_scrape(bool with_connectio
     add_value(overruns, static_cast<double>(h.pm_netlink_overruns));
     out.push_back(std::move(overruns));
     auto conns = family("mptcp_observer_http_connections_total",
-                        "Client connections of the checker's HTTP server: accepted (every one accept() returned), "
+                        "Client connections of the checker's HTTP servers (server=\"checker\", and \"metrics\" for --metrics-listen): accepted (every one accept() returned), "
                         "and of those refused (--max-connections reached), refused_client "
                         "(--max-connections-per-client), idle_closed (kept alive and idle too long), timed_out (a TLS "
                         "handshake, request or answer that stopped moving), slow_reader (a download read slower than "
