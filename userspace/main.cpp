@@ -55,6 +55,7 @@ int main(int argc, char **argv) {
   }
   const Options &opt = parsed.options;
   log::set_min_level(opt.log_level);
+  log::set_format(opt.log_format);
   for (const auto &warning : parsed.warnings) log::warn("main", warning);
   const sigset_t handled_signals = block_handled_signals();
 

@@ -56,6 +56,8 @@ Flags:
                         (1-1000). Default 4; past it, 429 with Retry-After.
   --log-level LEVEL     debug, info, warn or error. Default info. Logs go to
                         stderr, one event per line.
+  --log-format FORMAT   text (default) or json: one JSON object per line,
+                        {"time", "level", "component", "message"}.
   --help                this text
   --version             version and git revision
 
@@ -249,6 +251,14 @@ ParsedOptions parse_options(const std::vector<std::string> &args) {
     } else if (flag == "--netns-dir") {
       if (!value(v)) return p;
       p.options.netns_dir = v;
+    } else if (flag == "--log-format") {
+      if (!value(v)) return p;
+      if (v == "text") p.options.log_format = log::Format::text;
+      else if (v == "json") p.options.log_format = log::Format::json;
+      else {
+        p.error = "--log-format: '" + v + "' is not text or json";
+        return p;
+      }
     } else if (flag == "--log-level") {
       if (!value(v)) return p;
       if (v == "debug") p.options.log_level = log::Level::debug;

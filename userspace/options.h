@@ -24,6 +24,7 @@ struct Options {
   size_t max_waiting = 1024;
   size_t max_waiting_per_client = 4;
   log::Level log_level = log::Level::info;
+  log::Format log_format = log::Format::text;
   bool public_metrics = true;       // /metrics on the checker port too
   // A plain TCP home for /metrics (aggregates) and /healthz, safe to expose:
   // Prometheus scraping the checker's MPTCP port counts as a fallback.

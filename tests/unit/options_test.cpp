@@ -145,3 +145,13 @@ TEST_CASE("parse_options stops at a bad flag with one line saying why", "[option
   CHECK_THAT(p.error, Catch::Contains(c.says));
   CHECK(p.error.find('\n') == std::string::npos);
 }
+
+TEST_CASE("parse_options reads --metrics-listen and --log-format", "[options]") {
+  const auto p = parse_options({"--metrics-listen", "[::]:9684", "--log-format=json"});
+  REQUIRE(p.error.empty());
+  REQUIRE(p.options.metrics_listen);
+  CHECK(format_endpoint(*p.options.metrics_listen) == "[::]:9684");
+  CHECK(p.options.log_format == log::Format::json);
+  CHECK_FALSE(parse_options({}).options.metrics_listen);
+  CHECK(parse_options({"--log-format", "xml"}).error == "--log-format: 'xml' is not text or json");
+}
