@@ -57,7 +57,8 @@ Bytes reply(const inet_diag_msg &m, const Bytes &attrs) {
   Bytes out(NLMSG_ALIGN(h.nlmsg_len), 0);
   std::memcpy(out.data(), &h, sizeof h);
   std::memcpy(out.data() + NLMSG_HDRLEN, &m, sizeof m);
-  std::memcpy(out.data() + NLMSG_HDRLEN + NLMSG_ALIGN(sizeof m), attrs.data(), attrs.size());
+  // An empty vector's data() may be null, which memcpy must not be given.
+  if (!attrs.empty()) std::memcpy(out.data() + NLMSG_HDRLEN + NLMSG_ALIGN(sizeof m), attrs.data(), attrs.size());
   return out;
 }
 
