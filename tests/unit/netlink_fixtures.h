@@ -35,18 +35,20 @@ Bytes attr_value(uint16_t type, T value) {
   return attr(type, &value, sizeof value);
 }
 
-// An NLMSG_ERROR message carrying -err, as the kernel answers a failed request.
-inline Bytes netlink_error(int err) {
+// An NLMSG_ERROR message whose nlmsgerr.error is `value`, as written.
+inline Bytes netlink_error_value(int value) {
   nlmsghdr h{};
   h.nlmsg_len = NLMSG_LENGTH(sizeof(nlmsgerr));
   h.nlmsg_type = NLMSG_ERROR;
   nlmsgerr e{};
-  e.error = -err;
+  e.error = value;
   Bytes out(h.nlmsg_len, 0);
   std::memcpy(out.data(), &h, sizeof h);
   std::memcpy(out.data() + NLMSG_HDRLEN, &e, sizeof e);
   return out;
 }
+// An NLMSG_ERROR message carrying -err, as the kernel answers a failed request.
+inline Bytes netlink_error(int err) { return netlink_error_value(-err); }
 
 // A generic netlink message: nlmsghdr, genlmsghdr, attributes.
 inline Bytes genl(uint16_t family, uint8_t cmd, const Bytes &attrs, uint16_t flags = 0) {

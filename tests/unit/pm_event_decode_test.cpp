@@ -14,6 +14,7 @@
 #include <catch2/catch.hpp>
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <initializer_list>
 #include <random>
@@ -172,6 +173,8 @@ TEST_CASE("the controller's reply gives the family id and the events group", "[p
       {"no such family (kernel without MPTCP)", netlink_error(ENOENT), std::nullopt, std::nullopt, ENOENT, false},
       {"permission denied", netlink_error(EPERM), std::nullopt, std::nullopt, EPERM, false},
       {"an acknowledgement, then the family", concat({netlink_error(0), full}), kFamilyId, 8u, 0, false},
+      // Found by the pm_events fuzzer: negating INT_MIN was undefined.
+      {"an error message with no errno in it", netlink_error_value(INT_MIN), std::nullopt, std::nullopt, 0, true},
       {"another family's description", family_reply("nl80211", 0x1c, {{"config", 4}}), std::nullopt, std::nullopt, 0,
        true},
       {"truncated reply", cut, std::nullopt, std::nullopt, 0, true},
@@ -331,6 +334,16 @@ TEST_CASE("netlink control messages in a datagram", "[pm_event_decode]") {
     std::memcpy(err.data(), &h, sizeof h);
     err.resize(NLMSG_ALIGN(h.nlmsg_len));
     const auto d = decode(concat({err, closed}));
+    CHECK(d.malformed == 1);
+    CHECK(d.events.size() == 1);
+  }
+  SECTION("an NLMSG_ERROR with no errno in it is malformed") {
+    // The kernel sends -4095..0; found by the pm_events fuzzer, where
+    // negating INT_MIN was undefined.
+    const int value = GENERATE(INT_MIN, -4096, 1);
+    INFO("nlmsgerr.error " << value);
+    const auto d = decode(concat({netlink_error_value(value), closed}));
+    CHECK(d.kernel_errno == 0);
     CHECK(d.malformed == 1);
     CHECK(d.events.size() == 1);
   }

@@ -11,6 +11,8 @@
 #include <span>
 #include <string_view>
 
+#include "common/netlink_error.h"
+
 namespace observer::netlink {
 
 using Bytes = std::span<const uint8_t>;
@@ -77,12 +79,12 @@ inline std::string_view string_of(Bytes payload) {
 }
 
 // The errno an NLMSG_ERROR carries (0 for an acknowledgement), or nullopt
-// when the message is too short to hold one.
+// when the message is too short to hold one or holds no errno.
 inline std::optional<int> error_of(Bytes payload) {
   int error = 0;  // nlmsgerr.error: a negative errno
   if (payload.size() < sizeof error) return std::nullopt;
   std::memcpy(&error, payload.data(), sizeof error);
-  return -error;
+  return netlink_errno(error);
 }
 
 }  // namespace observer::netlink

@@ -223,7 +223,9 @@ ReconcileResult ConnectionTable::reconcile(uint32_t netns, const std::vector<Dia
 }
 
 void ConnectionTable::reconcile_begin(uint32_t netns, uint64_t snapshot_ns) {
-  reconciling_.emplace();
+  // Not emplace(): clang 14 judges the struct not default-constructible
+  // inside its own class (its member initializers are parsed last).
+  reconciling_ = Reconciling{};
   reconciling_->netns = netns;
   reconciling_->snapshot_ns = snapshot_ns;
 }

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "common/netlink_error.h"
 #include "sources/getsockopt/mptcp_abi.h"
 
 namespace observer::diag {
@@ -89,7 +90,9 @@ void for_each_reply(std::span<const uint8_t> buffer, ParseState &state, F &&f) {
     if (h.nlmsg_type == NLMSG_ERROR) {
       nlmsgerr err{};
       std::memcpy(&err, p + NLMSG_HDRLEN, std::min<size_t>(sizeof err, h.nlmsg_len - NLMSG_HDRLEN));
-      state.error = std::string("sock_diag: ") + std::strerror(-err.error);
+      const auto errno_value = netlink_errno(err.error);
+      state.error = errno_value ? std::string("sock_diag: ") + std::strerror(*errno_value)
+                                : "sock_diag: error message with no errno (" + std::to_string(err.error) + ")";
       state.done = true;
       return;
     }
