@@ -40,7 +40,9 @@ enum class Refusal {
 const char *refusal_name(Refusal r);
 int refusal_status(Refusal r);
 
-// Views into the buffer the head was parsed from: valid while it is unchanged.
+// Views into the buffer the head was parsed from, valid while it is
+// unchanged; but for the path of an absolute-form target without one
+// ("GET http://host HTTP/1.1"), which is a static "/".
 struct Request {
   Method method = Method::other;
   std::string_view method_text;
