@@ -36,10 +36,9 @@ std::vector<int> caps(const std::vector<KeptCapability> &kept) {
   return out;
 }
 
-PrivilegedWork work(bool bpf, bool path_manager, KernelVersion kernel, int unprivileged_bpf_disabled) {
+PrivilegedWork work(bool bpf, KernelVersion kernel, int unprivileged_bpf_disabled) {
   PrivilegedWork w;
   w.bpf_active = bpf;
-  w.path_manager_active = path_manager;
   w.kernel = kernel;
   w.unprivileged_bpf_disabled = unprivileged_bpf_disabled;
   return w;
@@ -133,29 +132,27 @@ TEST_CASE("parse_kernel_release takes major and minor", "[capabilities]") {
 
 TEST_CASE("capabilities_to_keep: what the running daemon uses, of what it holds", "[capabilities]") {
   const KernelVersion debian12{6, 1}, older{5, 15};
-  SECTION("root, every source running") {
-    CHECK(caps(capabilities_to_keep(work(true, true, debian12, 2), kAll)) ==
+  SECTION("root, with or without BPF") {
+    CHECK(caps(capabilities_to_keep(work(true, debian12, 2), kAll)) ==
+          std::vector<int>{kCapSysAdmin, kCapSysPtrace, kCapNetAdmin});
+    CHECK(caps(capabilities_to_keep(work(false, debian12, 2), kAll)) ==
           std::vector<int>{kCapSysAdmin, kCapSysPtrace, kCapNetAdmin});
   }
-  SECTION("no path-manager source: CAP_NET_ADMIN goes too") {
-    CHECK(caps(capabilities_to_keep(work(true, false, debian12, 2), kAll)) ==
-          std::vector<int>{kCapSysAdmin, kCapSysPtrace});
-  }
   SECTION("a container with the README's capabilities (no CAP_SYS_PTRACE to keep)") {
-    CHECK(caps(capabilities_to_keep(work(true, true, debian12, 2), kContainer)) ==
+    CHECK(caps(capabilities_to_keep(work(true, debian12, 2), kContainer)) ==
           std::vector<int>{kCapSysAdmin, kCapNetAdmin});
   }
   SECTION("not root, no capabilities: nothing to keep") {
-    CHECK(capabilities_to_keep(work(false, false, debian12, 2), 0).empty());
+    CHECK(capabilities_to_keep(work(false, debian12, 2), 0).empty());
   }
   SECTION("before 5.19 with unprivileged BPF off, map access needs CAP_BPF unless CAP_SYS_ADMIN stays") {
     const CapabilityMask bpf_only = capability_bit(kCapBpf) | capability_bit(kCapPerfmon) | capability_bit(kCapNetAdmin);
-    CHECK(caps(capabilities_to_keep(work(true, true, older, 2), bpf_only)) == std::vector<int>{kCapNetAdmin, kCapBpf});
-    CHECK(caps(capabilities_to_keep(work(true, true, older, 2), kAll)) ==
+    CHECK(caps(capabilities_to_keep(work(true, older, 2), bpf_only)) == std::vector<int>{kCapNetAdmin, kCapBpf});
+    CHECK(caps(capabilities_to_keep(work(true, older, 2), kAll)) ==
           std::vector<int>{kCapSysAdmin, kCapSysPtrace, kCapNetAdmin});
-    CHECK(caps(capabilities_to_keep(work(true, true, older, 0), bpf_only)) == std::vector<int>{kCapNetAdmin});
-    CHECK(caps(capabilities_to_keep(work(false, true, older, 2), bpf_only)) == std::vector<int>{kCapNetAdmin});
-    CHECK(caps(capabilities_to_keep(work(true, true, debian12, 2), bpf_only)) == std::vector<int>{kCapNetAdmin});
+    CHECK(caps(capabilities_to_keep(work(true, older, 0), bpf_only)) == std::vector<int>{kCapNetAdmin});
+    CHECK(caps(capabilities_to_keep(work(false, older, 2), bpf_only)) == std::vector<int>{kCapNetAdmin});
+    CHECK(caps(capabilities_to_keep(work(true, debian12, 2), bpf_only)) == std::vector<int>{kCapNetAdmin});
   }
   SECTION("a kernel or sysctl that cannot be read counts as the old, locked-down case") {
     const CapabilityMask bpf_only = capability_bit(kCapBpf) | capability_bit(kCapPerfmon);
@@ -164,7 +161,7 @@ TEST_CASE("capabilities_to_keep: what the running daemon uses, of what it holds"
     CHECK(caps(capabilities_to_keep(unknown, bpf_only)) == std::vector<int>{kCapBpf});
   }
   SECTION("never kept: what only loading, attaching and binding needed") {
-    const CapabilityMask kept = mask_of(capabilities_to_keep(work(true, true, older, 2), kAll));
+    const CapabilityMask kept = mask_of(capabilities_to_keep(work(true, older, 2), kAll));
     for (int cap : {int{kCapBpf}, int{kCapPerfmon}, int{kCapSysResource}, int{kCapNetBindService}, int{kCapNetRaw},
                     int{kCapSysModule}, int{kCapDacOverride}, int{kCapSetpcap}}) {
       INFO(capability_name(cap));
@@ -175,12 +172,12 @@ TEST_CASE("capabilities_to_keep: what the running daemon uses, of what it holds"
 
 TEST_CASE("describe: the log line names each capability kept and why", "[capabilities]") {
   DropReport report;
-  report.kept = capabilities_to_keep(work(true, true, KernelVersion{6, 1}, 2), kAll);
+  report.kept = capabilities_to_keep(work(true, KernelVersion{6, 1}, 2), kAll);
   report.threads = 57;
   CHECK(describe(report) ==
         "kept CAP_SYS_ADMIN (setns into network namespaces), CAP_SYS_PTRACE (opening other processes' "
-        "/proc/PID/ns/net), CAP_NET_ADMIN (joining path-manager event groups); dropped the rest in every thread "
-        "(57); no_new_privs set");
+        "/proc/PID/ns/net), CAP_NET_ADMIN (subflow tokens from sock_diag, path-manager events); dropped the rest in "
+        "every thread (57); no_new_privs set");
   DropReport none;
   none.bounding_dropped = false;
   none.threads = 3;

@@ -103,9 +103,13 @@ std::vector<KeptCapability> capabilities_to_keep(const PrivilegedWork &work, Cap
   // dropped vanish from the walk, and with them the daemon's certainty
   // that a namespace it does not list is gone.
   keep(kCapSysPtrace, "opening other processes' /proc/PID/ns/net");
-  // Joining mptcp_pm_events (GENL_UNS_ADMIN_PERM) happens when an event
-  // stream opens, and again in every namespace that appears later.
-  if (work.path_manager_active) keep(kCapNetAdmin, "joining path-manager event groups");
+  // sock_diag tells an MPTCP subflow from plain TCP, and which connection
+  // it belongs to, by its INET_DIAG_ULP_INFO: tcp_diag_get_aux() adds it
+  // (or, in later kernels, its token) only for a caller with CAP_NET_ADMIN,
+  // checked at every dump. The path-manager source joins mptcp_pm_events
+  // (GENL_UNS_ADMIN_PERM) when an event stream opens, and in every
+  // namespace that appears later.
+  keep(kCapNetAdmin, "subflow tokens from sock_diag, path-manager events");
   // Before 5.19 (c8644cd0efe7, "bpf: refine kernel.unprivileged_bpf_disabled
   // behaviour"), that sysctl made every bpf() command need CAP_BPF or
   // CAP_SYS_ADMIN, map lookups and updates on fds we hold included.

@@ -59,8 +59,7 @@ std::optional<KernelVersion> parse_kernel_release(std::string_view release);
 
 // What the daemon does after start-up that needs a capability.
 struct PrivilegedWork {
-  bool bpf_active = false;            // the BPF source runs (map reads and updates on its fds)
-  bool path_manager_active = false;   // the path-manager source runs (joins its group later)
+  bool bpf_active = false;  // the BPF source runs (map reads and updates on its fds)
   std::optional<KernelVersion> kernel;
   // kernel.unprivileged_bpf_disabled; nullopt when unreadable (taken as set).
   std::optional<int> unprivileged_bpf_disabled;

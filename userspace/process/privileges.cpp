@@ -83,7 +83,6 @@ int drop_on_this_thread(const void *context) {
 PrivilegedWork describe_work(RunningSources sources) {
   PrivilegedWork work;
   work.bpf_active = sources.bpf;
-  work.path_manager_active = sources.path_manager;
   utsname names{};
   if (uname(&names) == 0) work.kernel = parse_kernel_release(names.release);
   const std::string sysctl = read_small_file("/proc/sys/kernel/unprivileged_bpf_disabled");

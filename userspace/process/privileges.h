@@ -10,8 +10,7 @@
 namespace observer::process {
 
 struct RunningSources {
-  bool bpf = false;           // the BPF source loaded and attached
-  bool path_manager = false;  // the path-manager source is active
+  bool bpf = false;  // the BPF source loaded and attached
 };
 
 // Logs one info line naming what was kept and why. A process that holds
