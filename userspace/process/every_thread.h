@@ -14,7 +14,9 @@
 // Threads are found in /proc/self/task, listed again after each round
 // until a listing shows none that has not run the step: one started
 // meanwhile by a thread that had not run it yet is caught by the next
-// round, and one started by a thread that had inherits the result.
+// round, and one started by a thread that had inherits the result. A
+// thread that blocks real-time signals (none of ours does) cannot be
+// reached, and comes back in `missed`.
 #include <sys/types.h>
 
 #include <chrono>
