@@ -126,7 +126,8 @@ AS_NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --
 unshare -n "${AS_NOBODY[@]}" sleep 600 &
 HOLDER=$!
 TOPO_PIDS+=("$HOLDER")
-sleep 0.2
+holder_ready() { [[ $(cat /proc/$HOLDER/comm 2>/dev/null) == sleep && $(stat -c %u /proc/$HOLDER) == 65534 ]] && echo yes; }
+[[ $(wait_for_value yes holder_ready) == yes ]] || { echo "FATAL: no namespace holder"; exit 1; }
 HIDDEN_NS=$(stat -L -c %i /proc/$HOLDER/ns/net)
 in_hidden() { nsenter --net=/proc/$HOLDER/ns/net "$@"; }
 in_hidden ip link set lo up
