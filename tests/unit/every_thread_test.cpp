@@ -60,6 +60,7 @@ struct ParkedThreads {
   std::condition_variable cv;
   bool release = false;
   int pipe_fds[2] = {-1, -1};
+  std::atomic<bool> stop_sleeping{false};
   std::atomic<int> finished{0};
   std::vector<pid_t> tids;
   std::vector<std::thread> threads;
@@ -87,7 +88,9 @@ struct ParkedThreads {
     });
     threads.emplace_back([&, remember] {
       remember();
-      std::this_thread::sleep_for(300ms);  // retries EINTR for the time left
+      // Each sleep retries EINTR for the time left; the loop keeps the
+      // thread alive however late the broadcast comes.
+      while (!stop_sleeping) std::this_thread::sleep_for(50ms);
       ++finished;
     });
     while (started < 3) std::this_thread::sleep_for(1ms);
@@ -99,6 +102,7 @@ struct ParkedThreads {
       release = true;
     }
     cv.notify_all();
+    stop_sleeping = true;
     REQUIRE(write(pipe_fds[1], "x", 1) == 1);
     for (auto &t : threads) t.join();
     close(pipe_fds[0]);
