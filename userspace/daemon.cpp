@@ -5,6 +5,7 @@
 
 #include "common/log.h"
 #include "common/version.h"
+#include "process/privileges.h"
 #include "sources/pm_netlink/pm_config_reader.h"
 #include "http/tls_context.h"
 #include "sources/pm_netlink/pm_event_translate.h"
@@ -80,6 +81,9 @@ bool Daemon::start() {
   if (!open_admin()) return false;
   if (!open_metrics_listener()) return false;
   start_reconciler();
+  // BPF is attached and every listener open: keep only what the running
+  // sources use, in every thread, before the first request is read.
+  process::drop_privileges_after_start({.bpf = bpf_ != nullptr});
   checker_->start();
   if (metrics_server_) metrics_server_->start();
   if (admin_) admin_->start();
