@@ -66,7 +66,26 @@ in_server sysctl -qw net.ipv4.conf.all.rp_filter=0
 assert_eq warning "$(status_of strict_rp_filter)" "names strict rp_filter"
 assert_contains "s1" "$(jq -r '.checks[] | select(.code=="strict_rp_filter") | .title' <<<"$JSON")" "on s1"
 
-echo "# a router that drops SYNs carrying option 30"
+echo "# a daemon in the client namespace: diagnose reads the joins that failed from its admin API"
+: "${PROBE_BIN:?path to mptcp_http_probe}"
+topo_cgroup_up || exit 1
+start_in "$CLI" "$OBSERVER_BIN" --listen 127.0.0.1:8684 --admin-listen 127.0.0.1:8685 --cgroup "$TOPO_CGROUP" \
+  --netns-dir '' --reconcile-interval 3600s 2>/dev/null
+wait_for_http "http://127.0.0.1:8685/healthz" || exit 1
+in_server ip mptcp limits set subflows 0
+REJ0=$(mib "$SRV" MPJoinRejected)
+in_cgroup "$CLI" "$PROBE_BIN" "$SRV4" 8684 /download?size=128K "/?format=json&wait=1s" >/dev/null
+in_server ip mptcp limits set subflows 2
+assert_match '^[1-9]' "$(( $(mib "$SRV" MPJoinRejected) - REJ0 ))" "the server refused the join (MPJoinRejected moved)"
+for _ in $(seq 20); do
+  diagnose "$CLI"
+  [[ "$(status_of daemon_join_failures)" == warning ]] && break
+  sleep 0.2
+done
+assert_eq warning "$(status_of daemon_join_failures)" "the daemon's failed joins are reported"
+assert_contains "rejected_by_peer" "$(jq -r '.checks[] | select(.code=="daemon_join_failures") | .title' <<<"$JSON")" "with their reason"
+
+echo "# a router that drops SYNs carrying option 30 (last: the client's kernel then stops asking for MPTCP for a while)"
 in_router iptables -A FORWARD -p tcp --syn -m tcp --tcp-option 30 -j DROP
 diagnose "$RTR"
 assert_eq problem "$(status_of firewall_touches_mptcp)" "the router's rule is found"

@@ -70,6 +70,10 @@ std::optional<DiagnoseOptions> parse_diagnose_options(const std::vector<std::str
         return std::nullopt;
       }
       o.facts.target = *address;
+    } else if (flag == "--admin") {
+      const auto v = value();
+      if (!v) return std::nullopt;
+      o.facts.admin = *v;
     } else if (flag == "--json") {
       o.json = true;
     } else {
@@ -133,6 +137,9 @@ kernel's MPTcpExt counters that signal trouble. Needs no daemon and no BPF.
                       "anywhere"
   --watch DURATION    count only what the MPTcpExt counters do over
                       DURATION (e.g. 30s), instead of since boot
+  --admin ADDR:PORT    a running daemon's admin API to ask for the joins
+                      that failed recently (default 127.0.0.1:8685, in the
+                      namespace checked; '' for none)
   --json              one JSON document instead of text
 
 Each line: ✓ fine, · information, ! worth a look, ✗ a problem.

@@ -209,6 +209,33 @@ constexpr CounterRule kCounterRules[] = {
      "ip mptcp limits set add_addr_accepted N, or run mptcpd"},
 };
 
+void check_daemon_view(const HostFacts &f, std::vector<Check> &out) {
+  if (!f.daemon) {
+    out.push_back({Status::info, "no_daemon", "No mptcp-observer daemon answered on this namespace's admin address: "
+                   "no per-connection view of recent join failures.", "", ""});
+    return;
+  }
+  const auto &d = *f.daemon;
+  if (d.with_join_failures == 0) {
+    out.push_back({Status::ok, "daemon_no_join_failures",
+                   "The daemon tracks " + std::to_string(d.connections) + " connection(s), none with a failed join.", d.api, ""});
+    return;
+  }
+  std::string reasons;
+  for (const auto &[reason, n] : d.last_failure_reasons) {
+    reasons += (reasons.empty() ? "" : ", ") + std::to_string(n) + " " + reason;
+  }
+  const bool refused = d.last_failure_reasons.count("rejected_by_peer") || d.last_failure_reasons.count("rejected");
+  out.push_back({Status::warning, "daemon_join_failures",
+                 std::to_string(d.with_join_failures) + " of the " + std::to_string(d.connections) +
+                     " connection(s) the daemon tracks had joins fail (last reason: " + reasons + ").",
+                 d.api + "/api/v1/connections",
+                 refused ? "rejected_by_peer: the peer's subflows limit (on the peer: ip mptcp limits set subflows N); "
+                           "timeout: a route or firewall on the join's path"
+                         : "timeout: a route or firewall on the join's path; refused: nothing listens on the address "
+                           "joined; unreachable: no route"});
+}
+
 void check_counters(const HostFacts &f, std::vector<Check> &out) {
   const std::string when = f.watched ? "in the last " + std::to_string(f.watched->count()) + " ms" : "since boot";
   bool any = false;
@@ -241,6 +268,7 @@ std::vector<Check> check_host(const HostFacts &facts) {
   check_rp_filter(facts, out);
   check_firewall(facts, out);
   check_counters(facts, out);
+  check_daemon_view(facts, out);
   return out;
 }
 

@@ -37,6 +37,15 @@ struct HostFacts {
   std::string firewall_note;             // which rule sets were read, or why none
   std::map<std::string, uint64_t> mib;   // MPTcpExt counters since boot, or moved during --watch
   std::optional<std::chrono::milliseconds> watched;
+  // What a running daemon's admin API says of the connections it tracks:
+  // nullopt when no daemon answered.
+  struct DaemonView {
+    std::string api;  // where it answered
+    size_t connections = 0;
+    size_t with_join_failures = 0;
+    std::map<std::string, size_t> last_failure_reasons;  // reason -> connections
+  };
+  std::optional<DaemonView> daemon;
 };
 
 struct Check {

@@ -10,7 +10,10 @@
 #include <sstream>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "commands/diagnose/route_lookup.h"
+#include "commands/probe/http_client.h"
 #include "common/read_file.h"
 #include "sources/pm_netlink/pm_config_reader.h"
 #include "sources/procfs/mptcp_sysctl.h"
@@ -167,6 +170,34 @@ void read_firewall(HostFacts &f) {
   f.firewall_rules = std::move(rules);
 }
 
+// Asks a running daemon's admin API for the connections it tracks; nullopt
+// when none answers within a moment (a daemon is optional).
+std::optional<HostFacts::DaemonView> ask_daemon(const std::string &admin) {
+  std::string error;
+  const auto target = probe::parse_probe_target(admin, error);
+  if (!target) return std::nullopt;
+  probe::ConnectOptions connect;
+  connect.mptcp = false;
+  connect.timeout = std::chrono::milliseconds(500);
+  int socket_errno = 0;
+  auto c = probe::connect_to(*target, connect, error, socket_errno);
+  if (!c) return std::nullopt;
+  const auto answer = probe::http_get(c->fd.get(), *target, "/api/v1/connections?limit=10000", "application/json",
+                                      std::chrono::steady_clock::now() + std::chrono::seconds(5), 64u << 20, error);
+  if (!answer || answer->status != 200) return std::nullopt;
+  const auto j = nlohmann::json::parse(answer->body, nullptr, false);
+  if (!j.is_object() || !j.contains("connections") || !j["connections"].is_array()) return std::nullopt;
+  HostFacts::DaemonView view;
+  view.api = "http://" + target->host_field;
+  for (const auto &conn : j["connections"]) {
+    ++view.connections;
+    if (!conn.is_object() || !conn.value("join_failures", 0)) continue;
+    ++view.with_join_failures;
+    ++view.last_failure_reasons[conn.value("last_join_failure", std::string("unknown"))];
+  }
+  return view;
+}
+
 std::map<std::string, uint64_t> mib_now() {
   std::string error;
   std::map<std::string, uint64_t> out;
@@ -206,6 +237,7 @@ HostFacts gather_host_facts(const FactOptions &options) {
   } else {
     f.mib = mib_now();
   }
+  if (!options.admin.empty()) f.daemon = ask_daemon(options.admin);
   return f;
 }
 

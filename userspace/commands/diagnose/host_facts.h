@@ -15,6 +15,7 @@ namespace observer::diagnose {
 struct FactOptions {
   std::optional<SocketAddress> target;  // route endpoints toward it; else toward "anywhere"
   std::chrono::milliseconds watch{0};   // counters moved over this long; 0: since boot
+  std::string admin = "127.0.0.1:8685";  // a daemon's admin API to ask; empty: none
 };
 
 HostFacts gather_host_facts(const FactOptions &options);
