@@ -27,16 +27,23 @@ assert_match 'info  metrics: listening on 10.0.3.2:9684 \(plain TCP' "$(cat "$LO
 inbound_fallbacks() {
   in_client curl -s "http://$SRV4:9684/metrics" | awk '$1 == "mptcp_connections_fallback_total{direction=\"inbound\"}" {print $2}'
 }
-# wait_for_http's own plain connection is an inbound fallback whose event
-# may still be on its way: start from a count that has settled.
-FB0=$(inbound_fallbacks)
-for _ in $(seq 20); do
-  sleep 0.3
-  [[ "$(inbound_fallbacks)" == "$FB0" ]] && break
-  FB0=$(inbound_fallbacks)
-done
+# settled_fallbacks: the count once it has not moved for a second and a
+# half (bounded): wait_for_http's own plain connection is an inbound
+# fallback whose event may still be on its way on a loaded machine.
+settled_fallbacks() {
+  local last now stable=0
+  last=$(inbound_fallbacks)
+  for _ in $(seq 40); do
+    sleep 0.5
+    now=$(inbound_fallbacks)
+    if [[ "$now" == "$last" ]]; then ((++stable >= 3)) && break; else stable=0; fi
+    last=$now
+  done
+  echo "$last"
+}
+FB0=$(settled_fallbacks)
 for _ in 1 2 3; do in_client curl -s -o /dev/null "http://$SRV4:9684/metrics"; done
-assert_eq "$FB0" "$(inbound_fallbacks)" "three scrapes of the metrics listener: no inbound fallback"
+assert_eq "$FB0" "$(settled_fallbacks)" "three scrapes of the metrics listener: no inbound fallback"
 in_client curl -s -o /dev/null "http://$SRV4:8684/metrics"
 assert_eq "$((FB0 + 1))" "$(wait_for_value "$((FB0 + 1))" inbound_fallbacks)" "a scrape of the checker's MPTCP port is one"
 assert_eq '["address","tls","transport"]' "$(in_client curl -s "http://$SRV4:9684/healthz" | jq -c '.listeners[0] | keys')" "its /healthz is the public one"
