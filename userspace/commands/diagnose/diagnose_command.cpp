@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands/diagnose/host_facts.h"
+#include "commands/command_args.h"
 #include "common/durations.h"
 #include "common/unique_fd.h"
 
@@ -24,21 +25,10 @@ struct DiagnoseOptions {
 std::optional<DiagnoseOptions> parse_diagnose_options(const std::vector<std::string> &args, std::string &error,
                                                       bool &help) {
   DiagnoseOptions o;
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string flag = args[i];
-    std::optional<std::string> inline_value;
-    if (const auto eq = flag.find('='); flag.starts_with("--") && eq != std::string::npos) {
-      inline_value = flag.substr(eq + 1);
-      flag.resize(eq);
-    }
-    const auto value = [&]() -> std::optional<std::string> {
-      if (inline_value) return inline_value;
-      if (i + 1 >= args.size()) {
-        error = flag + " needs a value (see diagnose --help)";
-        return std::nullopt;
-      }
-      return args[++i];
-    };
+  commands::CommandArgs arg(args, "diagnose");
+  while (arg.next()) {
+    const std::string &flag = arg.name();
+    const auto value = [&] { return arg.value(error); };
     std::string why;
     if (flag == "--help" || flag == "-h") {
       help = true;
@@ -77,7 +67,7 @@ std::optional<DiagnoseOptions> parse_diagnose_options(const std::vector<std::str
     } else if (flag == "--json") {
       o.json = true;
     } else {
-      error = "unknown argument '" + args[i] + "' (see diagnose --help)";
+      error = "unknown argument '" + arg.raw() + "' (see diagnose --help)";
       return std::nullopt;
     }
   }

@@ -12,6 +12,7 @@
 
 #include "commands/probe/http_client.h"
 #include "commands/probe/probe_findings.h"
+#include "commands/command_args.h"
 #include "common/durations.h"
 #include "sources/getsockopt/mptcp_sockopt_decode.h"
 #include "sources/getsockopt/mptcp_sockopt_reader.h"
@@ -38,21 +39,10 @@ struct ProbeOptions {
 std::optional<ProbeOptions> parse_probe_options(const std::vector<std::string> &args, std::string &error, bool &help) {
   ProbeOptions o;
   std::optional<std::string> target;
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string flag = args[i];
-    std::optional<std::string> inline_value;
-    if (const auto eq = flag.find('='); flag.starts_with("--") && eq != std::string::npos) {
-      inline_value = flag.substr(eq + 1);
-      flag.resize(eq);
-    }
-    const auto value = [&]() -> std::optional<std::string> {
-      if (inline_value) return inline_value;
-      if (i + 1 >= args.size()) {
-        error = flag + " needs a value (see probe --help)";
-        return std::nullopt;
-      }
-      return args[++i];
-    };
+  commands::CommandArgs arg(args, "probe");
+  while (arg.next()) {
+    const std::string &flag = arg.name();
+    const auto value = [&] { return arg.value(error); };
     std::string why;
     if (flag == "--help" || flag == "-h") {
       help = true;
@@ -106,10 +96,10 @@ std::optional<ProbeOptions> parse_probe_options(const std::vector<std::string> &
     } else if (flag == "--json") {
       o.json = true;
     } else if (flag.starts_with("-")) {
-      error = "unknown flag '" + args[i] + "' (see probe --help)";
+      error = "unknown flag '" + arg.raw() + "' (see probe --help)";
       return std::nullopt;
     } else if (target) {
-      error = "one target only; '" + args[i] + "' is a second one";
+      error = "one target only; '" + arg.raw() + "' is a second one";
       return std::nullopt;
     } else {
       target = flag;
