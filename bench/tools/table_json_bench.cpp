@@ -3,7 +3,13 @@
 // a real host sends, then connection_json() for each and dump(2), as the
 // admin route does. Prints the median of several runs.
 //
-//   table_json_bench [CONNECTIONS] [RUNS]
+//   table_json_bench [CONNECTIONS] [RUNS] [mix|alone]
+//
+// mix: four kinds of connection in turn (below), in another namespace than
+// the daemon's. alone: the longest diagnosis, every connection inbound
+// with a single subflow, 2 s old, in the daemon's namespace on a host
+// without a `signal` endpoint, each asking the host sampler (on a fake
+// /proc/net/netstat) for its counters.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
@@ -15,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "sources/procfs/host_sampler.h"
 #include "table/connection_table.h"
 #include "views/admin/table_json.h"
 
@@ -56,20 +63,22 @@ SubflowEvent event(EventType type, uint32_t token, Direction direction, SubflowK
 }
 
 // Four kinds of connection, in turn: inbound with a join, inbound alone,
-// outbound with a backup join, outbound whose join the peer refused.
-ConnectionTable make_table(size_t count) {
+// outbound with a backup join, outbound whose join the peer refused; or
+// (alone) only the second kind.
+ConnectionTable make_table(size_t count, bool alone) {
   ConnectionTable table(count);
   uint64_t cookie = 1;
   for (uint32_t token = 1; token <= count; ++token) {
     const uint64_t at = 10 * kSec + token * 1000;
-    const Direction dir = token % 4 < 2 ? Direction::inbound : Direction::outbound;
+    const uint32_t kind = alone ? 1 : token % 4;
+    const Direction dir = kind < 2 ? Direction::inbound : Direction::outbound;
     auto initial = event(EventType::subflow_established, token, dir, SubflowKind::initial, cookie++, at);
     table.apply(initial);
-    switch (token % 4) {
+    switch (kind) {
       case 0:
       case 2: {
         auto join = event(EventType::subflow_established, token, dir, SubflowKind::join, cookie++, at + 5000000);
-        join.backup = token % 4 == 2;
+        join.backup = kind == 2;
         table.apply(join);
         break;
       }
@@ -86,27 +95,65 @@ ConnectionTable make_table(size_t count) {
 }
 }  // namespace
 
-int main(int argc, char **argv) {
-  const size_t count = argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 10000;
-  const int runs = argc > 2 ? std::atoi(argv[2]) : 9;
-  const ConnectionTable table = make_table(count);
-  const auto page = table.page(std::nullopt, count);
-  admin::Clock clock;
-  clock.now_monotonic_ns = 70 * kSec;
+// Renders the page `runs` times; prints the median.
+template <typename Dump>
+void measure(const char *what, const std::vector<ConnectionRecord> &page, const admin::Clock &clock,
+             const admin::LocalSetup *setup, int runs, Dump dump) {
   std::vector<double> ms;
-  size_t bytes = 0;
+  std::string body;
   for (int r = 0; r < runs; ++r) {
     const auto start = std::chrono::steady_clock::now();
     nlohmann::ordered_json j;
     auto list = nlohmann::ordered_json::array();
-    for (const auto &c : page) list.push_back(admin::connection_json(c, clock));
+    for (const auto &c : page) list.push_back(admin::connection_json(c, clock, setup));
     j["connections"] = std::move(list);
-    const std::string body = j.dump(2) + "\n";
+    body = dump(j) + "\n";
     const auto end = std::chrono::steady_clock::now();
-    bytes = body.size();
     ms.push_back(std::chrono::duration<double, std::milli>(end - start).count());
   }
   std::sort(ms.begin(), ms.end());
-  std::printf("%zu connections: median %.1f ms (min %.1f, max %.1f) over %d runs, %zu bytes\n", page.size(),
-              ms[ms.size() / 2], ms.front(), ms.back(), runs, bytes);
+  std::printf("%s: %zu connections: median %.1f ms (min %.1f, max %.1f) over %d runs, %zu bytes\n", what, page.size(),
+              ms[ms.size() / 2], ms.front(), ms.back(), runs, body.size());
+}
+
+int main(int argc, char **argv) {
+  const size_t count = argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 10000;
+  const int runs = argc > 2 ? std::atoi(argv[2]) : 9;
+  const bool alone = argc > 3 && std::string(argv[3]) == "alone";
+  const ConnectionTable table = make_table(count, alone);
+  const auto page = table.page(std::nullopt, count);
+  admin::Clock clock;
+  clock.now_monotonic_ns = 70 * kSec;
+  // The daemon's namespace, sampled as the daemon does (daemon.cpp).
+  const std::vector<std::string> counters(checker::diagnosis_counters().begin(), checker::diagnosis_counters().end());
+  procfs::HostReaders kernel;
+  kernel.mib = [&](std::string &) {
+    procfs::MibCounters mib;
+    for (const auto &name : counters) mib.emplace_back(name, 7);
+    return std::optional(mib);
+  };
+  kernel.path_manager = [] { return std::optional<std::string>("kernel"); };
+  // On the bench's clock, its first sample from before any connection
+  // began, as in a daemon that has run a while: every page says the same.
+  using SampleTime = procfs::HostSampler::Clock::time_point;
+  const auto at = [](uint64_t ns) { return SampleTime(std::chrono::nanoseconds(ns)); };
+  procfs::HostSampler sampler(counters, std::chrono::milliseconds(100), kernel, at(kSec));
+  admin::LocalSetup setup;
+  setup.netns = kNetns;
+  setup.path_manager = checker::PathManagerKind::in_kernel;
+  setup.subflows_limit = 2;
+  setup.add_addr_accepted_limit = 0;
+  setup.subflow_endpoints = 0;
+  setup.signal_endpoints = 0;
+  setup.counters_since = [&](uint64_t since_ns) -> std::optional<checker::MibWindow> {
+    const auto view = sampler.since(at(since_ns), at(clock.now_monotonic_ns));
+    if (!view.counters) return std::nullopt;
+    checker::MibWindow w;
+    w.span = std::chrono::duration_cast<std::chrono::milliseconds>(view.counters->span);
+    w.rises = view.counters->rises;
+    return w;
+  };
+  if (alone) clock.now_monotonic_ns = 12 * kSec;  // 2 s old: young enough to ask the sampler
+  const admin::LocalSetup *in_use = alone ? &setup : nullptr;
+  measure("dump(2)", page, clock, in_use, runs, [](const auto &j) { return j.dump(2); });
 }

@@ -25,7 +25,8 @@ std::optional<uint32_t> netns_filter(const httplib::Request &req, std::string &e
   return v;
 }
 
-void serve_connections(LockedConnectionTable &table, const httplib::Request &req, httplib::Response &res) {
+void serve_connections(LockedConnectionTable &table, const std::function<LocalSetup()> &local_setup,
+                       const httplib::Request &req, httplib::Response &res) {
   std::string error;
   if (!checker::check_param_names(req.params, {"limit", "after", "netns"}, error)) return bad_request(res, error);
   size_t limit = kDefaultPageSize;
@@ -57,10 +58,13 @@ void serve_connections(LockedConnectionTable &table, const httplib::Request &req
   });
   const bool more = page.size() > limit;
   if (more) page.resize(limit);
+  // Read once for the page: the diagnosis of each connection in the
+  // daemon's namespace uses it, none reads the host itself.
+  const LocalSetup setup = local_setup ? local_setup() : LocalSetup{};
   const auto clock = Clock::now();
   nlohmann::ordered_json j;
   auto list = nlohmann::ordered_json::array();
-  for (const auto &c : page) list.push_back(connection_json(c, clock));
+  for (const auto &c : page) list.push_back(connection_json(c, clock, &setup));
   j["connections"] = std::move(list);
   j["total"] = total;
   if (more) {
@@ -108,9 +112,11 @@ void serve_events(const http::HttplibServer &server, EventHub &hub, const httpli
 }
 }  // namespace
 
-void install_admin_routes(http::HttplibServer &server, LockedConnectionTable &table, EventHub &hub) {
-  server.get("/api/v1/connections", [&table](const httplib::Request &req, httplib::Response &res) {
-    serve_connections(table, req, res);
+void install_admin_routes(http::HttplibServer &server, LockedConnectionTable &table, EventHub &hub,
+                          std::function<LocalSetup()> local_setup) {
+  server.get("/api/v1/connections", [&table, local_setup = std::move(local_setup)](const httplib::Request &req,
+                                                                                   httplib::Response &res) {
+    serve_connections(table, local_setup, req, res);
   });
   server.get("/api/v1/events", [&server, &hub](const httplib::Request &req, httplib::Response &res) {
     serve_events(server, hub, req, res);

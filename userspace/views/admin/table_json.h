@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "table/connection_table.h"
+#include "views/admin/connection_diagnosis.h"
 
 namespace observer::admin {
 
@@ -13,7 +14,10 @@ struct Clock {
   static Clock now();
 };
 
-nlohmann::ordered_json connection_json(const ConnectionRecord &c, const Clock &clock);
+// With the connection's diagnosis; `setup` (this host's, may be null)
+// adds what the daemon knows of its own network namespace.
+nlohmann::ordered_json connection_json(const ConnectionRecord &c, const Clock &clock,
+                                       const LocalSetup *setup = nullptr);
 nlohmann::ordered_json event_json(const SubflowEvent &e, const Clock &clock);
 std::string token_hex(uint32_t token);
 
