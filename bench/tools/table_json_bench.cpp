@@ -1,7 +1,8 @@
 // How long one page of /api/v1/connections takes to render, without HTTP:
 // 10,000 connections made by feeding the connection table the BPF events
-// a real host sends, then connection_json() for each and dump(2), as the
-// admin route does. Prints the median of several runs.
+// a real host sends, then connection_json() for each and dump_pretty(), as
+// the admin route does. Prints the median of several runs, and the same
+// with nlohmann's own dump(2), whose bytes dump_pretty() must equal.
 //
 //   table_json_bench [CONNECTIONS] [RUNS] [mix|alone]
 //
@@ -23,6 +24,7 @@
 
 #include "sources/procfs/host_sampler.h"
 #include "table/connection_table.h"
+#include "views/admin/json_dump.h"
 #include "views/admin/table_json.h"
 
 namespace {
@@ -155,5 +157,13 @@ int main(int argc, char **argv) {
   };
   if (alone) clock.now_monotonic_ns = 12 * kSec;  // 2 s old: young enough to ask the sampler
   const admin::LocalSetup *in_use = alone ? &setup : nullptr;
-  measure("dump(2)", page, clock, in_use, runs, [](const auto &j) { return j.dump(2); });
+  const size_t expected = page.size() * admin::kExpectedBytesPerConnection;
+  measure("dump_pretty", page, clock, in_use, runs, [&](const auto &j) { return admin::dump_pretty(j, expected); });
+  measure("nlohmann dump(2)", page, clock, in_use, runs, [](const auto &j) { return j.dump(2); });
+  nlohmann::ordered_json j = nlohmann::ordered_json::array();
+  for (const auto &c : page) j.push_back(admin::connection_json(c, clock, in_use));
+  if (admin::dump_pretty(j) != j.dump(2)) {
+    std::printf("dump_pretty and dump(2) differ\n");
+    return 1;
+  }
 }

@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "http/bad_request.h"
+#include "views/admin/json_dump.h"
 #include "views/admin/table_json.h"
 #include "views/checker/query.h"
 
@@ -72,8 +73,10 @@ void serve_connections(LockedConnectionTable &table, const std::function<LocalSe
   } else {
     j["next_after"] = nullptr;
   }
+  std::string body = dump_pretty(j, (page.size() + 1) * kExpectedBytesPerConnection);
+  body += '\n';
   res.set_header("Cache-Control", "no-store");
-  res.set_content(j.dump(2) + "\n", "application/json");
+  res.set_content(body, "application/json");
 }
 
 void serve_events(const http::HttplibServer &server, EventHub &hub, const httplib::Request &req,
