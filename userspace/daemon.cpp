@@ -24,11 +24,20 @@ namespace {
 // How stale the host counters behind a diagnosis may be: /proc/net/netstat
 // is read at most ten times a second, however many answers need it.
 constexpr auto kHostSampleInterval = std::chrono::milliseconds(100);
+// How far back the kept samples reach, at least: the admin API asks the
+// sampler only about connections younger than that, so that an older one
+// gets no window that began after it, and costs no lookup.
+constexpr auto kHostSampleReach = kHostSampleInterval * procfs::HostSampler::kKeptSamples;
+
+checker::PathManagerKind path_manager_kind(const std::optional<std::string> &name) {
+  if (name == "kernel") return checker::PathManagerKind::in_kernel;
+  if (name == "userspace") return checker::PathManagerKind::userspace;
+  return checker::PathManagerKind::unknown;
+}
 
 checker::HostView host_view(const procfs::HostSampler::View &sampled) {
   checker::HostView view;
-  if (sampled.path_manager == "kernel") view.path_manager = checker::PathManagerKind::in_kernel;
-  if (sampled.path_manager == "userspace") view.path_manager = checker::PathManagerKind::userspace;
+  view.path_manager = path_manager_kind(sampled.path_manager);
   if (sampled.counters) {
     checker::MibWindow window;
     window.span = std::chrono::duration_cast<std::chrono::milliseconds>(sampled.counters->span);
@@ -243,7 +252,7 @@ bool Daemon::open_admin() {
     return false;
   }
   log::info("admin", "listening on " + format_endpoint(*bound) + " (API: /api/v1/connections, /api/v1/events)");
-  admin::install_admin_routes(*admin_, table_, hub_);
+  admin::install_admin_routes(*admin_, table_, hub_, [this] { return admin_local_setup(); });
   metrics::install_admin_metrics_route(*admin_, *metrics_);
   install_admin_health_route(*admin_, *checker_, [this] { return sources_json(); });
   return true;
@@ -363,6 +372,33 @@ void Daemon::start_reconciler() {
                                std::to_string(s.connections_added) + " existing MPTCP connection(s) found");
   }
   reconciler_->start();
+}
+
+admin::LocalSetup Daemon::admin_local_setup() const {
+  admin::LocalSetup setup;
+  setup.netns = own_netns_;
+  setup.path_manager = path_manager_kind(procfs::read_path_manager());
+  // A part that cannot be read is left out: /metrics logs why, and
+  // mptcp_observer_collector_success says so.
+  const auto config = pm::read_path_manager_config();
+  if (config.limits) {
+    setup.subflows_limit = config.limits->subflows;
+    setup.add_addr_accepted_limit = config.limits->add_addr_accepted;
+  }
+  if (config.endpoints) {
+    const auto counts = pm::count_by_flag(*config.endpoints);
+    setup.subflow_endpoints = counts.subflow;
+    setup.signal_endpoints = counts.signal;
+  }
+  if (host_sampler_) {
+    setup.counters_since = [sampler = host_sampler_.get()](uint64_t since_ns) -> std::optional<checker::MibWindow> {
+      // BPF's timestamps are CLOCK_MONOTONIC, which steady_clock reads too.
+      const auto since = std::chrono::steady_clock::time_point(std::chrono::nanoseconds(since_ns));
+      if (std::chrono::steady_clock::now() - since > kHostSampleReach) return std::nullopt;
+      return host_view(sampler->since(since)).mib;
+    };
+  }
+  return setup;
 }
 
 checker::ConnectionContext Daemon::merge_checker_status(MptcpStatus &status) {

@@ -20,6 +20,7 @@
 #include "table/connection_table.h"
 #include "table/event_hub.h"
 #include "table/reconciler.h"
+#include "views/admin/connection_diagnosis.h"
 #include "views/checker/checker_routes.h"
 #include "views/metrics/observer_metrics.h"
 
@@ -60,6 +61,8 @@ class Daemon {
   // and the status gains each subflow's handshake time and backup flag when
   // BPF or a snapshot saw them; returns when the connection began, if known.
   checker::ConnectionContext merge_checker_status(MptcpStatus &status);
+  // What the admin API's diagnosis knows of this namespace, read per page.
+  admin::LocalSetup admin_local_setup() const;
 
   Options options_;
   uint32_t own_netns_;

@@ -4,7 +4,8 @@
 # then refuses the third ACK with a reset (MP_TCPRST EPROHIBIT): the
 # client's daemon must report a failed join, rejected by the peer, and no
 # opened subflow, as both kernels' counters say. Then the same daemon counts
-# a join the server accepts as opened.
+# a join the server accepts as opened. Last, while such connections stay
+# open, its admin API diagnoses each: the refused join, and the healthy one.
 source "$(dirname "$0")/lib/prelude.sh"
 source "$HERE/lib/events.sh"
 : "${PROBE_BIN:?path to mptcp_http_probe}"
@@ -86,6 +87,60 @@ assert_eq 1 "$(( $(metric "$LATENCY") - LATENCY0 ))" "one join latency observed"
 assert_eq 1 "$(( $(metric "$FIRST_JOIN") - FIRST0 ))" "one first-join delay observed"
 assert_eq 0 "$(( $(metric "$REJECTED") - REJECTED0 ))" "no join rejected"
 assert_eq 0 "$(cli_joins '.type=="join_failed"')" "no failed join"
+events_stop
+
+# A connection from this test's cgroup that carries data (so the client's
+# path manager tries a join), then stays open $1 ms; sets HOLDER.
+hold() {
+  in_cgroup "$CLI" "$PROBE_BIN" "$SRV4" 8684 /download?size=128K "@$1" >/dev/null &
+  HOLDER=$!
+  TOPO_PIDS+=("$HOLDER")
+}
+# The client daemon's view of its open connections to the server.
+open_conns() {
+  in_client curl -s "$ADMIN/api/v1/connections?netns=$CLI_NS" |
+    jq -c --arg s "$SRV4:8684" '[.connections[] | select(.direction == "outbound" and .remote == $s)]'
+}
+open_count() { open_conns | jq length; }
+finding() { jq -r ".[0].diagnosis[0].$1" <<<"$CONN"; }
+
+echo "# the admin API diagnoses an open connection whose join the server refused"
+ip -n "$SRV" mptcp limits set subflows 0
+assert_eq 0 "$(wait_for_value 0 open_count)" "no connection to the server open before"
+events_start "$ADMIN" "$CLI"
+SRV_REJ0=$(mib "$SRV" MPJoinRejected); SRV_ACK0=$(mib "$SRV" MPJoinAckRx)
+hold 5000
+failed() { cli_joins '.type=="join_failed"'; }
+assert_eq 1 "$(wait_for_value 1 failed)" "the daemon saw the join fail"
+CONN=$(open_conns)
+assert_eq 1 "$(jq length <<<"$CONN")" "the connection is open, in /api/v1/connections"
+SRV_REJ=$(delta "$SRV" MPJoinRejected "$SRV_REJ0")
+assert_eq 1 "$SRV_REJ" "the server's kernel rejected its join (MPJoinRejected)"
+assert_eq 0 "$(delta "$SRV" MPJoinAckRx "$SRV_ACK0")" "and completed none (MPJoinAckRx)"
+assert_eq "join_rejected_by_peer" "$(finding code)" "its diagnosis: the peer refused our join"
+assert_eq "certain" "$(finding confidence)" "certain: this connection's own join, traced"
+assert_contains "refused $SRV_REJ join(s)" "$(finding message)" "as many as the server's MPJoinRejected"
+assert_contains "ip mptcp limits set subflows" "$(finding advice)" "the advice: raise the peer's limit"
+assert_eq "join_rejected_by_peer" "$(jq -r '[.[0].diagnosis[].code] | join(",")' <<<"$CONN")" "and nothing else"
+wait "$HOLDER"
+events_stop
+
+echo "# the admin API diagnoses an open connection with a join as healthy"
+ip -n "$SRV" mptcp limits set subflows 2
+assert_eq 0 "$(wait_for_value 0 open_count)" "no connection to the server open before"
+events_start "$ADMIN" "$CLI"
+SRV_ACK0=$(mib "$SRV" MPJoinAckRx)
+hold 5000
+established() { cli_joins '.type=="subflow_established"'; }
+assert_eq 1 "$(wait_for_value 1 established)" "the daemon saw the join accepted"
+CONN=$(open_conns)
+SRV_ACK=$(delta "$SRV" MPJoinAckRx "$SRV_ACK0")
+assert_eq 1 "$SRV_ACK" "the server's kernel completed its join (MPJoinAckRx)"
+assert_eq "$((SRV_ACK + 1))" "$(jq '.[0].subflows | length' <<<"$CONN")" "the connection's subflows: the initial one and MPJoinAckRx joins"
+assert_eq "mptcp_ok" "$(finding code)" "its diagnosis: all is well"
+assert_contains "$((SRV_ACK + 1)) subflows (the initial one and $SRV_ACK join)" "$(finding message)" "counting the joins the server completed"
+assert_eq "mptcp_ok,no_backup_subflow" "$(jq -r '[.[0].diagnosis[].code] | join(",")' <<<"$CONN")" "and no subflow is a backup"
+wait "$HOLDER"
 events_stop
 
 echo "# health"

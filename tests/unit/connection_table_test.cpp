@@ -472,6 +472,40 @@ TEST_CASE("reconcile records the snapshot's fallback flag", "[connection_table]"
   CHECK(t.find({kNetns, 8})->fallback);
 }
 
+TEST_CASE("reconcile records whether the fallback came before the MP_CAPABLE handshake completed",
+          "[connection_table]") {
+  ConnectionTable t;
+  auto before = diag_connection(8, {diag_subflow(8, 80, SubflowKind::initial)});
+  before.fallback = before.fallback_in_handshake = true;  // a SYN-ACK without MP_CAPABLE
+  auto after = diag_connection(9, {diag_subflow(9, 90, SubflowKind::initial, "10.0.0.1:40001")});
+  after.fallback = true;
+  t.reconcile(kNetns, {before, after}, 2 * kSec);
+  CHECK(t.find({kNetns, 8})->fallback_in_handshake);
+  CHECK(t.find({kNetns, 9})->fallback);
+  CHECK_FALSE(t.find({kNetns, 9})->fallback_in_handshake);
+}
+
+TEST_CASE("failed joins are counted by reason, and the last one named", "[connection_table]") {
+  ConnectionTable t;
+  apply(t, established(0x40, 1, kSec));
+  const auto fail = [&](Reason reason, uint64_t cookie) {
+    auto e = event(established(0x40, cookie, 2 * kSec, SubflowKind::join));
+    e.type = EventType::join_failed;
+    e.reason = reason;
+    t.apply(e);
+  };
+  fail(Reason::timeout, 2);
+  fail(Reason::rejected_by_peer, 3);
+  fail(Reason::rejected_by_peer, 4);
+  const auto c = *t.find({kNetns, 0x40});
+  CHECK(c.join_failures == 3);
+  CHECK(c.last_join_failure == Reason::rejected_by_peer);
+  CHECK(c.join_failures_by_reason[static_cast<size_t>(Reason::rejected_by_peer)] == 2);
+  CHECK(c.join_failures_by_reason[static_cast<size_t>(Reason::timeout)] == 1);
+  CHECK(c.join_failures_by_reason[static_cast<size_t>(Reason::refused)] == 0);
+  CHECK(c.subflows.size() == 1);  // a failed join is no subflow
+}
+
 TEST_CASE("reconcile removes connections the kernel no longer has", "[connection_table]") {
   ConnectionTable t;
   apply(t, established(1, 10, 100 * kSec));  // last touched before the snapshot

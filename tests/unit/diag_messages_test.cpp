@@ -179,8 +179,10 @@ TEST_CASE("parse_mptcp_reply reads MPTCP sockets until NLMSG_DONE", "[sock_diag]
   CHECK(out[0].state == kEstablished);
   CHECK(out[0].local.to_string() == "10.0.0.1:40000");
   CHECK(out[0].remote.to_string() == "10.0.0.2:8684");
+  CHECK(out[0].remote_key_received);
   CHECK(out[1].token == 0x00c0ffee);
   CHECK(out[1].fallback);
+  CHECK_FALSE(out[1].remote_key_received);
   CHECK(out[1].local.to_string() == "[2001:db8::1]:443");
   CHECK(out[1].remote.to_string() == "[2001:db8::2]:50000");
   CHECK(out[2].state == kListen);
@@ -432,7 +434,7 @@ TEST_CASE("assemble groups subflows under their connections and finds inbound on
   sockets[2].token = 0xb;
   sockets[2].local = ep("10.0.0.1", 40000);
   sockets[2].remote = ep("10.0.0.3", 8684);  // the remote port does not matter
-  sockets[2].fallback = true;
+  sockets[2].fallback = true;  // before the handshake completed: no remote key
   sockets[3].state = 2;  // SYN_SENT, no token yet: nothing to group under
   sockets[3].local = ep("10.0.0.1", 40001);
 
@@ -459,9 +461,25 @@ TEST_CASE("assemble groups subflows under their connections and finds inbound on
   CHECK(b.token == 0xb);
   CHECK(b.direction == Direction::outbound);
   CHECK(b.fallback);
+  CHECK(b.fallback_in_handshake);
+  CHECK_FALSE(a.fallback_in_handshake);
   REQUIRE(b.subflows.size() == 1);
   CHECK(b.subflows[0].cookie == 2);
   // The subflow of token 0xc has no connection in this snapshot: dropped.
+}
+
+TEST_CASE("assemble tells a fallback in the handshake from one after it by the remote key", "[sock_diag]") {
+  MptcpSocket s;
+  s.state = kEstablished;
+  s.token = 1;
+  s.fallback = true;
+  s.remote_key_received = true;  // MP_CAPABLE completed, then MPTCP was lost
+  const auto after = assemble({s}, {});
+  REQUIRE(after.size() == 1);
+  CHECK(after[0].fallback);
+  CHECK_FALSE(after[0].fallback_in_handshake);
+  s.fallback = false;  // no fallback: nothing in any handshake
+  CHECK_FALSE(assemble({s}, {})[0].fallback_in_handshake);
 }
 
 TEST_CASE("assemble without a listener calls every connection outbound", "[sock_diag]") {

@@ -154,6 +154,27 @@ TEST_CASE("connection_json shows a connection and its subflows", "[table_json]")
   CHECK_FALSE(join.contains("ifindex"));
 }
 
+TEST_CASE("connection_json carries the connection's diagnosis, strongest first", "[table_json]") {
+  auto c = sample_connection();
+  c.join_failures_by_reason[static_cast<size_t>(Reason::timeout)] = 1;
+  for (auto &s : c.subflows) s.backup_seen_ns = 10 * kSec;  // the join a backup, as a source said
+  const auto j = connection_json(c, test_clock());
+  const auto &diagnosis = j["diagnosis"];
+  REQUIRE(diagnosis.is_array());
+  std::vector<std::string> codes;
+  for (const auto &f : diagnosis) {
+    codes.push_back(f["code"]);
+    // The fields in the checker's order, and nothing else.
+    std::vector<std::string> keys;
+    for (const auto &[key, value] : f.items()) keys.push_back(key);
+    CHECK(keys == std::vector<std::string>{"code", "confidence", "message", "advice"});
+    CHECK(f["confidence"] == "certain");
+  }
+  // It had 3 subflows, 2 are open, one join timed out, the open join is a backup.
+  CHECK(codes == std::vector<std::string>{"join_timeout", "mptcp_ok", "backup_subflow", "subflows_closed"});
+  CHECK(diagnosis[2]["message"].get<std::string>().find("10.0.1.2:50001") != std::string::npos);
+}
+
 TEST_CASE("connection_json leaves out what a snapshot could not know", "[table_json]") {
   ConnectionRecord c;
   c.key = {1, 0xdeadbeef};

@@ -208,6 +208,10 @@ std::vector<SubflowEvent> ConnectionTable::apply(SubflowEvent &e) {
       if (it == connections_.end()) break;
       ++it->second.join_failures;
       it->second.last_join_failure = e.reason;
+      if (const auto r = static_cast<size_t>(e.reason); r < it->second.join_failures_by_reason.size()) {
+        auto &n = it->second.join_failures_by_reason[r];
+        if (n < UINT16_MAX) ++n;
+      }
       it->second.updated_ns = std::max(it->second.updated_ns, e.timestamp_ns);
       break;
     }
@@ -265,6 +269,7 @@ void ConnectionTable::reconcile_slice(std::span<const DiagConnection> slice, Rec
       r.events.push_back(e);
     }
     c->fallback = dc.fallback;
+    c->fallback_in_handshake = dc.fallback_in_handshake;
     for (const auto &sf : dc.subflows) {
       if (reconciling_->closed_cookies.count(sf.cookie)) continue;
       const bool known = std::any_of(c->subflows.begin(), c->subflows.end(),

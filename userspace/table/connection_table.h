@@ -6,6 +6,7 @@
 //
 // Not thread-safe by itself: LockedConnectionTable (below) is the shared form.
 #include <algorithm>
+#include <array>
 #include <compare>
 #include <cstdint>
 #include <map>
@@ -51,13 +52,17 @@ struct ConnectionRecord {
   uint8_t family = 0;
   uint8_t sources = 0;
   Endpoint local, remote;  // of the initial subflow, when known
-  bool fallback = false;  // fell back after establishment (seen by a snapshot)
+  bool fallback = false;  // fell back to TCP (seen by a snapshot)
+  bool fallback_in_handshake = false;  // before the MP_CAPABLE handshake completed
   uint64_t established_ns = 0;  // 0 when first seen by a snapshot
   uint64_t first_join_ns = 0;
   uint64_t updated_ns = 0;
   uint32_t subflows_ever = 0;
   uint32_t join_failures = 0;
   Reason last_join_failure = Reason::none;
+  // The same failures by reason (index: Reason), each count stopping at
+  // its maximum: what the admin API's diagnosis explains.
+  std::array<uint16_t, std::size(kAllReasons) + 1> join_failures_by_reason{};
   std::vector<SubflowRecord> subflows;  // open subflows only
 };
 

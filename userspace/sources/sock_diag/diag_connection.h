@@ -23,6 +23,9 @@ struct DiagConnection {
   Endpoint local, remote;
   Direction direction = Direction::outbound;
   bool fallback = false;  // mptcp_info.flags bit 0
+  // Fell back before the MP_CAPABLE handshake completed (no remote key,
+  // bit 1 clear): a SYN-ACK without MP_CAPABLE, as a client sees it.
+  bool fallback_in_handshake = false;
   std::vector<DiagSubflow> subflows;
 };
 

@@ -124,6 +124,7 @@ void parse_mptcp_reply(std::span<const uint8_t> buffer, std::vector<MptcpSocket>
       const auto info = read_as<abi::mptcp_info>(payload);
       s.token = info.token;
       s.fallback = (info.flags & abi::kMptcpInfoFlagFallback) != 0;
+      s.remote_key_received = (info.flags & abi::kMptcpInfoFlagRemoteKeyReceived) != 0;
     });
     out.push_back(s);
   });
@@ -183,6 +184,7 @@ std::vector<DiagConnection> assemble(const std::vector<MptcpSocket> &sockets,
     c.local = s.local;
     c.remote = s.remote;
     c.fallback = s.fallback;
+    c.fallback_in_handshake = s.fallback && !s.remote_key_received;
     c.direction = listening_ports.count(s.local.port) ? Direction::inbound : Direction::outbound;
     index[s.token] = out.size();
     out.push_back(std::move(c));

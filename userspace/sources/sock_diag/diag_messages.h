@@ -21,6 +21,7 @@ struct MptcpSocket {
   Endpoint local, remote;
   uint8_t state = 0;  // TCP state numbers; 10 is LISTEN
   bool fallback = false;
+  bool remote_key_received = false;  // the MP_CAPABLE handshake completed
 };
 
 // Each parser appends what one recv() buffer holds and returns false once

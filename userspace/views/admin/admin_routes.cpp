@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "http/bad_request.h"
+#include "views/admin/json_dump.h"
 #include "views/admin/table_json.h"
 #include "views/checker/query.h"
 
@@ -25,7 +26,8 @@ std::optional<uint32_t> netns_filter(const httplib::Request &req, std::string &e
   return v;
 }
 
-void serve_connections(LockedConnectionTable &table, const httplib::Request &req, httplib::Response &res) {
+void serve_connections(LockedConnectionTable &table, const std::function<LocalSetup()> &local_setup,
+                       const httplib::Request &req, httplib::Response &res) {
   std::string error;
   if (!checker::check_param_names(req.params, {"limit", "after", "netns"}, error)) return bad_request(res, error);
   size_t limit = kDefaultPageSize;
@@ -57,10 +59,13 @@ void serve_connections(LockedConnectionTable &table, const httplib::Request &req
   });
   const bool more = page.size() > limit;
   if (more) page.resize(limit);
+  // Read once for the page: the diagnosis of each connection in the
+  // daemon's namespace uses it, none reads the host itself.
+  const LocalSetup setup = local_setup ? local_setup() : LocalSetup{};
   const auto clock = Clock::now();
   nlohmann::ordered_json j;
   auto list = nlohmann::ordered_json::array();
-  for (const auto &c : page) list.push_back(connection_json(c, clock));
+  for (const auto &c : page) list.push_back(connection_json(c, clock, &setup));
   j["connections"] = std::move(list);
   j["total"] = total;
   if (more) {
@@ -68,8 +73,10 @@ void serve_connections(LockedConnectionTable &table, const httplib::Request &req
   } else {
     j["next_after"] = nullptr;
   }
+  std::string body = dump_pretty(j, (page.size() + 1) * kExpectedBytesPerConnection);
+  body += '\n';
   res.set_header("Cache-Control", "no-store");
-  res.set_content(j.dump(2) + "\n", "application/json");
+  res.set_content(body, "application/json");
 }
 
 void serve_events(const http::HttplibServer &server, EventHub &hub, const httplib::Request &req,
@@ -108,9 +115,11 @@ void serve_events(const http::HttplibServer &server, EventHub &hub, const httpli
 }
 }  // namespace
 
-void install_admin_routes(http::HttplibServer &server, LockedConnectionTable &table, EventHub &hub) {
-  server.get("/api/v1/connections", [&table](const httplib::Request &req, httplib::Response &res) {
-    serve_connections(table, req, res);
+void install_admin_routes(http::HttplibServer &server, LockedConnectionTable &table, EventHub &hub,
+                          std::function<LocalSetup()> local_setup) {
+  server.get("/api/v1/connections", [&table, local_setup = std::move(local_setup)](const httplib::Request &req,
+                                                                                   httplib::Response &res) {
+    serve_connections(table, local_setup, req, res);
   });
   server.get("/api/v1/events", [&server, &hub](const httplib::Request &req, httplib::Response &res) {
     serve_events(server, hub, req, res);

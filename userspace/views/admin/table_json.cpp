@@ -7,6 +7,7 @@
 #include <ctime>
 
 #include "common/timestamp.h"
+#include "views/checker/report.h"
 
 namespace observer::admin {
 namespace {
@@ -41,7 +42,7 @@ std::string token_hex(uint32_t token) {
   return out;
 }
 
-nlohmann::ordered_json connection_json(const ConnectionRecord &c, const Clock &clock) {
+nlohmann::ordered_json connection_json(const ConnectionRecord &c, const Clock &clock, const LocalSetup *setup) {
   nlohmann::ordered_json j;
   j["netns"] = c.key.netns;
   j["token"] = token_hex(c.key.token);
@@ -80,6 +81,7 @@ nlohmann::ordered_json connection_json(const ConnectionRecord &c, const Clock &c
     subflows.push_back(std::move(sj));
   }
   j["subflows"] = std::move(subflows);
+  j["diagnosis"] = checker::findings_json(diagnose_connection(c, clock.now_monotonic_ns, setup));
   return j;
 }
 

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "table/connection_table.h"
+#include "views/admin/connection_diagnosis.h"
 
 namespace observer::admin {
 
@@ -13,7 +14,14 @@ struct Clock {
   static Clock now();
 };
 
-nlohmann::ordered_json connection_json(const ConnectionRecord &c, const Clock &clock);
+// With the connection's diagnosis; `setup` (this host's, may be null)
+// adds what the daemon knows of its own network namespace.
+nlohmann::ordered_json connection_json(const ConnectionRecord &c, const Clock &clock,
+                                       const LocalSetup *setup = nullptr);
+// What a page reserves for its JSON, per connection (dump_pretty): two
+// subflows and a diagnosis of two findings take 1 to 2 KB, pretty-printed.
+inline constexpr size_t kExpectedBytesPerConnection = 2048;
+
 nlohmann::ordered_json event_json(const SubflowEvent &e, const Clock &clock);
 std::string token_hex(uint32_t token);
 

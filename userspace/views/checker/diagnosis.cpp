@@ -20,29 +20,37 @@ constexpr std::array<std::string_view, 12> kCounters = {
     // a plain TCP connection whose SYN asked for MPTCP
     "MPCapableFallbackACK"};
 
-std::string number(uint64_t n) {
-  char buf[24];
-  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
-  return std::string(buf, end);
-}
 
-// "1.2 s", for the window the host counters cover.
-std::string seconds(std::chrono::milliseconds ms) {
-  char buf[32];
-  const auto [end, ec] =
-      std::to_chars(buf, buf + sizeof buf, static_cast<double>(ms.count()) / 1000.0, std::chars_format::fixed, 1);
-  return std::string(buf, end) + " s";
-}
-
-std::string plural(uint64_t n, std::string_view one, std::string_view many) {
-  return number(n) + " " + std::string(n == 1 ? one : many);
+// A phrase of a Voice at the start of a sentence.
+std::string capitalised(std::string_view phrase) {
+  std::string out(phrase);
+  if (!out.empty() && out[0] >= 'a' && out[0] <= 'z') out[0] = static_cast<char>(out[0] - 'a' + 'A');
+  return out;
 }
 
 // "In the last 1.2 s, this server's kernel"
-std::string in_window(const MibWindow &w) { return "In the last " + seconds(w.span) + ", this server's kernel"; }
+std::string in_window(const MibWindow &w, const Voice &v) {
+  return "In the last " + seconds_text(w.span) + ", " + std::string(v.observer) + "'s kernel";
+}
 
-constexpr std::string_view kHostWide =
-    "; the counter is host-wide, so this was likely, not certainly, your connection";
+// The sign tables' advice speaks to the client ("your path"); another voice
+// says whose path it is.
+std::string voiced(std::string_view advice, const Voice &v) {
+  std::string out;
+  for (size_t at = 0;;) {
+    const size_t your = advice.find("your ", at);
+    out += advice.substr(at, your - at);
+    if (your == std::string_view::npos) return out;
+    out += v.clients;
+    out += ' ';
+    at = your + 5;
+  }
+}
+
+// "; the counter is host-wide, so this was likely, not certainly, your connection"
+std::string host_wide(const Voice &v) {
+  return "; the counter is host-wide, so this was likely, not certainly, " + std::string(v.connection);
+}
 
 // ---- plain TCP -------------------------------------------------------------
 
@@ -76,9 +84,9 @@ void plain_tcp(const DiagnosisInput &in, std::vector<Finding> &out) {
   if (!in.host.mib) return;
   if (const uint64_t n = in.host.mib->rise("MPCapableFallbackACK").value_or(0); n > 0) {
     out.push_back({"option_removed_after_syn_likely", Confidence::likely,
-                   in_window(*in.host.mib) + " saw " + number(n) +
+                   in_window(*in.host.mib, kToClient) + " saw " + number_text(n) +
                        " connection(s) ask for MPTCP in the SYN and lose the option in the handshake's last ACK "
-                       "(MPCapableFallbackACK)" + std::string(kHostWide) + ": your client asked, and a middlebox "
+                       "(MPCapableFallbackACK)" + host_wide(kToClient) + ": your client asked, and a middlebox "
                        "removed the option after the SYN.",
                    "Find the box on your path that rewrites TCP options (a transparent proxy, a firewall "
                    "normalising options), or test from another network."});
@@ -108,75 +116,10 @@ const std::array<FallbackSign, 2> kFallbackSigns = {{
      "`sysctl -w net.mptcp.checksum_enabled=1` on the client, such corruption is detected rather than silent."},
 }};
 
-void fallback(const DiagnosisInput &in, std::vector<Finding> &out) {
-  // Only MPTCP_INFO can say the handshake never completed; a socket that
-  // fell back answers SOL_MPTCP no more, and an MPTCP socket this server
-  // accepted had completed it (the server makes one only with the client's
-  // key in hand).
-  const bool in_handshake = (in.status.flags & 1u) && !in.status.remote_key_received();
-  if (!in_handshake) {
-    out.push_back({"fallback_after_mptcp", Confidence::certain,
-                   "MPTCP was negotiated on this connection, then it fell back to plain TCP: something on the path "
-                   "removed or changed MPTCP options after the handshake.",
-                   "Test another network: if MPTCP holds there, a middlebox on this one interferes."});
-  } else {
-    out.push_back({"fallback_in_handshake", Confidence::certain,
-                   "Your client asked for MPTCP, but the connection fell back to plain TCP before the MPTCP "
-                   "handshake completed.",
-                   "Test another network: if MPTCP holds there, a middlebox on this one strips the option."});
-  }
-  if (!in.host.mib) return;
-  const auto &mib = *in.host.mib;
-  for (const auto &sign : kFallbackSigns) {
-    uint64_t n = 0;
-    for (const auto counter : sign.counters) n += mib.rise(counter).value_or(0);
-    if (n == 0) continue;
-    out.push_back({sign.code, Confidence::likely,
-                   in_window(mib) + " saw " + number(n) + " " + sign.what + std::string(kHostWide) + ".",
-                   sign.advice});
-  }
-}
+// fallback_findings(), which reads them, is below with the other rules the
+// admin API shares.
 
 // ---- MPTCP -----------------------------------------------------------------
-
-std::string client_address(const SubflowStatus &s) { return format_endpoint(s.remote); }
-
-void healthy(const MptcpStatus &st, std::vector<Finding> &out) {
-  const size_t joins = std::count_if(st.subflows.begin(), st.subflows.end(),
-                                     [](const SubflowStatus &s) { return s.kind == SubflowKind::join; });
-  out.push_back({"mptcp_ok", Confidence::certain,
-                 "Your connection uses MPTCP with " + number(st.subflows.size()) + " subflows (the initial one and " +
-                     plural(joins, "join", "joins") + "): all is well.",
-                 "Nothing to change."});
-  std::vector<std::string> backups;
-  bool unknown = false;
-  for (const auto &s : st.subflows) {
-    if (!s.backup) unknown = true;
-    else if (*s.backup) backups.push_back(client_address(s));
-  }
-  if (!backups.empty()) {
-    std::string from;
-    for (const auto &b : backups) from += (from.empty() ? "" : ", ") + b;
-    out.push_back({"backup_subflow", Confidence::certain,
-                   (backups.size() == 1 ? std::string("One subflow is a backup")
-                                        : number(backups.size()) + " subflows are backups") +
-                       " (from " + from + "): it carries data only when the others cannot, and to resend what "
-                       "they lost.",
-                   "That is what a `backup` endpoint on the client asks for; `ip mptcp endpoint change id ID "
-                   "nobackup` there makes it carry data like the others."});
-  } else if (!unknown) {
-    out.push_back({"no_backup_subflow", Confidence::certain,
-                   std::string("No subflow is a backup: ") +
-                       (st.subflows.size() == 2 ? "both" : "all " + number(st.subflows.size())) + " carry data at once.",
-                   "To hold a path in reserve (a metered link), mark its endpoint on the client as backup: `ip mptcp "
-                   "endpoint add ADDRESS dev INTERFACE subflow backup`."});
-  } else {
-    out.push_back({"backup_unknown", Confidence::possible,
-                   "This server cannot tell whether one of the subflows is a backup (it learns that from tracing, "
-                   "which is off or has not seen them).",
-                   "Nothing to change."});
-  }
-}
 
 // A join's fate as this server's kernel counted it, strongest sign first.
 struct JoinSign {
@@ -200,7 +143,7 @@ const std::array<JoinSign, 3> kJoinSigns = {{
 }};
 
 // Adds what the counters say about failed joins; false when they say nothing.
-bool join_signs(const MibWindow &mib, std::vector<Finding> &out) {
+bool join_signs(const MibWindow &mib, const Voice &v, std::vector<Finding> &out) {
   const size_t before = out.size();
   uint64_t failed = 0;
   for (const auto &sign : kJoinSigns) {
@@ -208,92 +151,53 @@ bool join_signs(const MibWindow &mib, std::vector<Finding> &out) {
     failed += n;
     if (n == 0) continue;
     out.push_back({sign.code, Confidence::likely,
-                   in_window(mib) + " refused " + number(n) + " " + sign.what + std::string(kHostWide) + ".",
-                   sign.advice});
+                   in_window(mib, v) + " refused " + number_text(n) + " " + sign.what + host_wide(v) + ".",
+                   voiced(sign.advice, v)});
   }
   // Every join SYN is counted on arrival; those neither completed nor
   // refused for a reason above stopped half-way.
   const uint64_t syn = mib.rise("MPJoinSynRx").value_or(0), ack = mib.rise("MPJoinAckRx").value_or(0);
   if (syn > ack + failed) {
     out.push_back({"join_incomplete_likely", Confidence::likely,
-                   in_window(mib) + " received " + plural(syn - ack - failed, "join SYN", "join SYNs") +
+                   in_window(mib, v) + " received " + count_text(syn - ack - failed, "join SYN", "join SYNs") +
                        " that never completed (MPJoinSynRx without MPJoinAckRx): its answer or the client's last "
-                       "ACK was lost on the way" + std::string(kHostWide) + ".",
-                   "Check your second path end to end: a firewall that passes SYNs but not the rest, asymmetric "
-                   "routing, or a strict `rp_filter`; `ip route get SERVER from ADDRESS` on the client shows the "
-                   "way a join takes."});
+                       "ACK was lost on the way" + host_wide(v) + ".",
+                   voiced("Check your second path end to end: a firewall that passes SYNs but not the rest, "
+                          "asymmetric routing, or a strict `rp_filter`; `ip route get SERVER from ADDRESS` on the "
+                          "client shows the way a join takes.",
+                          v)});
   }
   return out.size() > before;
 }
 
-void single_subflow(const DiagnosisInput &in, std::vector<Finding> &out) {
-  const MptcpStatus &st = in.status;
-  const bool in_kernel = in.host.path_manager != PathManagerKind::userspace;
-  bool can_accept = true;
-  if (!in_kernel) {
-    out.push_back({"userspace_path_manager", Confidence::certain,
-                   "This server uses the userspace path manager: a daemon (such as mptcpd), not a kernel limit, "
-                   "decides which joins it accepts and which addresses it announces.",
-                   "On the server: check that its path-manager daemon runs, or go back to the in-kernel one with "
-                   "`sysctl -w net.mptcp.path_manager=kernel`."});
-  } else if (st.subflows_max == 0) {
-    can_accept = false;
-    out.push_back({"server_accepts_no_join", Confidence::certain,
-                   "This server accepts no additional subflow: its subflow limit is 0 (MPTCP_INFO subflows_max, "
-                   "`ip mptcp limits`), so it refuses every join your client tries.",
-                   "Nothing your client can change. On your own server: `ip mptcp limits set subflows 2`."});
-  } else if (st.extra_subflows >= st.subflows_max) {
-    can_accept = false;
-    out.push_back({"server_join_limit_reached", Confidence::certain,
-                   "This server's limit of " + plural(st.subflows_max, "additional subflow", "additional subflows") +
-                       " is used up on this connection, yet no join is open: joins that failed still count.",
-                   "On the server: raise it with `ip mptcp limits set subflows N`; see below why joins failed."});
-  }
-  // Where a join could come from matters only if one would be accepted.
-  if (in_kernel && can_accept) {
-    if (st.add_addr_signal_max == 0) {
-      out.push_back({"server_announces_no_address", Confidence::certain,
-                     "This server announces no other address (it has no `signal` endpoint), so a second subflow "
-                     "must start from another address of your client.",
-                     "On your client (Linux): give its other interface a `subflow` endpoint and allow a join, `ip "
-                     "mptcp endpoint add ADDRESS dev INTERFACE subflow` and `ip mptcp limits set subflows 2`; or "
-                     "let NetworkManager or mptcpd manage endpoints (one of them, not both)."});
-    } else if (st.add_addr_signal > 0) {
-      out.push_back({"announced_address_unused", Confidence::possible,
-                     "This server announced " + plural(st.add_addr_signal, "other address", "other addresses") +
-                         " to your client, which has not joined it.",
-                     "A Linux client ignores announced addresses while its `add_addr_accepted` limit is 0, the "
-                     "default: `ip mptcp limits set subflows 2 add_addr_accepted 2`."});
-    }
-  }
-  const bool failures = in.host.mib && join_signs(*in.host.mib, out);
-  if (!can_accept || failures) return;  // "not yet" or "not tried" would mislead
-  const auto syn = in.host.mib ? in.host.mib->rise("MPJoinSynRx") : std::nullopt;
-  const char *client_setup =
-      "On your client (Linux): `ip mptcp endpoint show` should list an address of another interface as `subflow`, "
-      "and `ip mptcp limits show` allow subflows above 0; an endpoint without `dev`, or no source route, sends "
-      "joins out the wrong way.";
-  if (in.waited < kWaitLongEnoughForAJoin) {
-    out.push_back({"no_join_yet", Confidence::possible,
-                   "Your client has not opened a second subflow yet: clients join only after the first data, so a "
-                   "first answer often comes before any join.",
-                   "Ask again on the same connection, or add `?wait=2s` to the address: the answer then waits for "
-                   "a join."});
-  } else if (syn && *syn == 0 && in.host.mib->span >= in.waited) {
-    out.push_back({"no_join_attempt", Confidence::likely,
-                   "No join request reached this server while the answer waited " + seconds(in.waited) +
-                       " (MPJoinSynRx did not move in the last " + seconds(in.host.mib->span) +
-                       "): your client did not try, or its join SYNs were lost before reaching it.",
-                   client_setup});
-  } else {
-    out.push_back({"no_join_attempt", Confidence::possible,
-                   "No subflow joined while the answer waited " + seconds(in.waited) + ".", client_setup});
-  }
+// "while the answer waited 2.0 s", or for the admin API "in the 2.0 s since
+// the connection began".
+std::string while_waiting(std::chrono::milliseconds waited, const Voice &v) {
+  return v.to_client ? "while the answer waited " + seconds_text(waited)
+                     : "in the " + seconds_text(waited) + " since the connection began";
 }
 
 void mptcp(const DiagnosisInput &in, std::vector<Finding> &out) {
-  if (in.status.subflows.size() >= 2) return healthy(in.status, out);
-  single_subflow(in, out);
+  const MptcpStatus &st = in.status;
+  if (st.subflows.size() >= 2) {
+    SubflowTally tally;
+    tally.subflows = st.subflows.size();
+    for (const auto &s : st.subflows) {
+      if (s.kind == SubflowKind::join) ++tally.joins;
+      if (!s.backup) tally.backup_unknown = true;
+      else if (*s.backup) tally.backups.push_back(format_endpoint(s.remote));
+    }
+    return healthy_findings(tally, kToClient, out);
+  }
+  AcceptingSide side;
+  side.path_manager = in.host.path_manager;
+  side.subflows_max = st.subflows_max;
+  side.extra_subflows = st.extra_subflows;
+  side.add_addr_signal_max = st.add_addr_signal_max;
+  side.add_addr_signal = st.add_addr_signal;
+  side.mib = in.host.mib ? &*in.host.mib : nullptr;
+  side.waited = in.waited;
+  single_subflow_findings(side, kToClient, out);
 }
 }  // namespace
 
@@ -304,6 +208,153 @@ const char *confidence_name(Confidence c) {
     case Confidence::possible: return "possible";
   }
   return "possible";
+}
+
+std::string number_text(uint64_t n) {
+  char buf[24];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
+  return std::string(buf, end);
+}
+
+std::string seconds_text(std::chrono::milliseconds ms) {
+  char buf[32];
+  const auto [end, ec] =
+      std::to_chars(buf, buf + sizeof buf, static_cast<double>(ms.count()) / 1000.0, std::chars_format::fixed, 1);
+  return std::string(buf, end) + " s";
+}
+
+std::string count_text(uint64_t n, std::string_view one, std::string_view many) {
+  return number_text(n) + " " + std::string(n == 1 ? one : many);
+}
+
+void healthy_findings(const SubflowTally &t, const Voice &v, std::vector<Finding> &out) {
+  out.push_back({"mptcp_ok", Confidence::certain,
+                 capitalised(v.connection) + " uses MPTCP with " + number_text(t.subflows) +
+                     " subflows (the initial one and " + count_text(t.joins, "join", "joins") + "): all is well.",
+                 "Nothing to change."});
+  if (!t.backups.empty()) {
+    std::string from;
+    for (const auto &b : t.backups) from += (from.empty() ? "" : ", ") + b;
+    out.push_back({"backup_subflow", Confidence::certain,
+                   (t.backups.size() == 1 ? std::string("One subflow is a backup")
+                                          : number_text(t.backups.size()) + " subflows are backups") +
+                       " (from " + from + "): it carries data only when the others cannot, and to resend what "
+                       "they lost.",
+                   "That is what a `backup` endpoint on " + std::string(v.client_side) +
+                       " asks for; `ip mptcp endpoint change id ID nobackup` there makes it carry data like the "
+                       "others."});
+  } else if (!t.backup_unknown) {
+    out.push_back({"no_backup_subflow", Confidence::certain,
+                   std::string("No subflow is a backup: ") +
+                       (t.subflows == 2 ? "both" : "all " + number_text(t.subflows)) + " carry data at once.",
+                   "To hold a path in reserve (a metered link), mark its endpoint on " + std::string(v.client_side) +
+                       " as backup: `ip mptcp endpoint add ADDRESS dev INTERFACE subflow backup`."});
+  } else {
+    out.push_back({"backup_unknown", Confidence::possible,
+                   capitalised(v.observer) + " cannot tell whether one of the subflows is a backup (it learns that "
+                       "from tracing, which is off or has not seen them).",
+                   "Nothing to change."});
+  }
+}
+
+void fallback_findings(bool in_handshake, const MibWindow *mib, const Voice &v, std::vector<Finding> &out) {
+  if (!in_handshake) {
+    out.push_back({"fallback_after_mptcp", Confidence::certain,
+                   "MPTCP was negotiated on this connection, then it fell back to plain TCP: something on the path "
+                   "removed or changed MPTCP options after the handshake.",
+                   "Test another network: if MPTCP holds there, a middlebox on this one interferes."});
+  } else {
+    out.push_back({"fallback_in_handshake", Confidence::certain,
+                   capitalised(v.client) + " asked for MPTCP, but the connection fell back to plain TCP before the "
+                       "MPTCP handshake completed.",
+                   "Test another network: if MPTCP holds there, a middlebox on this one strips the option."});
+  }
+  if (!mib) return;
+  for (const auto &sign : kFallbackSigns) {
+    uint64_t n = 0;
+    for (const auto counter : sign.counters) n += mib->rise(counter).value_or(0);
+    if (n == 0) continue;
+    out.push_back({sign.code, Confidence::likely,
+                   in_window(*mib, v) + " saw " + number_text(n) + " " + sign.what + host_wide(v) + ".",
+                   voiced(sign.advice, v)});
+  }
+}
+
+void single_subflow_findings(const AcceptingSide &side, const Voice &v, std::vector<Finding> &out) {
+  const bool in_kernel = side.path_manager != PathManagerKind::userspace;
+  const std::string server = capitalised(v.server), client = std::string(v.client);
+  bool can_accept = true;
+  if (!in_kernel) {
+    out.push_back({"userspace_path_manager", Confidence::certain,
+                   server + " uses the userspace path manager: a daemon (such as mptcpd), not a kernel limit, "
+                            "decides which joins it accepts and which addresses it announces.",
+                   "On the server: check that its path-manager daemon runs, or go back to the in-kernel one with "
+                   "`sysctl -w net.mptcp.path_manager=kernel`."});
+  } else if (side.subflows_max == 0u) {
+    can_accept = false;
+    out.push_back({"server_accepts_no_join", Confidence::certain,
+                   server + " accepts no additional subflow: its subflow limit is 0 (MPTCP_INFO subflows_max, "
+                            "`ip mptcp limits`), so it refuses every join " + client + " tries.",
+                   v.to_client ? "Nothing your client can change. On your own server: `ip mptcp limits set subflows 2`."
+                               : "On this host: `ip mptcp limits set subflows 2`."});
+  } else if (side.subflows_max && side.extra_subflows >= *side.subflows_max) {
+    can_accept = false;
+    out.push_back({"server_join_limit_reached", Confidence::certain,
+                   server + "'s limit of " +
+                       count_text(*side.subflows_max, "additional subflow", "additional subflows") +
+                       " is used up on this connection, yet no join is open: joins that failed still count.",
+                   "On the server: raise it with `ip mptcp limits set subflows N`; see below why joins failed."});
+  }
+  const std::string on_client = "On " + client + " (Linux)";
+  // Where a join could come from matters only if one would be accepted.
+  if (in_kernel && can_accept && side.add_addr_signal_max) {
+    if (*side.add_addr_signal_max == 0) {
+      out.push_back({"server_announces_no_address", Confidence::certain,
+                     server + " announces no other address (it has no `signal` endpoint), so a second subflow "
+                              "must start from another address of " + client + ".",
+                     on_client + ": give its other interface a `subflow` endpoint and allow a join, `ip "
+                     "mptcp endpoint add ADDRESS dev INTERFACE subflow` and `ip mptcp limits set subflows 2`; or "
+                     "let NetworkManager or mptcpd manage endpoints (one of them, not both)."});
+    } else if (side.add_addr_signal > 0) {
+      out.push_back({"announced_address_unused", Confidence::possible,
+                     server + " announced " + count_text(side.add_addr_signal, "other address", "other addresses") +
+                         " to " + client + ", which has not joined it.",
+                     "A Linux client ignores announced addresses while its `add_addr_accepted` limit is 0, the "
+                     "default: `ip mptcp limits set subflows 2 add_addr_accepted 2`."});
+    }
+  }
+  const bool failures = side.mib && join_signs(*side.mib, v, out);
+  if (!can_accept || failures) return;  // "not yet" or "not tried" would mislead
+  const auto syn = side.mib ? side.mib->rise("MPJoinSynRx") : std::nullopt;
+  const std::string client_setup =
+      on_client + ": `ip mptcp endpoint show` should list an address of another interface as `subflow`, "
+      "and `ip mptcp limits show` allow subflows above 0; an endpoint without `dev`, or no source route, sends "
+      "joins out the wrong way.";
+  if (side.waited && *side.waited < kWaitLongEnoughForAJoin) {
+    out.push_back({"no_join_yet", Confidence::possible,
+                   capitalised(v.client) + " has not opened a second subflow yet: clients join only after the first "
+                       "data" + (v.to_client ? ", so a first answer often comes before any join." : "."),
+                   v.to_client ? "Ask again on the same connection, or add `?wait=2s` to the address: the answer "
+                                 "then waits for a join."
+                               : "Look again in a few seconds."});
+  } else if (!side.waited) {
+    out.push_back({"no_join_attempt", Confidence::possible, "No subflow has joined since the connection began.",
+                   client_setup});
+  } else if (syn && *syn == 0 && side.mib->span >= *side.waited) {
+    out.push_back({"no_join_attempt", Confidence::likely,
+                   "No join request reached " + std::string(v.server) + " " + while_waiting(*side.waited, v) +
+                       " (MPJoinSynRx did not move in the last " + seconds_text(side.mib->span) + "): " + client +
+                       " did not try, or its join SYNs were lost before reaching it.",
+                   client_setup});
+  } else {
+    out.push_back({"no_join_attempt", Confidence::possible,
+                   "No subflow joined " + while_waiting(*side.waited, v) + ".", client_setup});
+  }
+}
+
+void sort_strongest_first(std::vector<Finding> &findings) {
+  std::stable_sort(findings.begin(), findings.end(),
+                   [](const Finding &a, const Finding &b) { return a.confidence < b.confidence; });
 }
 
 std::optional<uint64_t> MibWindow::rise(std::string_view name) const {
@@ -329,14 +380,22 @@ std::vector<Finding> diagnose(const DiagnosisInput &in) {
   std::vector<Finding> out;
   switch (in.status.verdict) {
     case Verdict::mptcp: mptcp(in, out); break;
-    case Verdict::fallback: fallback(in, out); break;
+    case Verdict::fallback: {
+      // Only MPTCP_INFO can say the handshake never completed; a socket
+      // that fell back answers SOL_MPTCP no more, and an MPTCP socket this
+      // server accepted had completed it (the server makes one only with
+      // the client's key in hand).
+      const bool in_handshake = (in.status.flags & 1u) && !in.status.remote_key_received();
+      fallback_findings(in_handshake, in.host.mib ? &*in.host.mib : nullptr, kToClient, out);
+      break;
+    }
     case Verdict::plain_tcp: plain_tcp(in, out); break;
     case Verdict::error:
       out.push_back({"status_unknown", Confidence::certain, "The kernel did not report this connection's MPTCP status.",
                      "Try again; if it persists, the server's log says why."});
       break;
   }
-  std::stable_sort(out.begin(), out.end(), [](const Finding &a, const Finding &b) { return a.confidence < b.confidence; });
+  sort_strongest_first(out);
   return out;
 }
 

@@ -41,17 +41,23 @@ std::string render_json(const CheckerReport &r) {
   }
   j["waited_ms"] = r.waited.count();
   j["subflows"] = std::move(subflows);
-  nlohmann::ordered_json diagnosis = nlohmann::ordered_json::array();
-  for (const auto &f : r.diagnosis) {
-    nlohmann::ordered_json d;
-    d["code"] = f.code;
-    d["confidence"] = confidence_name(f.confidence);
-    d["message"] = f.message;
-    d["advice"] = f.advice;
-    diagnosis.push_back(std::move(d));
-  }
-  j["diagnosis"] = std::move(diagnosis);
+  j["diagnosis"] = findings_json(r.diagnosis);
   return j.dump(2) + "\n";
+}
+
+nlohmann::ordered_json findings_json(std::vector<Finding> findings) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (auto &f : findings) {
+    // Sized once: the admin API writes a few per connection, thousands a page.
+    nlohmann::ordered_json d = nlohmann::ordered_json::object();
+    d.get_ref<nlohmann::ordered_json::object_t &>().reserve(4);
+    d["code"] = std::move(f.code);
+    d["confidence"] = confidence_name(f.confidence);
+    d["message"] = std::move(f.message);
+    d["advice"] = std::move(f.advice);
+    out.push_back(std::move(d));
+  }
+  return out;
 }
 
 }  // namespace observer::checker

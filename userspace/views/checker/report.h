@@ -1,6 +1,8 @@
 #pragma once
 // Everything one checker answer says, gathered before any rendering, so the
 // three formats cannot disagree.
+#include <nlohmann/json_fwd.hpp>
+
 #include <chrono>
 #include <string>
 #include <vector>
@@ -29,6 +31,9 @@ std::string verdict_explanation(const CheckerReport &r);
 
 std::string render_text(const CheckerReport &r);
 std::string render_json(const CheckerReport &r);
+// The diagnosis as JSON answers show it, and the admin API for every
+// connection: [{"code", "confidence", "message", "advice"}, ...].
+nlohmann::ordered_json findings_json(std::vector<Finding> findings);
 std::string render_html(const CheckerReport &r);
 
 }  // namespace observer::checker
