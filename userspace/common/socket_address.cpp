@@ -74,19 +74,30 @@ std::optional<SocketAddress> parse_socket_address(std::string_view text, std::st
   return a;
 }
 
+namespace {
+// "a.b.c.d" without inet_ntop's printf: every answer of the checker names
+// its addresses, and glibc formats IPv4 with sprintf.
+std::string format_ipv4(const uint8_t *b) {
+  char buf[16];
+  char *p = buf;
+  for (int i = 0; i < 4; ++i) {
+    if (i) *p++ = '.';
+    p = std::to_chars(p, buf + sizeof buf, b[i]).ptr;
+  }
+  return std::string(buf, p);
+}
+}  // namespace
+
 std::string format_ip(const sockaddr *sa) {
   char buf[INET6_ADDRSTRLEN] = "?";
   if (sa->sa_family == AF_INET) {
-    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in *>(sa)->sin_addr, buf, sizeof buf);
+    return format_ipv4(reinterpret_cast<const uint8_t *>(&reinterpret_cast<const sockaddr_in *>(sa)->sin_addr));
   } else if (sa->sa_family == AF_INET6) {
     const auto &addr = reinterpret_cast<const sockaddr_in6 *>(sa)->sin6_addr;
     // A dual-stack listener reports IPv4 clients as ::ffff:a.b.c.d; users
     // connected over IPv4 and expect to see their IPv4 address.
-    if (IN6_IS_ADDR_V4MAPPED(&addr)) {
-      inet_ntop(AF_INET, &addr.s6_addr[12], buf, sizeof buf);
-    } else {
-      inet_ntop(AF_INET6, &addr, buf, sizeof buf);
-    }
+    if (IN6_IS_ADDR_V4MAPPED(&addr)) return format_ipv4(&addr.s6_addr[12]);
+    inet_ntop(AF_INET6, &addr, buf, sizeof buf);
   }
   return buf;
 }
@@ -98,9 +109,17 @@ int port_of(const sockaddr *sa) {
 }
 
 std::string format_endpoint(const sockaddr *sa) {
-  std::string ip = format_ip(sa);
+  const std::string ip = format_ip(sa);
   const bool bracket = ip.find(':') != std::string::npos;
-  return (bracket ? "[" + ip + "]" : ip) + ":" + std::to_string(port_of(sa));
+  std::string out;
+  out.reserve(ip.size() + 8);
+  if (bracket) out += '[';
+  out += ip;
+  if (bracket) out += ']';
+  out += ':';
+  char port[8];
+  out.append(port, std::to_chars(port, port + sizeof port, port_of(sa)).ptr);
+  return out;
 }
 
 }  // namespace observer
