@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "common/socket_address.h"
+
 namespace observer::commands {
 
 class CommandArgs {
@@ -26,6 +28,16 @@ class CommandArgs {
   // The argument: a flag's name without its "=VALUE", or a word.
   const std::string &name() const { return name_; }
   const std::string &raw() const { return args_[i_]; }
+  // The flag's value as an IP address (port 0), or nullopt with `error` set.
+  std::optional<SocketAddress> address_value(std::string &error) {
+    const auto v = value(error);
+    if (!v) return std::nullopt;
+    const bool v6 = v->find(':') != std::string::npos;
+    std::string why;
+    auto address = parse_socket_address((v6 ? "[" + *v + "]" : *v) + ":0", why);
+    if (!address) error = name_ + ": '" + *v + "' is not an IP address";
+    return address;
+  }
   // The flag's value, or nullopt with `error` set.
   std::optional<std::string> value(std::string &error) {
     if (inline_value_) return inline_value_;

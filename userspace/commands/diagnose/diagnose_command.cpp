@@ -51,15 +51,8 @@ std::optional<DiagnoseOptions> parse_diagnose_options(const std::vector<std::str
       }
       o.facts.watch = *d;
     } else if (flag == "--target") {
-      const auto v = value();
-      if (!v) return std::nullopt;
-      const bool v6 = v->find(':') != std::string::npos;
-      const auto address = parse_socket_address((v6 ? "[" + *v + "]" : *v) + ":0", why);
-      if (!address) {
-        error = "--target: '" + *v + "' is not an IP address";
-        return std::nullopt;
-      }
-      o.facts.target = *address;
+      o.facts.target = arg.address_value(error);
+      if (!o.facts.target) return std::nullopt;
     } else if (flag == "--admin") {
       const auto v = value();
       if (!v) return std::nullopt;

@@ -64,15 +64,8 @@ std::optional<ProbeOptions> parse_probe_options(const std::vector<std::string> &
       }
       o.connect.interface = *v;
     } else if (flag == "--source") {
-      const auto v = value();
-      if (!v) return std::nullopt;
-      const bool v6 = v->find(':') != std::string::npos;
-      const auto address = parse_socket_address((v6 ? "[" + *v + "]" : *v) + ":0", why);
-      if (!address) {
-        error = "--source: '" + *v + "' is not an IP address";
-        return std::nullopt;
-      }
-      o.connect.source = *address;
+      o.connect.source = arg.address_value(error);
+      if (!o.connect.source) return std::nullopt;
     } else if (flag == "--no-mptcp") {
       o.connect.mptcp = false;
     } else if (flag == "--wait" || flag == "--timeout") {
