@@ -163,10 +163,9 @@ TEST_CASE("a route reply names the interface, or the kernel's errno", "[diagnose
 TEST_CASE("a daemon's failed joins are reported with their reasons", "[diagnose]") {
   auto f = healthy_client();
   CHECK(status_of(check_host(f), "no_daemon") == Status::info);
-  f.daemon = HostFacts::DaemonView{"http://127.0.0.1:8685", 3, 0, {}};
+  f.daemon = HostFacts::DaemonView{"http://127.0.0.1:8685", {{"outbound timeout", 0}}};
   CHECK(status_of(check_host(f), "daemon_no_join_failures") == Status::ok);
-  f.daemon->with_join_failures = 2;
-  f.daemon->last_failure_reasons = {{"rejected_by_peer", 2}};
+  f.daemon->join_failures["outbound rejected_by_peer"] = 2;
   const auto checks = check_host(f);
   CHECK(status_of(checks, "daemon_join_failures") == Status::warning);
 }

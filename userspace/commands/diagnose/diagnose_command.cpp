@@ -120,9 +120,9 @@ kernel's MPTcpExt counters that signal trouble. Needs no daemon and no BPF.
                       "anywhere"
   --watch DURATION    count only what the MPTcpExt counters do over
                       DURATION (e.g. 30s), instead of since boot
-  --admin ADDR:PORT    a running daemon's admin API to ask for the joins
-                      that failed recently (default 127.0.0.1:8685, in the
-                      namespace checked; '' for none)
+  --admin ADDR:PORT    a running daemon's admin listener to ask for the
+                      joins it has seen fail since it started (default
+                      127.0.0.1:8685, in the namespace checked; '' for none)
   --json              one JSON document instead of text
 
 Each line: ✓ fine, · information, ! worth a look, ✗ a problem.

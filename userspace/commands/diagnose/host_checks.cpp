@@ -216,20 +216,23 @@ void check_daemon_view(const HostFacts &f, std::vector<Check> &out) {
     return;
   }
   const auto &d = *f.daemon;
-  if (d.with_join_failures == 0) {
-    out.push_back({Status::ok, "daemon_no_join_failures",
-                   "The daemon tracks " + std::to_string(d.connections) + " connection(s), none with a failed join.", d.api, ""});
+  uint64_t total = 0;
+  std::string reasons;
+  bool refused = false;
+  for (const auto &[reason, n] : d.join_failures) {
+    if (n == 0) continue;
+    total += n;
+    reasons += (reasons.empty() ? "" : ", ") + std::to_string(n) + " " + reason;
+    refused = refused || reason.ends_with("rejected_by_peer") || reason.ends_with(" rejected");
+  }
+  if (total == 0) {
+    out.push_back({Status::ok, "daemon_no_join_failures", "The daemon has seen no join fail since it started.",
+                   d.api + "/metrics", ""});
     return;
   }
-  std::string reasons;
-  for (const auto &[reason, n] : d.last_failure_reasons) {
-    reasons += (reasons.empty() ? "" : ", ") + std::to_string(n) + " " + reason;
-  }
-  const bool refused = d.last_failure_reasons.count("rejected_by_peer") || d.last_failure_reasons.count("rejected");
   out.push_back({Status::warning, "daemon_join_failures",
-                 std::to_string(d.with_join_failures) + " of the " + std::to_string(d.connections) +
-                     " connection(s) the daemon tracks had joins fail (last reason: " + reasons + ").",
-                 d.api + "/api/v1/connections",
+                 "The daemon has seen " + std::to_string(total) + " join(s) fail since it started: " + reasons + ".",
+                 d.api + "/metrics: mptcp_join_failures_total",
                  refused ? "rejected_by_peer: the peer's subflows limit (on the peer: ip mptcp limits set subflows N); "
                            "timeout: a route or firewall on the join's path"
                          : "timeout: a route or firewall on the join's path; refused: nothing listens on the address "

@@ -37,13 +37,11 @@ struct HostFacts {
   std::string firewall_note;             // which rule sets were read, or why none
   std::map<std::string, uint64_t> mib;   // MPTcpExt counters since boot, or moved during --watch
   std::optional<std::chrono::milliseconds> watched;
-  // What a running daemon's admin API says of the connections it tracks:
-  // nullopt when no daemon answered.
+  // The joins a running daemon has seen fail since it started, from its
+  // metrics (mptcp_join_failures_total): nullopt when no daemon answered.
   struct DaemonView {
     std::string api;  // where it answered
-    size_t connections = 0;
-    size_t with_join_failures = 0;
-    std::map<std::string, size_t> last_failure_reasons;  // reason -> connections
+    std::map<std::string, uint64_t> join_failures;  // "outbound rejected_by_peer" -> count
   };
   std::optional<DaemonView> daemon;
 };

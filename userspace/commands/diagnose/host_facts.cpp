@@ -170,8 +170,10 @@ void read_firewall(HostFacts &f) {
   f.firewall_rules = std::move(rules);
 }
 
-// Asks a running daemon's admin API for the connections it tracks; nullopt
-// when none answers within a moment (a daemon is optional).
+// Asks a running daemon's admin listener for the joins it has seen fail
+// (its /metrics); nullopt when none answers within a moment (a daemon is
+// optional). Counters, not the connection list: a connection whose joins
+// failed may be closed already.
 std::optional<HostFacts::DaemonView> ask_daemon(const std::string &admin) {
   std::string error;
   const auto target = probe::parse_probe_target(admin, error);
@@ -182,18 +184,26 @@ std::optional<HostFacts::DaemonView> ask_daemon(const std::string &admin) {
   int socket_errno = 0;
   auto c = probe::connect_to(*target, connect, error, socket_errno);
   if (!c) return std::nullopt;
-  const auto answer = probe::http_get(c->fd.get(), *target, "/api/v1/connections?limit=10000", "application/json",
+  const auto answer = probe::http_get(c->fd.get(), *target, "/metrics", "text/plain",
                                       std::chrono::steady_clock::now() + std::chrono::seconds(5), 64u << 20, error);
   if (!answer || answer->status != 200) return std::nullopt;
-  const auto j = nlohmann::json::parse(answer->body, nullptr, false);
-  if (!j.is_object() || !j.contains("connections") || !j["connections"].is_array()) return std::nullopt;
   HostFacts::DaemonView view;
   view.api = "http://" + target->host_field;
-  for (const auto &conn : j["connections"]) {
-    ++view.connections;
-    if (!conn.is_object() || !conn.value("join_failures", 0)) continue;
-    ++view.with_join_failures;
-    ++view.last_failure_reasons[conn.value("last_join_failure", std::string("unknown"))];
+  // mptcp_join_failures_total{direction="outbound",reason="rejected_by_peer"} 2
+  constexpr std::string_view kFamily = "mptcp_join_failures_total{";
+  std::istringstream lines(answer->body);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (!line.starts_with(kFamily)) continue;
+    const auto label = [&](std::string_view name) {
+      const size_t at = line.find(std::string(name) + "=\"");
+      if (at == std::string::npos) return std::string();
+      const size_t from = at + name.size() + 2;
+      return line.substr(from, line.find('"', from) - from);
+    };
+    const size_t space = line.rfind(' ');
+    const double value = space == std::string::npos ? 0 : std::atof(line.c_str() + space + 1);
+    view.join_failures[label("direction") + " " + label("reason")] += static_cast<uint64_t>(value);
   }
   return view;
 }
