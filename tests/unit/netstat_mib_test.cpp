@@ -110,3 +110,10 @@ TEST_CASE("parse_mptcp_mib rejects a malformed MPTcpExt pair", "[netstat_mib]") 
   CHECK_FALSE(parse_mptcp_mib(c.text, error).has_value());
   CHECK_THAT(error, Catch::Contains(c.error_mentions));
 }
+
+TEST_CASE("mib_rises keeps the counters that rose, and leaves the MPCurrEstab gauge out", "[netstat_mib]") {
+  const std::map<std::string, uint64_t> before{{"MPJoinSynTx", 3}, {"MPCurrEstab", 5}, {"MPRstTx", 1}};
+  const std::map<std::string, uint64_t> after{{"MPJoinSynTx", 5}, {"MPCurrEstab", 9}, {"MPRstTx", 1}, {"AddAddr", 2}};
+  const std::map<std::string, uint64_t> rose{{"AddAddr", 2}, {"MPJoinSynTx", 2}};
+  CHECK(observer::procfs::mib_rises(before, after) == rose);
+}

@@ -208,14 +208,6 @@ std::optional<HostFacts::DaemonView> ask_daemon(const std::string &admin) {
   return view;
 }
 
-std::map<std::string, uint64_t> mib_now() {
-  std::string error;
-  std::map<std::string, uint64_t> out;
-  if (const auto mib = procfs::read_mptcp_mib(error)) {
-    for (const auto &[name, value] : *mib) out[name] = value;
-  }
-  return out;
-}
 }  // namespace
 
 HostFacts gather_host_facts(const FactOptions &options) {
@@ -236,16 +228,12 @@ HostFacts gather_host_facts(const FactOptions &options) {
   f.strict_rp_filter = strict_rp_filters();
   read_firewall(f);
   if (options.watch.count() > 0) {
-    const auto before = mib_now();
+    const auto before = procfs::read_mptcp_mib_by_name();
     std::this_thread::sleep_for(options.watch);
-    for (const auto &[name, value] : mib_now()) {
-      const auto it = before.find(name);
-      const uint64_t was = it == before.end() ? 0 : it->second;
-      if (value > was && name != "MPCurrEstab") f.mib[name] = value - was;
-    }
+    f.mib = procfs::mib_rises(before, procfs::read_mptcp_mib_by_name());
     f.watched = options.watch;
   } else {
-    f.mib = mib_now();
+    f.mib = procfs::read_mptcp_mib_by_name();
   }
   if (!options.admin.empty()) f.daemon = ask_daemon(options.admin);
   return f;

@@ -108,26 +108,6 @@ std::optional<ProbeOptions> parse_probe_options(const std::vector<std::string> &
   return o;
 }
 
-std::map<std::string, int64_t> mib_now() {
-  std::string error;
-  std::map<std::string, int64_t> out;
-  if (const auto mib = procfs::read_mptcp_mib(error)) {
-    for (const auto &[name, value] : *mib) out[name] = static_cast<int64_t>(value);
-  }
-  return out;
-}
-
-std::map<std::string, int64_t> moved_between(const std::map<std::string, int64_t> &before,
-                                             const std::map<std::string, int64_t> &after) {
-  std::map<std::string, int64_t> out;
-  for (const auto &[name, value] : after) {
-    const auto it = before.find(name);
-    const int64_t d = value - (it == before.end() ? 0 : it->second);
-    if (d != 0 && name != "MPCurrEstab") out[name] = d;
-  }
-  return out;
-}
-
 // The interface each local address of this host is on.
 std::string interface_of(const SocketAddress &local) {
   ifaddrs *list = nullptr;
@@ -212,7 +192,7 @@ ProbeResult probe_once(const ProbeOptions &o) {
   ProbeResult r;
   ProbeObservation &obs = r.observation;
   obs.asked_mptcp = o.connect.mptcp;
-  const auto mib_before = mib_now();
+  const auto mib_before = procfs::read_mptcp_mib_by_name();
   int socket_errno = 0;
   auto c = connect_to(o.target, o.connect, r.error, socket_errno);
   if (!c && o.connect.mptcp && socket_errno != 0) {
@@ -291,7 +271,7 @@ ProbeResult probe_once(const ProbeOptions &o) {
   for (const auto &sf : status.subflows) r.subflow_interfaces.push_back(interface_of(sf.local));
   r.client = std::move(status);
   r.connection.fd.reset();  // closed before the counters are read again
-  obs.mib_delta = moved_between(mib_before, mib_now());
+  obs.mib_delta = procfs::mib_rises(mib_before, procfs::read_mptcp_mib_by_name());
   r.findings = conclude(obs);
   r.checked = true;
   return r;
@@ -365,7 +345,7 @@ void print_text(const ProbeOptions &o, size_t index, const ProbeResult &r) {
   }
   if (!obs.mib_delta.empty()) {
     std::cout << "  kernel counters that moved (MPTcpExt, this network namespace):";
-    for (const auto &[name, d] : obs.mib_delta) std::cout << " " << name << (d > 0 ? " +" : " ") << d;
+    for (const auto &[name, d] : obs.mib_delta) std::cout << " " << name << " +" << d;
     std::cout << "\n";
   }
   for (const auto &f : r.findings) {

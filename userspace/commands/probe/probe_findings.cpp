@@ -8,7 +8,7 @@ using Level = Finding::Level;
 
 int64_t moved(const ProbeObservation &o, const char *counter) {
   const auto it = o.mib_delta.find(counter);
-  return it == o.mib_delta.end() ? 0 : it->second;
+  return it == o.mib_delta.end() ? 0 : static_cast<int64_t>(it->second);
 }
 
 bool server_said(const ProbeObservation &o, std::string_view code) {

@@ -33,7 +33,7 @@ struct ProbeObservation {
   uint8_t add_addr_accepted_max = 0;  // this host's `add_addr_accepted` limit
   uint8_t add_addr_accepted = 0;      // addresses this connection took from the server's ADD_ADDR
   ServerView server;
-  std::map<std::string, int64_t> mib_delta;  // MPTcpExt counters that moved during the connection
+  std::map<std::string, uint64_t> mib_delta;  // MPTcpExt counters that rose during the connection
   std::vector<uint64_t> download_bytes_by_subflow;  // with --download
 };
 

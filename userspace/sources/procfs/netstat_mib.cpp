@@ -60,4 +60,22 @@ std::optional<MibCounters> read_mptcp_mib(std::string &error) {
   return parse_mptcp_mib(text, error);
 }
 
+std::map<std::string, uint64_t> read_mptcp_mib_by_name() {
+  std::string error;
+  std::map<std::string, uint64_t> out;
+  if (const auto mib = read_mptcp_mib(error)) out.insert(mib->begin(), mib->end());
+  return out;
+}
+
+std::map<std::string, uint64_t> mib_rises(const std::map<std::string, uint64_t> &before,
+                                          const std::map<std::string, uint64_t> &after) {
+  std::map<std::string, uint64_t> out;
+  for (const auto &[name, value] : after) {
+    const auto it = before.find(name);
+    const uint64_t was = it == before.end() ? 0 : it->second;
+    if (value > was && name != "MPCurrEstab") out[name] = value - was;
+  }
+  return out;
+}
+
 }  // namespace observer::procfs
