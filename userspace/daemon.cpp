@@ -35,13 +35,13 @@ checker::PathManagerKind path_manager_kind(const std::optional<std::string> &nam
   return checker::PathManagerKind::unknown;
 }
 
-checker::HostView host_view(const procfs::HostSampler::View &sampled) {
+checker::HostView host_view(procfs::HostSampler::View sampled) {
   checker::HostView view;
   view.path_manager = path_manager_kind(sampled.path_manager);
   if (sampled.counters) {
     checker::MibWindow window;
     window.span = std::chrono::duration_cast<std::chrono::milliseconds>(sampled.counters->span);
-    window.rises = sampled.counters->rises;
+    window.rises = std::move(sampled.counters->rises);
     view.mib = std::move(window);
   }
   return view;

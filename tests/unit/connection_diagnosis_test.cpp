@@ -114,7 +114,7 @@ LocalSetup setup_of(const Host &h) {
 
 std::vector<std::string> codes(const std::vector<checker::Finding> &findings) {
   std::vector<std::string> out;
-  for (const auto &f : findings) out.push_back(f.code);
+  for (const auto &f : findings) out.emplace_back(f.code);
   return out;
 }
 

@@ -63,7 +63,7 @@ MibWindow window(std::chrono::milliseconds span, std::vector<std::pair<std::stri
 
 std::vector<std::string> codes(const std::vector<Finding> &findings) {
   std::vector<std::string> out;
-  for (const auto &f : findings) out.push_back(f.code);
+  for (const auto &f : findings) out.emplace_back(f.code);
   return out;
 }
 

@@ -77,29 +77,56 @@ std::optional<SocketAddress> parse_socket_address(std::string_view text, std::st
 namespace {
 // "a.b.c.d" without inet_ntop's printf: every answer of the checker names
 // its addresses, and glibc formats IPv4 with sprintf.
-std::string format_ipv4(const uint8_t *b) {
-  char buf[16];
-  char *p = buf;
+char *write_ipv4(const uint8_t *b, char *p, char *end) {
   for (int i = 0; i < 4; ++i) {
     if (i) *p++ = '.';
-    p = std::to_chars(p, buf + sizeof buf, b[i]).ptr;
+    p = std::to_chars(p, end, b[i]).ptr;
   }
-  return std::string(buf, p);
+  return p;
+}
+
+// The address of `sa` into [p, end), which holds INET6_ADDRSTRLEN bytes;
+// "?" for a family without one. Sets `ipv6` when it is shown as IPv6.
+char *write_ip(const sockaddr *sa, char *p, char *end, bool &ipv6) {
+  ipv6 = false;
+  if (sa->sa_family == AF_INET) {
+    return write_ipv4(reinterpret_cast<const uint8_t *>(&reinterpret_cast<const sockaddr_in *>(sa)->sin_addr), p, end);
+  }
+  if (sa->sa_family == AF_INET6) {
+    const auto &addr = reinterpret_cast<const sockaddr_in6 *>(sa)->sin6_addr;
+    // A dual-stack listener reports IPv4 clients as ::ffff:a.b.c.d; users
+    // connected over IPv4 and expect to see their IPv4 address.
+    if (IN6_IS_ADDR_V4MAPPED(&addr)) return write_ipv4(&addr.s6_addr[12], p, end);
+    ipv6 = true;
+    if (inet_ntop(AF_INET6, &addr, p, static_cast<socklen_t>(end - p))) return p + std::strlen(p);
+  }
+  *p = '?';
+  return p + 1;
+}
+
+// Enough for "[" IPv6 "]:" port.
+constexpr size_t kEndpointTextMax = INET6_ADDRSTRLEN + 8;
+
+char *write_endpoint(const sockaddr *sa, char *buf) {
+  bool ipv6 = false;
+  char *p = write_ip(sa, buf + 1, buf + 1 + INET6_ADDRSTRLEN, ipv6);
+  char *begin = buf + 1;
+  if (ipv6) {
+    *--begin = '[';
+    *p++ = ']';
+  }
+  *p++ = ':';
+  p = std::to_chars(p, buf + kEndpointTextMax, port_of(sa)).ptr;
+  // The text starts at buf + 1 unless brackets were added: move it home.
+  if (begin != buf) std::memmove(buf, begin, static_cast<size_t>(p - begin));
+  return buf + (p - begin);
 }
 }  // namespace
 
 std::string format_ip(const sockaddr *sa) {
-  char buf[INET6_ADDRSTRLEN] = "?";
-  if (sa->sa_family == AF_INET) {
-    return format_ipv4(reinterpret_cast<const uint8_t *>(&reinterpret_cast<const sockaddr_in *>(sa)->sin_addr));
-  } else if (sa->sa_family == AF_INET6) {
-    const auto &addr = reinterpret_cast<const sockaddr_in6 *>(sa)->sin6_addr;
-    // A dual-stack listener reports IPv4 clients as ::ffff:a.b.c.d; users
-    // connected over IPv4 and expect to see their IPv4 address.
-    if (IN6_IS_ADDR_V4MAPPED(&addr)) return format_ipv4(&addr.s6_addr[12]);
-    inet_ntop(AF_INET6, &addr, buf, sizeof buf);
-  }
-  return buf;
+  char buf[INET6_ADDRSTRLEN];
+  bool ipv6 = false;
+  return std::string(buf, write_ip(sa, buf, buf + sizeof buf, ipv6));
 }
 
 int port_of(const sockaddr *sa) {
@@ -109,17 +136,13 @@ int port_of(const sockaddr *sa) {
 }
 
 std::string format_endpoint(const sockaddr *sa) {
-  const std::string ip = format_ip(sa);
-  const bool bracket = ip.find(':') != std::string::npos;
-  std::string out;
-  out.reserve(ip.size() + 8);
-  if (bracket) out += '[';
-  out += ip;
-  if (bracket) out += ']';
-  out += ':';
-  char port[8];
-  out.append(port, std::to_chars(port, port + sizeof port, port_of(sa)).ptr);
-  return out;
+  char buf[kEndpointTextMax];
+  return std::string(buf, write_endpoint(sa, buf));
+}
+
+void append_endpoint(std::string &out, const sockaddr *sa) {
+  char buf[kEndpointTextMax];
+  out.append(buf, write_endpoint(sa, buf));
 }
 
 }  // namespace observer

@@ -32,5 +32,8 @@ int port_of(const sockaddr *sa);
 // "ip:port", with IPv6 in brackets.
 std::string format_endpoint(const sockaddr *sa);
 inline std::string format_endpoint(const SocketAddress &a) { return format_endpoint(a.get()); }
+// The same, appended to `out` without a string of its own.
+void append_endpoint(std::string &out, const sockaddr *sa);
+inline void append_endpoint(std::string &out, const SocketAddress &a) { append_endpoint(out, a.get()); }
 
 }  // namespace observer

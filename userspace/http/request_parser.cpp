@@ -1,5 +1,6 @@
 #include "http/request_parser.h"
 
+#include <array>
 #include <charconv>
 
 #include "common/text.h"
@@ -16,14 +17,22 @@ ParsedHead refused(Refusal r, const char *why) {
   return p;
 }
 
-// RFC 9110 tchar: what a method or a field name may be made of.
-bool is_tchar(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  for (const char t : std::string_view("!#$%&'*+-.^_`|~")) {
-    if (c == t) return true;
+// Byte classes as tables: the parser looks at every byte of every request.
+struct ByteClasses {
+  std::array<bool, 256> tchar{};  // RFC 9110 tchar: what a method or a field name may be made of
+  std::array<bool, 256> ends_text{};  // a control byte other than HTAB: ends a line's text (CR) or is refused
+  constexpr ByteClasses() {
+    for (int c = 'a'; c <= 'z'; ++c) tchar[c] = true;
+    for (int c = 'A'; c <= 'Z'; ++c) tchar[c] = true;
+    for (int c = '0'; c <= '9'; ++c) tchar[c] = true;
+    for (const char c : std::string_view("!#$%&'*+-.^_`|~")) tchar[static_cast<unsigned char>(c)] = true;
+    for (int c = 0; c < 0x20; ++c) ends_text[c] = c != '\t';
+    ends_text[0x7f] = true;
   }
-  return false;
-}
+};
+constexpr ByteClasses kBytes;
+
+bool is_tchar(char c) { return kBytes.tchar[static_cast<unsigned char>(c)]; }
 
 bool is_token(std::string_view s) {
   if (s.empty()) return false;
@@ -67,8 +76,7 @@ size_t scan_head(std::string_view b, const RequestLimits &limits, HeadScan &scan
   while (i < n) {
     size_t j = i;
     for (; j < n; ++j) {
-      const auto c = static_cast<unsigned char>(d[j]);
-      if ((c < 0x20 && c != '\t') || c == 0x7f) break;
+      if (kBytes.ends_text[static_cast<unsigned char>(d[j])]) break;
     }
     // The line, or the head, cannot end within its limit any more (its
     // CRLF still to come): known at the first byte too many.

@@ -95,7 +95,15 @@ void send_verdict(http::Exchange &ex, const CheckerHooks &hooks, CheckerReport &
     switch (format) {
       case Format::json: ex.send(200, with_vary, "application/json", render_json(r)); break;
       case Format::html: ex.send(200, with_vary, "text/html; charset=utf-8", render_html(r)); break;
-      case Format::text: ex.send(200, with_vary, kTextType, render_text(r)); break;
+      case Format::text: {
+        // The most asked-for answer: rendered into this thread's buffer,
+        // which keeps its capacity from one answer to the next.
+        thread_local std::string body;
+        body.clear();
+        render_text(r, body);
+        ex.send(200, with_vary, kTextType, body);
+        break;
+      }
     }
   }
   if (hooks.on_answer) hooks.on_answer(result, format_name(format));

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <map>
 
 namespace observer::checker {
 namespace {
@@ -177,6 +178,47 @@ std::string while_waiting(std::chrono::milliseconds waited, const Voice &v) {
                      : "in the " + seconds_text(waited) + " since the connection began";
 }
 
+// The sentences of single_subflow_findings() that depend on the voice
+// alone. The checker gives a diagnosis with every answer, at tens of
+// thousands a second, and most answers are made of these: they are built
+// once per voice and thread, not once per answer.
+struct SingleSubflowTexts {
+  std::string userspace_path_manager, accepts_no_join, announces_no_address, announces_no_address_advice,
+      no_join_yet, client_setup;
+};
+
+SingleSubflowTexts build_single_subflow_texts(const Voice &v) {
+  const std::string server = capitalised(v.server), client(v.client);
+  const std::string on_client = "On " + client + " (Linux)";
+  SingleSubflowTexts t;
+  t.userspace_path_manager = server + " uses the userspace path manager: a daemon (such as mptcpd), not a kernel "
+                                      "limit, decides which joins it accepts and which addresses it announces.";
+  t.accepts_no_join = server + " accepts no additional subflow: its subflow limit is 0 (MPTCP_INFO subflows_max, "
+                               "`ip mptcp limits`), so it refuses every join " + client + " tries.";
+  t.announces_no_address = server + " announces no other address (it has no `signal` endpoint), so a second "
+                                    "subflow must start from another address of " + client + ".";
+  t.announces_no_address_advice =
+      on_client + ": give its other interface a `subflow` endpoint and allow a join, `ip mptcp endpoint add "
+                  "ADDRESS dev INTERFACE subflow` and `ip mptcp limits set subflows 2`; or let NetworkManager or "
+                  "mptcpd manage endpoints (one of them, not both).";
+  t.no_join_yet = capitalised(v.client) + " has not opened a second subflow yet: clients join only after the first "
+                                          "data" + (v.to_client ? ", so a first answer often comes before any join."
+                                                                : ".");
+  t.client_setup = on_client + ": `ip mptcp endpoint show` should list an address of another interface as "
+                               "`subflow`, and `ip mptcp limits show` allow subflows above 0; an endpoint without "
+                               "`dev`, or no source route, sends joins out the wrong way.";
+  return t;
+}
+
+// Voices are constants, so a voice's address names it; a thread keeps
+// one set of texts per voice it has spoken in (three at most).
+const SingleSubflowTexts &single_subflow_texts(const Voice &v) {
+  thread_local std::map<const Voice *, SingleSubflowTexts> built;
+  auto it = built.find(&v);
+  if (it == built.end()) it = built.emplace(&v, build_single_subflow_texts(v)).first;
+  return it->second;
+}
+
 void mptcp(const DiagnosisInput &in, std::vector<Finding> &out) {
   const MptcpStatus &st = in.status;
   if (st.subflows.size() >= 2) {
@@ -281,44 +323,36 @@ void fallback_findings(bool in_handshake, const MibWindow *mib, const Voice &v, 
 }
 
 void single_subflow_findings(const AcceptingSide &side, const Voice &v, std::vector<Finding> &out) {
+  const SingleSubflowTexts &texts = single_subflow_texts(v);
   const bool in_kernel = side.path_manager != PathManagerKind::userspace;
-  const std::string server = capitalised(v.server), client = std::string(v.client);
   bool can_accept = true;
   if (!in_kernel) {
-    out.push_back({"userspace_path_manager", Confidence::certain,
-                   server + " uses the userspace path manager: a daemon (such as mptcpd), not a kernel limit, "
-                            "decides which joins it accepts and which addresses it announces.",
+    out.push_back({"userspace_path_manager", Confidence::certain, texts.userspace_path_manager,
                    "On the server: check that its path-manager daemon runs, or go back to the in-kernel one with "
                    "`sysctl -w net.mptcp.path_manager=kernel`."});
   } else if (side.subflows_max == 0u) {
     can_accept = false;
-    out.push_back({"server_accepts_no_join", Confidence::certain,
-                   server + " accepts no additional subflow: its subflow limit is 0 (MPTCP_INFO subflows_max, "
-                            "`ip mptcp limits`), so it refuses every join " + client + " tries.",
+    out.push_back({"server_accepts_no_join", Confidence::certain, texts.accepts_no_join,
                    v.to_client ? "Nothing your client can change. On your own server: `ip mptcp limits set subflows 2`."
                                : "On this host: `ip mptcp limits set subflows 2`."});
   } else if (side.subflows_max && side.extra_subflows >= *side.subflows_max) {
     can_accept = false;
     out.push_back({"server_join_limit_reached", Confidence::certain,
-                   server + "'s limit of " +
+                   capitalised(v.server) + "'s limit of " +
                        count_text(*side.subflows_max, "additional subflow", "additional subflows") +
                        " is used up on this connection, yet no join is open: joins that failed still count.",
                    "On the server: raise it with `ip mptcp limits set subflows N`; see below why joins failed."});
   }
-  const std::string on_client = "On " + client + " (Linux)";
   // Where a join could come from matters only if one would be accepted.
   if (in_kernel && can_accept && side.add_addr_signal_max) {
     if (*side.add_addr_signal_max == 0) {
-      out.push_back({"server_announces_no_address", Confidence::certain,
-                     server + " announces no other address (it has no `signal` endpoint), so a second subflow "
-                              "must start from another address of " + client + ".",
-                     on_client + ": give its other interface a `subflow` endpoint and allow a join, `ip "
-                     "mptcp endpoint add ADDRESS dev INTERFACE subflow` and `ip mptcp limits set subflows 2`; or "
-                     "let NetworkManager or mptcpd manage endpoints (one of them, not both)."});
+      out.push_back({"server_announces_no_address", Confidence::certain, texts.announces_no_address,
+                     texts.announces_no_address_advice});
     } else if (side.add_addr_signal > 0) {
       out.push_back({"announced_address_unused", Confidence::possible,
-                     server + " announced " + count_text(side.add_addr_signal, "other address", "other addresses") +
-                         " to " + client + ", which has not joined it.",
+                     capitalised(v.server) + " announced " +
+                         count_text(side.add_addr_signal, "other address", "other addresses") + " to " +
+                         std::string(v.client) + ", which has not joined it.",
                      "A Linux client ignores announced addresses while its `add_addr_accepted` limit is 0, the "
                      "default: `ip mptcp limits set subflows 2 add_addr_accepted 2`."});
     }
@@ -326,35 +360,32 @@ void single_subflow_findings(const AcceptingSide &side, const Voice &v, std::vec
   const bool failures = side.mib && join_signs(*side.mib, v, out);
   if (!can_accept || failures) return;  // "not yet" or "not tried" would mislead
   const auto syn = side.mib ? side.mib->rise("MPJoinSynRx") : std::nullopt;
-  const std::string client_setup =
-      on_client + ": `ip mptcp endpoint show` should list an address of another interface as `subflow`, "
-      "and `ip mptcp limits show` allow subflows above 0; an endpoint without `dev`, or no source route, sends "
-      "joins out the wrong way.";
   if (side.waited && *side.waited < kWaitLongEnoughForAJoin) {
-    out.push_back({"no_join_yet", Confidence::possible,
-                   capitalised(v.client) + " has not opened a second subflow yet: clients join only after the first "
-                       "data" + (v.to_client ? ", so a first answer often comes before any join." : "."),
+    out.push_back({"no_join_yet", Confidence::possible, texts.no_join_yet,
                    v.to_client ? "Ask again on the same connection, or add `?wait=2s` to the address: the answer "
                                  "then waits for a join."
                                : "Look again in a few seconds."});
   } else if (!side.waited) {
     out.push_back({"no_join_attempt", Confidence::possible, "No subflow has joined since the connection began.",
-                   client_setup});
+                   texts.client_setup});
   } else if (syn && *syn == 0 && side.mib->span >= *side.waited) {
     out.push_back({"no_join_attempt", Confidence::likely,
                    "No join request reached " + std::string(v.server) + " " + while_waiting(*side.waited, v) +
-                       " (MPJoinSynRx did not move in the last " + seconds_text(side.mib->span) + "): " + client +
-                       " did not try, or its join SYNs were lost before reaching it.",
-                   client_setup});
+                       " (MPJoinSynRx did not move in the last " + seconds_text(side.mib->span) + "): " +
+                       std::string(v.client) + " did not try, or its join SYNs were lost before reaching it.",
+                   texts.client_setup});
   } else {
     out.push_back({"no_join_attempt", Confidence::possible,
-                   "No subflow joined " + while_waiting(*side.waited, v) + ".", client_setup});
+                   "No subflow joined " + while_waiting(*side.waited, v) + ".", texts.client_setup});
   }
 }
 
 void sort_strongest_first(std::vector<Finding> &findings) {
-  std::stable_sort(findings.begin(), findings.end(),
-                   [](const Finding &a, const Finding &b) { return a.confidence < b.confidence; });
+  const auto stronger = [](const Finding &a, const Finding &b) { return a.confidence < b.confidence; };
+  // The rules mostly add findings strongest first already; a stable sort
+  // would still take a buffer and move every string.
+  if (std::is_sorted(findings.begin(), findings.end(), stronger)) return;
+  std::stable_sort(findings.begin(), findings.end(), stronger);
 }
 
 std::optional<uint64_t> MibWindow::rise(std::string_view name) const {
@@ -378,6 +409,7 @@ bool needs_host_view(const MptcpStatus &status) {
 
 std::vector<Finding> diagnose(const DiagnosisInput &in) {
   std::vector<Finding> out;
+  out.reserve(4);  // rarely more
   switch (in.status.verdict) {
     case Verdict::mptcp: mptcp(in, out); break;
     case Verdict::fallback: {

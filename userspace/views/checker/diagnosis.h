@@ -35,7 +35,7 @@ enum class Confidence {
 const char *confidence_name(Confidence c);
 
 struct Finding {
-  std::string code;  // stable, snake_case: what scripts and tests match on
+  std::string_view code;  // stable, snake_case: what scripts and tests match on; a literal
   Confidence confidence = Confidence::possible;
   std::string message;  // one sentence: what the server sees
   std::string advice;   // what to do; commands to copy are in `backticks`
@@ -68,6 +68,8 @@ struct HostView {
 // of its own connection ("your client"); the admin API speaks to this
 // host's operator about any connection it tracks, in either direction.
 // Each phrase is lower case; a sentence that starts with one capitalises it.
+// Voices are constants (kToClient, the admin API's two): the sentences that
+// depend on nothing but the voice are built once per voice object.
 struct Voice {
   std::string_view connection;   // "your connection" | "this connection"
   std::string_view observer;     // who reads the kernel: "this server" | "this host"

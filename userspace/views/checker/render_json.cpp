@@ -51,7 +51,7 @@ nlohmann::ordered_json findings_json(std::vector<Finding> findings) {
     // Sized once: the admin API writes a few per connection, thousands a page.
     nlohmann::ordered_json d = nlohmann::ordered_json::object();
     d.get_ref<nlohmann::ordered_json::object_t &>().reserve(4);
-    d["code"] = std::move(f.code);
+    d["code"] = f.code;
     d["confidence"] = confidence_name(f.confidence);
     d["message"] = std::move(f.message);
     d["advice"] = std::move(f.advice);

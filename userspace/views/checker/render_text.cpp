@@ -19,18 +19,20 @@ std::string verdict_explanation(const CheckerReport &r) {
 }
 
 namespace {
-// Milliseconds with three decimals, as printf's "%.3f" writes them (both
-// round the exact binary value), without printf.
-void append_ms(std::string &out, double ms) {
-  char buf[48];
-  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, ms, std::chars_format::fixed, 3);
-  out.append(buf, end);
-}
-
 void append_number(std::string &out, uint64_t n) {
   char buf[24];
   const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
   out.append(buf, end);
+}
+
+// Microseconds as milliseconds with three decimals: what printf's "%.3f"
+// writes for us / 1000.0, in integers.
+void append_ms(std::string &out, uint64_t us) {
+  append_number(out, us / 1000);
+  const auto frac = static_cast<unsigned>(us % 1000);
+  const char digits[4] = {'.', static_cast<char>('0' + frac / 100), static_cast<char>('0' + frac / 10 % 10),
+                          static_cast<char>('0' + frac % 10)};
+  out.append(digits, sizeof digits);
 }
 
 void append_subflow_line(std::string &out, const SubflowStatus &s) {
@@ -38,17 +40,17 @@ void append_subflow_line(std::string &out, const SubflowStatus &s) {
   out += subflow_kind_name(s.kind);
   if (s.kind == SubflowKind::join) out += "   ";
   out += " client ";
-  out += format_endpoint(s.remote);
+  append_endpoint(out, s.remote);
   out += " <-> server ";
-  out += format_endpoint(s.local);
+  append_endpoint(out, s.local);
   if (s.handshake_us) {
     out += ", handshake ";
-    append_ms(out, *s.handshake_us / 1000.0);
+    append_ms(out, *s.handshake_us);
     out += " ms";
   }
   if (s.tcp) {
     out += ", rtt ";
-    append_ms(out, s.tcp->rtt_us / 1000.0);
+    append_ms(out, s.tcp->rtt_us);
     out += " ms";
     if (s.tcp->bytes_sent) {
       out += ", sent ";
@@ -67,9 +69,8 @@ void append_subflow_line(std::string &out, const SubflowStatus &s) {
 }
 }  // namespace
 
-std::string render_text(const CheckerReport &r) {
-  std::string out;
-  out.reserve(256 + 160 * r.status.subflows.size() + 400 * r.diagnosis.size());
+void render_text(const CheckerReport &r, std::string &out) {
+  out.reserve(out.size() + 256 + 160 * r.status.subflows.size() + 400 * r.diagnosis.size());
   out += verdict_line(r);
   out += '\n';
   if (const auto why = verdict_explanation(r); !why.empty()) {
@@ -94,7 +95,6 @@ std::string render_text(const CheckerReport &r) {
     out += f.advice;
     out += '\n';
   }
-  return out;
 }
 
 }  // namespace observer::checker

@@ -29,7 +29,13 @@ inline const char *verdict_line(const CheckerReport &r) {
 // Why a connection is not MPTCP, in a user's words; empty for MPTCP.
 std::string verdict_explanation(const CheckerReport &r);
 
-std::string render_text(const CheckerReport &r);
+// Appends to `out`: the checker renders into a buffer each thread reuses.
+void render_text(const CheckerReport &r, std::string &out);
+inline std::string render_text(const CheckerReport &r) {
+  std::string out;
+  render_text(r, out);
+  return out;
+}
 std::string render_json(const CheckerReport &r);
 // The diagnosis as JSON answers show it, and the admin API for every
 // connection: [{"code", "confidence", "message", "advice"}, ...].
