@@ -33,6 +33,10 @@ void Exchange::write_head(int status, std::span<const HeaderField> fields, std::
 
 void Exchange::send(int status, std::span<const HeaderField> fields, std::string_view content_type,
                     std::string_view body) {
+  // Room for the head and the body at once: a new connection's buffer
+  // would otherwise grow by doubling, a copy each time.
+  constexpr size_t kHeadRoom = 512;
+  c_.out.reserve(c_.out.size() + kHeadRoom + (c_.pending.head_only ? 0 : body.size()));
   write_head(status, fields, content_type, body.size());
   if (!c_.pending.head_only) c_.out.append(body);
 }

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstdio>
+#include <cstring>
 
 namespace observer::http {
 
@@ -24,23 +25,53 @@ const char *status_message(int status) {
   }
 }
 
+namespace {
+// Writes pieces into room reserved beforehand: a head is a dozen short
+// pieces on every answer, and std::string::append checks and grows the
+// string once per piece.
+struct Pieces {
+  char *at;
+  void put(std::string_view s) {
+    std::memcpy(at, s.data(), s.size());
+    at += s.size();
+  }
+  void put_number(uint64_t v) { at = std::to_chars(at, at + 20, v).ptr; }
+};
+}  // namespace
+
 void append_response_head(std::string &out, const ResponseHead &head) {
-  char number[24];
-  const auto append_number = [&](uint64_t v) {
-    const auto [end, ec] = std::to_chars(number, number + sizeof number, v);
-    out.append(number, end);
-  };
-  out.append("HTTP/1.1 ");
-  append_number(static_cast<uint64_t>(head.status));
-  out.append(" ").append(status_message(head.status)).append("\r\n");
-  if (!head.server.empty()) out.append("Server: ").append(head.server).append("\r\n");
-  for (const auto &f : head.fields) out.append(f.name).append(": ").append(f.value).append("\r\n");
-  out.append("Content-Type: ").append(head.content_type).append("\r\nContent-Length: ");
-  append_number(head.content_length);
-  out.append("\r\n");
-  if (head.close) out.append("Connection: close\r\n");
-  else if (head.http10_keep_alive) out.append("Connection: keep-alive\r\n");
-  out.append("\r\n");
+  const std::string_view reason = status_message(head.status);
+  constexpr size_t kFixed = 128;  // the fixed text, the status and the length
+  size_t room = kFixed + reason.size() + head.server.size() + head.content_type.size();
+  for (const auto &f : head.fields) room += f.name.size() + f.value.size() + 4;
+  const size_t start = out.size();
+  out.resize(start + room);
+  Pieces p{out.data() + start};
+  p.put("HTTP/1.1 ");
+  p.put_number(static_cast<uint64_t>(head.status));
+  p.put(" ");
+  p.put(reason);
+  p.put("\r\n");
+  if (!head.server.empty()) {
+    p.put("Server: ");
+    p.put(head.server);
+    p.put("\r\n");
+  }
+  for (const auto &f : head.fields) {
+    p.put(f.name);
+    p.put(": ");
+    p.put(f.value);
+    p.put("\r\n");
+  }
+  p.put("Content-Type: ");
+  p.put(head.content_type);
+  p.put("\r\nContent-Length: ");
+  p.put_number(head.content_length);
+  p.put("\r\n");
+  if (head.close) p.put("Connection: close\r\n");
+  else if (head.http10_keep_alive) p.put("Connection: keep-alive\r\n");
+  p.put("\r\n");
+  out.resize(static_cast<size_t>(p.at - out.data()));
 }
 
 void append_text_answer(std::string &out, int status, std::string_view why, std::string_view server,
