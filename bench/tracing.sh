@@ -383,6 +383,29 @@ perf_category() {
     END {for (k in s) printf "%s\t%.2f\n", k, s[k]}' "$1"
 }
 
+# perf_callers DATA COMMS SYMBOL...: for each symbol, its three most
+# frequent caller chains (three frames) in the commands matching the regex
+# COMMS, as a share of its samples there.
+perf_callers() {
+  local data=$1 comms=$2; shift 2
+  perf script -i "$data" -F comm,ip,sym 2>/dev/null | awk -v want="$*" -v comms="^($comms)\$" '
+    BEGIN {n = split(want, w, " "); for (i = 1; i <= n; i++) wanted[w[i]] = 1}
+    function flush() {
+      if (depth > 0 && ours && (frames[1] in wanted)) {
+        chain = frames[2] " < " frames[3] " < " frames[4]
+        total[frames[1]]++; seen[frames[1] SUBSEP chain]++
+      }
+      depth = 0; started = 0; delete frames
+    }
+    NF == 0 {flush(); next}
+    !started {comm = $0; sub(/ +$/, "", comm); ours = comm ~ comms; started = 1; next}
+    {depth++; frames[depth] = $2}
+    END {
+      flush()
+      for (k in seen) {split(k, p, SUBSEP); printf "%s\t%.0f\t%s\t%d\n", p[1], seen[k] * 100 / total[p[1]], p[2], total[p[1]]}
+    }' | sort -t$'\t' -k1,1 -k2,2gr | awk -F'\t' 'c[$1]++ < 3 {printf "- `%s` (%d samples) %s%%: %s\n", $1, $4, $2, $3}'
+}
+
 tracing_perf_table() {
   local v
   for v in off floor daemon; do perf_category "$WORK/perf.$v.syms" | sed "s/^/$v\t/"; done >"$WORK/perf.cats"
@@ -405,6 +428,11 @@ tracing_perf_table() {
   awk -F'\t' 'FILENAME ~ /off/ {off[$2] += $3; next} {on[$2] += $3}
     END {for (s in on) if (on[s] - off[s] > 0) printf "%s\t%.2f\t%.2f\t%.2f\n", s, off[s], on[s], on[s] - off[s]}' \
     "$WORK/perf.off.syms" "$WORK/perf.daemon.syms" | sort -t$'\t' -k4 -gr | head -12 | awk -F'\t' '{printf "| `%s` | %s | %s | +%s |\n", $1, $2, $3, $4}'
+  echo
+  echo "Who calls the kernel symbols among those that are not the program's own (the daemon's churn, share of"
+  echo "the symbol's samples, three frames up):"
+  echo
+  perf_callers "$WORK/perf.daemon.data" "$(cat "$WORK/perf.daemon.comms")" __pv_queued_spin_lock_slowpath native_write_msr _raw_spin_unlock_irqrestore
   echo
   echo "Per connection, from \`perf stat -a\` over one churn each (the whole machine):"
   echo
