@@ -256,6 +256,7 @@ tracing_section() {  # OUT
   {
     echo "## 2. Tracing overhead on connection setup"
     echo
+    [[ -n ${TRACING_NOTE:-} ]] && { echo "$TRACING_NOTE"; echo; }
     echo "$CHURN MPTCP connections per run through the router of the topology, 4 at a time: connect, exchange 1 KB, wait"
     echo "(up to 50 ms) for the client's join on the second path, close. ${JOINED:-?} of the last run's $CHURN connections joined."
     echo "Each tracer is attached where the daemon attaches (the root of the cgroup v2 hierarchy, $TRACING_CG):"
