@@ -106,7 +106,11 @@ variant_stop() {
 # daemon or test on this machine runs for the churn's sockets too (and one
 # present when the server's listener starts hands its callback flags to every
 # accepted subflow), so each churn that met one is counted and reported.
-attached_count() { bpftool cgroup show "$TRACING_CG" -j 2>/dev/null | jq 'length'; }
+attached_count() {  # bpftool prints nothing at all for a cgroup with no program
+  local n
+  n=$(bpftool cgroup show "$TRACING_CG" -j 2>/dev/null | jq 'length')
+  echo "${n:-0}"
+}
 note_foreign() {  # VARIANT
   local expected=1 n
   [[ $1 == off ]] && expected=0
