@@ -117,7 +117,7 @@ note_foreign() {  # VARIANT
   n=$(attached_count)
   if ((${n:-0} > expected)); then
     echo "$1" >>"$WORK/foreign"
-    log "   warning: $((n - expected)) other sock_ops program(s) attached at $TRACING_CG during a $1 churn"
+    log "   warning: $((n - expected)) other sock_ops program(s) attached at $TRACING_CG during a $1 churn: $(bpftool cgroup show "$TRACING_CG" -j | jq -r '[.[] | "\(.name) (id \(.id))"] | join(", ")')"
   fi
 }
 
