@@ -251,12 +251,13 @@ tracing_section() {  # OUT
   LOST=0
   for v in off "${TRACING_VARIANTS[@]}"; do stats_and_census "$v"; done
   sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS"; STATS_WAS=""
+  # Before perf's longer churns add their lines to the log.
+  local JOINED
+  JOINED=$(tail -1 "$WORK/churn.log" | sed -nE 's/.*joined=([0-9]+).*/\1/p')
   ((TRACING_PERF)) && tracing_perf
 
   local off_rate off_cpu
   off_rate=$(median <"$WORK/t.off"); off_cpu=$(median <"$WORK/t.off.cpu")
-  local JOINED
-  JOINED=$(tail -1 "$WORK/churn.log" | sed -nE 's/.*joined=([0-9]+).*/\1/p')
   {
     echo "## 2. Tracing overhead on connection setup"
     echo
