@@ -123,6 +123,7 @@ std::optional<FullInfo> decode_full_info(std::span<const std::byte> answer, std:
     error = "kernel reported more subflow data than our arrays hold";
     return std::nullopt;
   }
+  out.subflows.reserve(count);
   for (size_t i = 0; i < count; ++i) {
     abi::mptcp_subflow_info sf{};
     std::memcpy(&sf, subflow_infos.data() + i * h.size_sfinfo_user, sizeof sf);
