@@ -37,6 +37,19 @@ TEST_CASE("parse_socket_address accepts IPv4 and bracketed IPv6", "[socket_addre
   CHECK(port_of(a->get()) == c.port);
   CHECK(a->length == (c.family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6)));
   CHECK(format_endpoint(*a) == c.shown_as);
+  std::string appended = "at ";
+  observer::append_endpoint(appended, *a);
+  CHECK(appended == std::string("at ") + c.shown_as);
+}
+
+TEST_CASE("format_endpoint fits the longest IPv6 address and port", "[socket_address]") {
+  std::string error;
+  const auto a = parse_socket_address("[ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe]:65535", error);
+  REQUIRE(a.has_value());
+  CHECK(format_endpoint(*a) == "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe]:65535");
+  CHECK(observer::format_ip(a->get()) == "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe");
+  SocketAddress unknown;
+  CHECK(format_endpoint(unknown) == "?:0");
 }
 
 TEST_CASE("parse_socket_address rejects what is not ADDR:PORT", "[socket_address]") {
