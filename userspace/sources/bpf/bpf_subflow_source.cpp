@@ -17,7 +17,7 @@
 #include "common/log.h"
 #include "common/unique_fd.h"
 #include "sources/bpf/cgroup_mount.h"
-#include "sources/bpf/subflow_event_decode.h"
+#include "sources/bpf/event_record_decode.h"
 #include "mptcp_events.h"
 #include "subflow_tracer.skel.h"
 

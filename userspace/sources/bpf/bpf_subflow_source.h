@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "sources/bpf/outbound_handshakes.h"
-#include "sources/bpf/subflow_event.h"
+#include "events/mptcp_event.h"
 
 struct subflow_tracer;
 struct ring_buffer;
@@ -33,7 +33,7 @@ struct BpfCounters {
 
 class BpfSubflowSource {
  public:
-  using Sink = std::function<void(const SubflowEvent &)>;
+  using Sink = std::function<void(const MptcpEvent &)>;
 
   // nullptr with `why` set when the source cannot run here.
   static std::unique_ptr<BpfSubflowSource> start(const BpfOptions &options, Sink sink, std::string &why);

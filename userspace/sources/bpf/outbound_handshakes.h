@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <unordered_map>
 
-#include "sources/bpf/subflow_event.h"
+#include "events/mptcp_event.h"
 
 namespace observer::bpf {
 
@@ -26,7 +26,7 @@ class OutboundHandshakes {
 
   // Fills e.duration_ns of an outbound established, fallback or join_failed
   // event when its created event was seen; remembers created events.
-  void on_event(SubflowEvent &e);
+  void on_event(MptcpEvent &e);
   size_t pending() const { return sent_ns_.size(); }
 
  private:
