@@ -164,16 +164,10 @@ int BpfSubflowSource::on_record(void *ctx, void *data, size_t size) {
 }
 
 void BpfSubflowSource::sync_listeners(uint32_t netns, const std::vector<uint16_t> &ports) {
-  // Same layout as struct listener_key in subflow_tracer.bpf.c.
-  struct Key {
-    uint32_t netns;
-    uint16_t port;
-    uint16_t pad;
-  };
   const int fd = bpf_map__fd(skeleton_->maps.mpo_listeners);
-  std::vector<Key> stale;
-  Key key{}, next{};
-  const Key *cursor = nullptr;
+  std::vector<mpo_listener_key> stale;
+  mpo_listener_key key{}, next{};
+  const mpo_listener_key *cursor = nullptr;
   while (bpf_map_get_next_key(fd, cursor, &next) == 0) {
     if (next.netns == netns && std::find(ports.begin(), ports.end(), next.port) == ports.end()) stale.push_back(next);
     key = next;
@@ -182,7 +176,7 @@ void BpfSubflowSource::sync_listeners(uint32_t netns, const std::vector<uint16_t
   for (const auto &k : stale) bpf_map_delete_elem(fd, &k);
   const uint8_t one = 1;
   for (const uint16_t port : ports) {
-    const Key k{netns, port, 0};
+    const mpo_listener_key k{netns, port, 0};
     bpf_map_update_elem(fd, &k, &one, BPF_ANY);
   }
 }
