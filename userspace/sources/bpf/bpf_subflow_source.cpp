@@ -185,17 +185,13 @@ BpfCounters BpfSubflowSource::counters() const {
   BpfCounters c;
   c.received = received_;
   c.malformed = malformed_;
+  // Per-CPU slots: one value per possible CPU, summed.
   const int cpus = libbpf_num_possible_cpus();
-  if (cpus > 0) {
-    std::vector<uint64_t> values(static_cast<size_t>(cpus));
-    const int fd = bpf_map__fd(skeleton_->maps.mpo_counters);
-    for (uint32_t key : {uint32_t{MPO_CNT_EVENTS}, uint32_t{MPO_CNT_DROPPED}}) {
-      if (bpf_map_lookup_elem(fd, &key, values.data()) != 0) continue;
-      uint64_t sum = 0;
-      for (auto v : values) sum += v;
-      (key == MPO_CNT_EVENTS ? c.queued : c.lost) = sum;
-    }
-  }
+  if (cpus <= 0) return c;
+  std::vector<uint64_t> values(static_cast<size_t>(cpus));
+  const uint32_t key = MPO_CNT_DROPPED;
+  if (bpf_map_lookup_elem(bpf_map__fd(skeleton_->maps.mpo_counters), &key, values.data()) != 0) return c;
+  for (const uint64_t v : values) c.lost += v;
   return c;
 }
 

@@ -25,10 +25,9 @@ struct BpfOptions {
 };
 
 struct BpfCounters {
-  uint64_t queued = 0;      // events the kernel side queued
-  uint64_t lost = 0;        // events the kernel side could not queue (ring buffer full)
-  uint64_t received = 0;    // events decoded here
-  uint64_t malformed = 0;   // records that did not decode
+  uint64_t lost = 0;       // events the kernel side could not queue (ring buffer full)
+  uint64_t received = 0;   // events decoded here
+  uint64_t malformed = 0;  // records that did not decode
 };
 
 class BpfSubflowSource {
