@@ -56,11 +56,6 @@ bool has_bpf_privileges() {
   constexpr int kCapSysAdmin = 21, kCapPerfmon = 38, kCapBpf = 39;
   return has(kCapSysAdmin) || (has(kCapBpf) && has(kCapPerfmon));
 }
-
-bool power_of_two_pages(uint32_t bytes) {
-  const uint32_t page = static_cast<uint32_t>(sysconf(_SC_PAGESIZE));
-  return bytes >= page && (bytes & (bytes - 1)) == 0;
-}
 }  // namespace
 
 void BpfSubflowSource::SkeletonDeleter::operator()(subflow_tracer *s) const { subflow_tracer__destroy(s); }
@@ -68,10 +63,6 @@ void BpfSubflowSource::RingDeleter::operator()(ring_buffer *r) const { ring_buff
 
 std::unique_ptr<BpfSubflowSource> BpfSubflowSource::start(const BpfOptions &options, Sink sink, std::string &why) {
   libbpf_set_print(libbpf_to_log);
-  if (!power_of_two_pages(options.ringbuf_bytes)) {
-    why = "ring buffer size must be a power of two and at least one page";
-    return nullptr;
-  }
   if (!has_bpf_privileges()) {
     why = explain_load_error(EPERM);
     return nullptr;
@@ -101,6 +92,10 @@ std::unique_ptr<BpfSubflowSource> BpfSubflowSource::start(const BpfOptions &opti
     why = explain_load_error(errno);
     return nullptr;
   }
+  // parse_options is the one check of the size (--bpf-ringbuf-size: a
+  // power of two of at least 4K). The kernel also wants a multiple of its
+  // page size; where pages are larger, libbpf rounds the size up to one
+  // (libbpf 1.0, 597fbc468296).
   bpf_map__set_max_entries(self->skeleton_->maps.mpo_events, options.ringbuf_bytes);
   if (const int err = subflow_tracer__load(self->skeleton_.get()); err != 0) {
     why = explain_load_error(-err);
