@@ -55,8 +55,9 @@ struct {
 /* What an MPTCP listener socket remembers: that it was counted in
  * mpo_listener_counts, so that its close is counted once. Only listeners
  * have socket storage: creating and freeing it (an allocation, two locks,
- * an RCU-deferred free) was most of the program's time per subflow under
- * connection churn, and a subflow's own fields tell everything else. */
+ * an RCU-deferred free) for every subflow would be most of the program's
+ * time under connection churn, and a subflow's own fields tell everything
+ * else. */
 struct listener_state {
 	__u8 counted;
 	__u8 pad[7];

@@ -125,9 +125,8 @@ void BpfSubflowSource::consume() {
   // The BPF side wakes us only when the ring is a quarter full; otherwise
   // the poll timeout drains it, so events are at most that late: 20 ms
   // while events come, doubling up to 100 ms while none do. Each wake-up
-  // is a context switch taken from whatever the host runs: an idle daemon
-  // woke 200 times a second, and under connection churn a 5 ms poll cost
-  // the daemon a fifth more CPU per connection than this one.
+  // is a context switch taken from whatever the host runs, so the timeout
+  // is as long as the event stream can wait, and longer while idle.
   constexpr int kBusyPollMs = 20, kIdlePollMs = 100;
   int timeout_ms = kBusyPollMs;
   while (!stopping_) {
