@@ -322,6 +322,41 @@ TEST_CASE("event_json of a closed connection is connection-level", "[table_json]
   }
 }
 
+TEST_CASE("event_json of path-manager events names neither a direction nor a socket", "[table_json]") {
+  // As pm::to_stream_event makes them: no cookie, direction or kind; the
+  // whole answer is compared, so a key that should not be there fails too.
+  MptcpEvent e;
+  e.timestamp_ns = 10 * kSec;
+  e.netns = 4026531840u;
+  e.token = 0xabcd;
+  SECTION("an announced address") {
+    e.type = EventType::address_announced;
+    e.remote_id = 7;
+    e.remote = address("10.0.3.3:8684");
+    CHECK(event_json(e, test_clock()).dump() ==
+          R"({"type":"address_announced","time":"2024-01-02T03:04:05.678Z","netns":4026531840,)"
+          R"("token":"0000abcd","remote_id":7,"address":"10.0.3.3:8684"})");
+  }
+  SECTION("a removed address") {
+    e.type = EventType::address_removed;
+    e.remote_id = 7;
+    CHECK(event_json(e, test_clock()).dump() ==
+          R"({"type":"address_removed","time":"2024-01-02T03:04:05.678Z","netns":4026531840,)"
+          R"("token":"0000abcd","remote_id":7})");
+  }
+  SECTION("a priority change") {
+    e.type = EventType::subflow_priority;
+    e.local = address("10.0.3.2:8684");
+    e.remote = address("10.0.2.2:40000");
+    e.remote_id = 1;
+    e.backup = true;
+    CHECK(event_json(e, test_clock()).dump() ==
+          R"({"type":"subflow_priority","time":"2024-01-02T03:04:05.678Z","netns":4026531840,)"
+          R"("token":"0000abcd","local":"10.0.3.2:8684","remote":"10.0.2.2:40000","local_id":0,)"
+          R"("remote_id":1,"backup":true})");
+  }
+}
+
 TEST_CASE("events derived by the table render as the API shows them", "[table_json]") {
   ConnectionTable table;
   MptcpEvent initial = sample_event(EventType::subflow_established);
