@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * The one definition of what the BPF programs tell user space. Included by
- * the .bpf.c files and by C++ (userspace/sources/bpf); a unit test pins its
- * size and offsets. Fixed-width types only, no padding left implicit.
+ * The one definition of what crosses between the BPF programs and user
+ * space: the ring-buffer record, the map keys both sides write, the enums
+ * and the counters. Included by the .bpf.c files and by C++
+ * (userspace/sources/bpf); a unit test pins every struct's size and
+ * offsets. Fixed-width types only, no padding left implicit.
  */
 #ifndef MPTCP_OBSERVER_EVENTS_H
 #define MPTCP_OBSERVER_EVENTS_H
@@ -84,6 +86,16 @@ struct mpo_event {
 	mpo_u16 pad;
 	mpo_u8 local_addr[16];  /* IPv4 in the first 4 bytes */
 	mpo_u8 remote_addr[16];
+};
+
+/* Key of the "mpo_listeners" and "mpo_listener_counts" hash maps: an MPTCP
+ * listener by (netns, port). User space writes it too
+ * (BpfSubflowSource::sync_listeners), for listeners that predate the
+ * program, and a hash map compares keys byte for byte: pad must be 0. */
+struct mpo_listener_key {
+	mpo_u32 netns; /* network namespace inode */
+	mpo_u16 port;  /* local port, host byte order */
+	mpo_u16 pad;
 };
 
 /* Per-CPU counters in the "mpo_counters" array map. */

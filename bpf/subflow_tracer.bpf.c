@@ -55,8 +55,9 @@ struct {
 /* What an MPTCP listener socket remembers: that it was counted in
  * mpo_listener_counts, so that its close is counted once. Only listeners
  * have socket storage: creating and freeing it (an allocation, two locks,
- * an RCU-deferred free) was most of the program's time per subflow under
- * connection churn, and a subflow's own fields tell everything else. */
+ * an RCU-deferred free) for every subflow would be most of the program's
+ * time under connection churn, and a subflow's own fields tell everything
+ * else. */
 struct listener_state {
 	__u8 counted;
 	__u8 pad[7];
@@ -73,16 +74,10 @@ struct {
  * these ports is an inbound fallback. The value only says "present"; user
  * space also writes it (BpfSubflowSource::sync_listeners, value 1, from
  * sock_diag) for listeners that predate the program. */
-struct listener_key {
-	__u32 netns;
-	__u16 port;
-	__u16 pad;
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
-	__type(key, struct listener_key);
+	__type(key, struct mpo_listener_key);
 	__type(value, __u8);
 } mpo_listeners SEC(".maps");
 
@@ -92,7 +87,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
-	__type(key, struct listener_key);
+	__type(key, struct mpo_listener_key);
 	__type(value, __u32);
 } mpo_listener_counts SEC(".maps");
 
@@ -117,9 +112,9 @@ static __always_inline __u16 local_port_of(struct sock *sk)
 	return sk->__sk_common.skc_num;
 }
 
-static __always_inline struct listener_key listener_key_of(struct sock *sk)
+static __always_inline struct mpo_listener_key listener_key_of(struct sock *sk)
 {
-	struct listener_key key = { .netns = netns_of(sk), .port = local_port_of(sk) };
+	struct mpo_listener_key key = { .netns = netns_of(sk), .port = local_port_of(sk) };
 	return key;
 }
 
@@ -363,7 +358,7 @@ static __always_inline void on_passive_established(struct bpf_sock_ops *ops, str
 {
 	if (!ctx) {
 		/* Plain TCP: interesting only when it reached an MPTCP listener. */
-		struct listener_key key = listener_key_of(sk);
+		struct mpo_listener_key key = listener_key_of(sk);
 		if (bpf_map_lookup_elem(&mpo_listeners, &key))
 			emit(ops, sk, NULL, MPO_EV_FALLBACK, MPO_DIR_PASSIVE, MPO_KIND_INITIAL, MPO_REASON_PLAIN_CLIENT, 0);
 		return;
@@ -378,7 +373,7 @@ static __always_inline void on_passive_established(struct bpf_sock_ops *ops, str
 	emit(ops, sk, ctx, MPO_EV_SUBFLOW_ESTABLISHED, MPO_DIR_PASSIVE, kind, MPO_REASON_NONE, srtt_us * 1000);
 }
 
-static __always_inline void listener_opened(struct listener_key *key)
+static __always_inline void listener_opened(struct mpo_listener_key *key)
 {
 	__u32 *n = bpf_map_lookup_elem(&mpo_listener_counts, key);
 	if (n) {
@@ -397,7 +392,7 @@ static __always_inline void listener_opened(struct listener_key *key)
 	bpf_map_update_elem(&mpo_listeners, key, &present, BPF_ANY);
 }
 
-static __always_inline void listener_closed(struct listener_key *key)
+static __always_inline void listener_closed(struct mpo_listener_key *key)
 {
 	__u32 *n = bpf_map_lookup_elem(&mpo_listener_counts, key);
 	if (n) {
@@ -428,7 +423,7 @@ static __always_inline void on_listen(struct bpf_sock_ops *ops, struct sock *sk)
 	/* Counted only with socket storage, so that its close is seen too. */
 	struct listener_state *st = listener_state_of(ops, BPF_SK_STORAGE_GET_F_CREATE);
 	if (st && !st->counted) {
-		struct listener_key key = listener_key_of(sk);
+		struct mpo_listener_key key = listener_key_of(sk);
 		st->counted = 1;
 		watch_state(ops);
 		listener_opened(&key);
@@ -441,7 +436,7 @@ static __always_inline void on_listener_close(struct bpf_sock_ops *ops, struct s
 	struct listener_state *st = listener_state_of(ops, 0);
 	if (!st || !st->counted)
 		return;
-	struct listener_key key = listener_key_of(sk);
+	struct mpo_listener_key key = listener_key_of(sk);
 	st->counted = 0;
 	listener_closed(&key);
 }

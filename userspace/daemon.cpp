@@ -258,13 +258,13 @@ bool Daemon::open_admin() {
   return true;
 }
 
-void Daemon::on_event(SubflowEvent event) {
+void Daemon::on_event(MptcpEvent event) {
   auto derived = table_.with([&](ConnectionTable &t) { return t.apply(event); });
   publish(event);
   for (const auto &d : derived) publish(d);
 }
 
-void Daemon::publish(const SubflowEvent &event) {
+void Daemon::publish(const MptcpEvent &event) {
   metrics_->on_event(event);
   hub_.publish(event);
 }
@@ -328,7 +328,7 @@ void Daemon::start_bpf() {
     bpf::BpfOptions bo;
     bo.cgroup_path = options_.cgroup;
     bo.ringbuf_bytes = options_.bpf_ringbuf_bytes;
-    bpf_ = bpf::BpfSubflowSource::start(bo, [this](const SubflowEvent &e) { on_event(e); }, bpf_inactive_reason_);
+    bpf_ = bpf::BpfSubflowSource::start(bo, [this](const MptcpEvent &e) { on_event(e); }, bpf_inactive_reason_);
     if (bpf_) {
       log::info("bpf", "tracing MPTCP subflows below " + bpf_->cgroup_path());
     } else {
@@ -363,7 +363,7 @@ void Daemon::start_reconciler() {
   }
   ro.interval = options_.reconcile_interval;
   ro.netns_dir = options_.netns_dir;
-  reconciler_ = std::make_unique<Reconciler>(table_, [this](const SubflowEvent &e) { publish(e); }, ro);
+  reconciler_ = std::make_unique<Reconciler>(table_, [this](const MptcpEvent &e) { publish(e); }, ro);
   reconciler_->run_once();  // connections opened before the daemon show at once
   const auto s = reconciler_->stats();
   if (s.ok) {

@@ -53,8 +53,8 @@ class Daemon {
   void start_path_manager_events();
   nlohmann::ordered_json sources_json() const;
   // Merges an event into the table, then publishes it and what it implies.
-  void on_event(SubflowEvent event);
-  void publish(const SubflowEvent &event);
+  void on_event(MptcpEvent event);
+  void publish(const MptcpEvent &event);
   metrics::SourceHealth source_health() const;
   bool checker_speaks_mptcp() const;
   // The checker's own connection goes into the table (source getsockopt),

@@ -42,9 +42,9 @@ SocketAddress ipv4(uint32_t host, uint16_t port) {
   return a;
 }
 
-SubflowEvent event(EventType type, uint32_t token, Direction direction, SubflowKind kind, uint64_t cookie,
+MptcpEvent event(EventType type, uint32_t token, Direction direction, SubflowKind kind, uint64_t cookie,
                    uint64_t at_ns) {
-  SubflowEvent e;
+  MptcpEvent e;
   e.type = type;
   e.netns = kNetns;
   e.token = token;

@@ -13,7 +13,7 @@
 #include "fuzz_input.h"
 #include "mptcp_events.h"
 #include "sources/bpf/outbound_handshakes.h"
-#include "sources/bpf/subflow_event_decode.h"
+#include "sources/bpf/event_record_decode.h"
 
 using namespace observer;
 
@@ -24,7 +24,7 @@ bool v4_mapped(const mpo_u8 *a) {
 }
 
 // What the decoder must have made of a record it accepted.
-void check_decoded(const mpo_event &raw, const SubflowEvent &e) {
+void check_decoded(const mpo_event &raw, const MptcpEvent &e) {
   FUZZ_CHECK(raw.type >= MPO_EV_SUBFLOW_CREATED && raw.type <= MPO_EV_LISTENER);
   FUZZ_CHECK(raw.reason < MPO_REASON_COUNT);
   FUZZ_CHECK(std::string_view(event_type_name(e.type)) != "unknown");

@@ -36,8 +36,8 @@ struct Subflow {
   uint32_t netns = kNetns;
 };
 
-SubflowEvent event(const Subflow &s) {
-  SubflowEvent e;
+MptcpEvent event(const Subflow &s) {
+  MptcpEvent e;
   e.type = s.type;
   e.token = s.token;
   e.cookie = s.cookie;
@@ -52,7 +52,7 @@ SubflowEvent event(const Subflow &s) {
   return e;
 }
 
-std::vector<SubflowEvent> apply(ConnectionTable &t, const Subflow &s) {
+std::vector<MptcpEvent> apply(ConnectionTable &t, const Subflow &s) {
   auto e = event(s);
   return t.apply(e);
 }
@@ -774,8 +774,8 @@ void with_initial_and_join(ConnectionTable &t) {
   apply(t, join);
 }
 
-SubflowEvent mp_prio_for_join(bool backup, uint64_t at_ns) {
-  SubflowEvent prio;
+MptcpEvent mp_prio_for_join(bool backup, uint64_t at_ns) {
+  MptcpEvent prio;
   prio.type = EventType::subflow_priority;
   prio.netns = kNetns;
   prio.token = 0x10;

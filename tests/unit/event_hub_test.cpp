@@ -14,14 +14,14 @@ using namespace observer;
 using namespace std::chrono_literals;
 
 namespace {
-SubflowEvent with_token(uint32_t token) {
-  SubflowEvent e;
+MptcpEvent with_token(uint32_t token) {
+  MptcpEvent e;
   e.type = EventType::subflow_established;
   e.token = token;
   return e;
 }
 
-std::vector<uint32_t> tokens(const std::vector<SubflowEvent> &events) {
+std::vector<uint32_t> tokens(const std::vector<MptcpEvent> &events) {
   std::vector<uint32_t> out;
   for (const auto &e : events) out.push_back(e.token);
   return out;
@@ -132,7 +132,7 @@ TEST_CASE("next() wakes as soon as an event is published", "[event_hub]") {
     hub.publish(with_token(42));
   });
   const auto start = std::chrono::steady_clock::now();
-  std::vector<SubflowEvent> got;
+  std::vector<MptcpEvent> got;
   // Spurious or early wake-ups may return nothing; keep asking for a while.
   while (got.empty() && std::chrono::steady_clock::now() - start < 10s) got = s->next(10s);
   const auto waited = std::chrono::steady_clock::now() - start;

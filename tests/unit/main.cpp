@@ -1,3 +1,3 @@
-// The one Catch2 main for unit_tests; each area's cases live in <area>_test.cpp.
+// The one Catch2 main, linked into every unit_<layer> executable (CMakeLists.txt).
 #define CATCH_CONFIG_MAIN
 #include <catch2/catch.hpp>

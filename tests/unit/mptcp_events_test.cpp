@@ -1,7 +1,8 @@
 // bpf/mptcp_events.h is the one definition both the BPF programs and C++
-// compile. clang -target bpf and g++ must lay struct mpo_event out the same
-// way, which holds only while every field is naturally aligned and no
-// padding is left to the compiler: these cases pin the layout by hand.
+// compile. clang -target bpf and g++ must lay its structs (the ring-buffer
+// record mpo_event, the map key mpo_listener_key) out the same way, which
+// holds only while every field is naturally aligned and no padding is left
+// to the compiler: these cases pin the layout by hand.
 #include <catch2/catch.hpp>
 
 #include <cstddef>
@@ -59,6 +60,20 @@ TEST_CASE("mpo_event has no implicit padding and every field is naturally aligne
   CHECK(next == sizeof(mpo_event));
   STATIC_REQUIRE(sizeof(mpo_event::local_addr) == 16);
   STATIC_REQUIRE(sizeof(mpo_event::remote_addr) == 16);
+}
+
+TEST_CASE("struct mpo_listener_key is 8 bytes: netns, port, pad, no implicit padding", "[mptcp_events]") {
+  // Hash map keys compare byte for byte: a hole the compiler left would hold
+  // whatever the stack held, and user space's key would never match the
+  // kernel's.
+  STATIC_REQUIRE(sizeof(mpo_listener_key) == 8);
+  STATIC_REQUIRE(alignof(mpo_listener_key) == 4);
+  STATIC_REQUIRE(offsetof(mpo_listener_key, netns) == 0);
+  STATIC_REQUIRE(sizeof(mpo_listener_key::netns) == 4);
+  STATIC_REQUIRE(offsetof(mpo_listener_key, port) == 4);
+  STATIC_REQUIRE(sizeof(mpo_listener_key::port) == 2);
+  STATIC_REQUIRE(offsetof(mpo_listener_key, pad) == 6);
+  STATIC_REQUIRE(sizeof(mpo_listener_key::pad) == 2);
 }
 
 TEST_CASE("mpo_event enum values are the ones the BPF side writes", "[mptcp_events]") {

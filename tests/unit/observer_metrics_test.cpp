@@ -189,8 +189,8 @@ struct Ev {
   const char *remote = "10.0.0.2:8684";
 };
 
-SubflowEvent event(const Ev &v) {
-  SubflowEvent e;
+MptcpEvent event(const Ev &v) {
+  MptcpEvent e;
   e.type = v.type;
   e.direction = v.direction;
   e.kind = v.kind;

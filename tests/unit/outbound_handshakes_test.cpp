@@ -10,8 +10,8 @@ using observer::bpf::OutboundHandshakes;
 namespace {
 constexpr uint64_t kSecond = 1000ull * 1000 * 1000;
 
-SubflowEvent event(EventType type, uint64_t cookie, uint64_t at_ns, Direction d = Direction::outbound) {
-  SubflowEvent e;
+MptcpEvent event(EventType type, uint64_t cookie, uint64_t at_ns, Direction d = Direction::outbound) {
+  MptcpEvent e;
   e.type = type;
   e.cookie = cookie;
   e.timestamp_ns = at_ns;

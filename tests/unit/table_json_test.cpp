@@ -74,8 +74,8 @@ ConnectionRecord sample_connection() {
   return c;
 }
 
-SubflowEvent sample_event(EventType type) {
-  SubflowEvent e;
+MptcpEvent sample_event(EventType type) {
+  MptcpEvent e;
   e.type = type;
   e.timestamp_ns = 10 * kSec;
   e.netns = 4026531840u;
@@ -230,13 +230,13 @@ TEST_CASE("wall times come from the clock offset", "[table_json]") {
       {10 * kSec + 3600 * kSec, "2024-01-02T04:04:05.678Z"},
       {10 * kSec + 86400 * kSec, "2024-01-03T03:04:05.678Z"},
   }));
-  SubflowEvent e = sample_event(EventType::subflow_created);
+  MptcpEvent e = sample_event(EventType::subflow_created);
   e.timestamp_ns = c.monotonic_ns;
   CHECK(event_json(e, test_clock())["time"] == c.wall);
 }
 
 TEST_CASE("event_json of an established subflow", "[table_json]") {
-  SubflowEvent e = sample_event(EventType::subflow_established);
+  MptcpEvent e = sample_event(EventType::subflow_established);
   e.duration_ns = 2500 * kUs;
   e.first_join_delay_ns = 40 * kMs;
   e.ifindex = 3;
@@ -266,7 +266,7 @@ TEST_CASE("event_json of an established subflow", "[table_json]") {
 }
 
 TEST_CASE("event_json of a subflow reset by the peer", "[table_json]") {
-  SubflowEvent e = sample_event(EventType::subflow_closed);
+  MptcpEvent e = sample_event(EventType::subflow_closed);
   e.duration_ns = 7 * kSec;
   e.reason = Reason::reset;
   e.reset_seen = true;
@@ -284,7 +284,7 @@ TEST_CASE("event_json of a subflow reset by the peer", "[table_json]") {
 }
 
 TEST_CASE("event_json of an IPv6 and an IPv4-mapped subflow", "[table_json]") {
-  SubflowEvent e = sample_event(EventType::subflow_created);
+  MptcpEvent e = sample_event(EventType::subflow_created);
   SECTION("IPv6") {
     e.local = address("[2001:db8::1]:40000");
     e.remote = address("[2001:db8::2]:443");
@@ -304,7 +304,7 @@ TEST_CASE("event_json of an IPv6 and an IPv4-mapped subflow", "[table_json]") {
 }
 
 TEST_CASE("event_json of a closed connection is connection-level", "[table_json]") {
-  SubflowEvent e = sample_event(EventType::connection_closed);
+  MptcpEvent e = sample_event(EventType::connection_closed);
   e.duration_ns = 90 * kSec;
   e.subflow_count = 4;
   auto j = event_json(e, test_clock());
@@ -322,9 +322,44 @@ TEST_CASE("event_json of a closed connection is connection-level", "[table_json]
   }
 }
 
+TEST_CASE("event_json of path-manager events names neither a direction nor a socket", "[table_json]") {
+  // As pm::to_stream_event makes them: no cookie, direction or kind; the
+  // whole answer is compared, so a key that should not be there fails too.
+  MptcpEvent e;
+  e.timestamp_ns = 10 * kSec;
+  e.netns = 4026531840u;
+  e.token = 0xabcd;
+  SECTION("an announced address") {
+    e.type = EventType::address_announced;
+    e.remote_id = 7;
+    e.remote = address("10.0.3.3:8684");
+    CHECK(event_json(e, test_clock()).dump() ==
+          R"({"type":"address_announced","time":"2024-01-02T03:04:05.678Z","netns":4026531840,)"
+          R"("token":"0000abcd","remote_id":7,"address":"10.0.3.3:8684"})");
+  }
+  SECTION("a removed address") {
+    e.type = EventType::address_removed;
+    e.remote_id = 7;
+    CHECK(event_json(e, test_clock()).dump() ==
+          R"({"type":"address_removed","time":"2024-01-02T03:04:05.678Z","netns":4026531840,)"
+          R"("token":"0000abcd","remote_id":7})");
+  }
+  SECTION("a priority change") {
+    e.type = EventType::subflow_priority;
+    e.local = address("10.0.3.2:8684");
+    e.remote = address("10.0.2.2:40000");
+    e.remote_id = 1;
+    e.backup = true;
+    CHECK(event_json(e, test_clock()).dump() ==
+          R"({"type":"subflow_priority","time":"2024-01-02T03:04:05.678Z","netns":4026531840,)"
+          R"("token":"0000abcd","local":"10.0.3.2:8684","remote":"10.0.2.2:40000","local_id":0,)"
+          R"("remote_id":1,"backup":true})");
+  }
+}
+
 TEST_CASE("events derived by the table render as the API shows them", "[table_json]") {
   ConnectionTable table;
-  SubflowEvent initial = sample_event(EventType::subflow_established);
+  MptcpEvent initial = sample_event(EventType::subflow_established);
   initial.kind = SubflowKind::initial;
   initial.duration_ns = 3 * kMs;
   const auto up = table.apply(initial);
@@ -336,7 +371,7 @@ TEST_CASE("events derived by the table render as the API shows them", "[table_js
   CHECK_FALSE(opened.contains("handshake_us"));  // that belongs to the subflow event
   CHECK_FALSE(opened.contains("lifetime_us"));
 
-  SubflowEvent close = sample_event(EventType::subflow_closed);
+  MptcpEvent close = sample_event(EventType::subflow_closed);
   close.timestamp_ns = 12 * kSec;
   const auto down = table.apply(close);
   REQUIRE(down.size() == 1);

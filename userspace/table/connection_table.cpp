@@ -8,7 +8,7 @@ namespace {
 size_t dir_index(Direction d) { return d == Direction::outbound ? 0 : 1; }
 size_t kind_index(SubflowKind k) { return k == SubflowKind::initial ? 0 : 1; }
 
-SubflowRecord record_from(const SubflowEvent &e) {
+SubflowRecord record_from(const MptcpEvent &e) {
   SubflowRecord s;
   s.cookie = e.cookie;
   s.local = Endpoint::from(e.local);
@@ -122,11 +122,11 @@ std::optional<SubflowRecord> ConnectionTable::remove_subflow(ConnectionRecord &c
   return removed;
 }
 
-SubflowEvent ConnectionTable::close_connection(std::map<ConnectionKey, ConnectionRecord>::iterator it,
+MptcpEvent ConnectionTable::close_connection(std::map<ConnectionKey, ConnectionRecord>::iterator it,
                                                uint64_t now_ns) {
   ConnectionRecord &c = it->second;
   if (reconciling_ && reconciling_->netns == c.key.netns) reconciling_->closed_tokens.insert(c.key.token);
-  SubflowEvent e;
+  MptcpEvent e;
   e.type = EventType::connection_closed;
   e.timestamp_ns = now_ns;
   e.netns = c.key.netns;
@@ -143,8 +143,8 @@ SubflowEvent ConnectionTable::close_connection(std::map<ConnectionKey, Connectio
   return e;
 }
 
-std::vector<SubflowEvent> ConnectionTable::apply(SubflowEvent &e) {
-  std::vector<SubflowEvent> derived;
+std::vector<MptcpEvent> ConnectionTable::apply(MptcpEvent &e) {
+  std::vector<MptcpEvent> derived;
   const ConnectionKey key{e.netns, e.token};
   switch (e.type) {
     case EventType::subflow_established: {
@@ -156,7 +156,7 @@ std::vector<SubflowEvent> ConnectionTable::apply(SubflowEvent &e) {
         if (!c->established_ns) {
           c->established_ns = e.timestamp_ns;
           if (c->direction != e.direction) set_direction(*c, e.direction);
-          SubflowEvent up = e;
+          MptcpEvent up = e;
           up.type = EventType::connection_established;
           up.duration_ns = 0;
           derived.push_back(up);
@@ -257,7 +257,7 @@ void ConnectionTable::reconcile_slice(std::span<const DiagConnection> slice, Rec
     if (dc.fallback && !c->fallback) {
       // MPTCP lost after the handshake (MP_FAIL, an infinite mapping): no
       // hook sees it happen, the snapshot's flag does. Counted once.
-      SubflowEvent e;
+      MptcpEvent e;
       e.type = EventType::fallback;
       e.reason = Reason::late;
       e.timestamp_ns = snapshot_ns;
@@ -331,9 +331,9 @@ void ConnectionTable::merge_getsockopt(const ConnectionKey &key, Direction direc
   }
 }
 
-std::vector<SubflowEvent> ConnectionTable::forget_namespaces_except(const std::set<uint32_t> &alive,
+std::vector<MptcpEvent> ConnectionTable::forget_namespaces_except(const std::set<uint32_t> &alive,
                                                                    uint64_t listed_ns) {
-  std::vector<SubflowEvent> closed;
+  std::vector<MptcpEvent> closed;
   for (auto it = connections_.begin(); it != connections_.end();) {
     if (!alive.count(it->first.netns) && it->second.updated_ns < listed_ns) {
       closed.push_back(close_connection(it++, listed_ns));

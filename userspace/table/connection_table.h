@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "common/endpoint.h"
-#include "sources/bpf/subflow_event.h"
+#include "events/mptcp_event.h"
 #include "sources/sock_diag/diag_connection.h"
 
 namespace observer {
@@ -81,7 +81,7 @@ struct TableGauges {
 struct ReconcileResult {
   size_t connections_added = 0, connections_removed = 0;
   size_t subflows_added = 0, subflows_removed = 0;
-  std::vector<SubflowEvent> events;  // connection_closed for what was removed
+  std::vector<MptcpEvent> events;  // connection_closed for what was removed
 };
 
 class ConnectionTable {
@@ -91,7 +91,7 @@ class ConnectionTable {
   // Applies one BPF event; returns the connection-level events it implies
   // (connection_established, connection_closed), and completes `event`
   // (first_join_delay_ns) in place.
-  std::vector<SubflowEvent> apply(SubflowEvent &event);
+  std::vector<MptcpEvent> apply(MptcpEvent &event);
 
   // Makes the connections of one network namespace match a sock_diag
   // snapshot taken at snapshot_ns: adds what is missing, and removes what
@@ -114,7 +114,7 @@ class ConnectionTable {
 
   // Removes the connections of namespaces not in `alive` that no event has
   // touched since `listed_ns`; returns a connection_closed for each.
-  std::vector<SubflowEvent> forget_namespaces_except(const std::set<uint32_t> &alive, uint64_t listed_ns);
+  std::vector<MptcpEvent> forget_namespaces_except(const std::set<uint32_t> &alive, uint64_t listed_ns);
 
   // Merges what getsockopt on one of the checker's own sockets showed:
   // adds the connection and subflows the other sources have not reported
@@ -137,7 +137,7 @@ class ConnectionTable {
   // The removed subflow, or nullopt when the connection has no such cookie.
   std::optional<SubflowRecord> remove_subflow(ConnectionRecord &c, uint64_t cookie);
   void set_direction(ConnectionRecord &c, Direction direction);
-  SubflowEvent close_connection(std::map<ConnectionKey, ConnectionRecord>::iterator it, uint64_t now_ns);
+  MptcpEvent close_connection(std::map<ConnectionKey, ConnectionRecord>::iterator it, uint64_t now_ns);
 
   // The reconciliation in progress, if any (reconcile_begin to _end).
   struct Reconciling {

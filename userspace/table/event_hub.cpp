@@ -4,7 +4,7 @@
 
 namespace observer {
 
-void EventHub::Subscription::push(const SubflowEvent &e) {
+void EventHub::Subscription::push(const MptcpEvent &e) {
   {
     std::lock_guard lock(mu_);
     if (queue_.size() >= capacity_) {
@@ -17,10 +17,10 @@ void EventHub::Subscription::push(const SubflowEvent &e) {
   cv_.notify_one();
 }
 
-std::vector<SubflowEvent> EventHub::Subscription::next(std::chrono::milliseconds timeout) {
+std::vector<MptcpEvent> EventHub::Subscription::next(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mu_);
   cv_.wait_for(lock, timeout, [&] { return !queue_.empty(); });
-  std::vector<SubflowEvent> out(queue_.begin(), queue_.end());
+  std::vector<MptcpEvent> out(queue_.begin(), queue_.end());
   queue_.clear();
   return out;
 }
@@ -61,7 +61,7 @@ void EventHub::Watch::changed(int by) {
   if (tell) tell(watched);
 }
 
-void EventHub::publish(const SubflowEvent &e) {
+void EventHub::publish(const MptcpEvent &e) {
   std::lock_guard lock(mu_);
   for (const auto &w : subscribers_) {
     if (auto s = w.lock()) s->push(e);

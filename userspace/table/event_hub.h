@@ -13,7 +13,7 @@
 #include <optional>
 #include <vector>
 
-#include "sources/bpf/subflow_event.h"
+#include "events/mptcp_event.h"
 
 namespace observer {
 
@@ -24,15 +24,15 @@ class EventHub {
     Subscription(size_t capacity, std::shared_ptr<std::atomic<uint64_t>> hub_dropped)
         : capacity_(std::max<size_t>(1, capacity)), hub_dropped_(std::move(hub_dropped)) {}
     // Waits up to `timeout` for events; returns what is queued (maybe none).
-    std::vector<SubflowEvent> next(std::chrono::milliseconds timeout);
+    std::vector<MptcpEvent> next(std::chrono::milliseconds timeout);
     uint64_t dropped() const;
 
    private:
     friend class EventHub;
-    void push(const SubflowEvent &e);
+    void push(const MptcpEvent &e);
     mutable std::mutex mu_;
     std::condition_variable cv_;
-    std::deque<SubflowEvent> queue_;
+    std::deque<MptcpEvent> queue_;
     size_t capacity_;
     uint64_t dropped_ = 0;
     // The hub's total survives the subscription, so the total never goes back.
@@ -49,7 +49,7 @@ class EventHub {
   // costs the host something only for the stream's sake runs only while
   // someone reads the stream. Set once, before the first subscribe().
   void on_watched(std::function<void(bool watched)> tell);
-  void publish(const SubflowEvent &e);
+  void publish(const MptcpEvent &e);
   size_t subscribers() const;
   uint64_t dropped_total() const;
 

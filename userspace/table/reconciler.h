@@ -42,7 +42,7 @@ struct ReconcilerStats {
 
 class Reconciler {
  public:
-  using Publish = std::function<void(const SubflowEvent &)>;
+  using Publish = std::function<void(const MptcpEvent &)>;
   Reconciler(LockedConnectionTable &table, Publish publish, ReconcilerOptions options);
   ~Reconciler();
   void start();

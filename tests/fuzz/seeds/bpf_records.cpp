@@ -1,5 +1,5 @@
 // Writes the bpf_events fuzzer's seeds: ring-buffer records laid out as
-// bpf/subflow_tracer.bpf.c writes them and as subflow_event_decode_test.cpp
+// bpf/subflow_tracer.bpf.c writes them and as event_record_decode_test.cpp
 // builds them, in the orders the kernel sends them for one subflow (SYN,
 // then its end), so that OutboundHandshakes times them. The addresses are
 // the integration tests' topology.

@@ -17,7 +17,7 @@
 #include "common/log.h"
 #include "common/unique_fd.h"
 #include "sources/bpf/cgroup_mount.h"
-#include "sources/bpf/subflow_event_decode.h"
+#include "sources/bpf/event_record_decode.h"
 #include "mptcp_events.h"
 #include "subflow_tracer.skel.h"
 
@@ -56,11 +56,6 @@ bool has_bpf_privileges() {
   constexpr int kCapSysAdmin = 21, kCapPerfmon = 38, kCapBpf = 39;
   return has(kCapSysAdmin) || (has(kCapBpf) && has(kCapPerfmon));
 }
-
-bool power_of_two_pages(uint32_t bytes) {
-  const uint32_t page = static_cast<uint32_t>(sysconf(_SC_PAGESIZE));
-  return bytes >= page && (bytes & (bytes - 1)) == 0;
-}
 }  // namespace
 
 void BpfSubflowSource::SkeletonDeleter::operator()(subflow_tracer *s) const { subflow_tracer__destroy(s); }
@@ -68,10 +63,6 @@ void BpfSubflowSource::RingDeleter::operator()(ring_buffer *r) const { ring_buff
 
 std::unique_ptr<BpfSubflowSource> BpfSubflowSource::start(const BpfOptions &options, Sink sink, std::string &why) {
   libbpf_set_print(libbpf_to_log);
-  if (!power_of_two_pages(options.ringbuf_bytes)) {
-    why = "ring buffer size must be a power of two and at least one page";
-    return nullptr;
-  }
   if (!has_bpf_privileges()) {
     why = explain_load_error(EPERM);
     return nullptr;
@@ -101,6 +92,10 @@ std::unique_ptr<BpfSubflowSource> BpfSubflowSource::start(const BpfOptions &opti
     why = explain_load_error(errno);
     return nullptr;
   }
+  // parse_options is the one check of the size (--bpf-ringbuf-size: a
+  // power of two of at least 4K). The kernel also wants a multiple of its
+  // page size; where pages are larger, libbpf rounds the size up to one
+  // (libbpf 1.0, 597fbc468296).
   bpf_map__set_max_entries(self->skeleton_->maps.mpo_events, options.ringbuf_bytes);
   if (const int err = subflow_tracer__load(self->skeleton_.get()); err != 0) {
     why = explain_load_error(-err);
@@ -130,9 +125,8 @@ void BpfSubflowSource::consume() {
   // The BPF side wakes us only when the ring is a quarter full; otherwise
   // the poll timeout drains it, so events are at most that late: 20 ms
   // while events come, doubling up to 100 ms while none do. Each wake-up
-  // is a context switch taken from whatever the host runs: an idle daemon
-  // woke 200 times a second, and under connection churn a 5 ms poll cost
-  // the daemon a fifth more CPU per connection than this one.
+  // is a context switch taken from whatever the host runs, so the timeout
+  // is as long as the event stream can wait, and longer while idle.
   constexpr int kBusyPollMs = 20, kIdlePollMs = 100;
   int timeout_ms = kBusyPollMs;
   while (!stopping_) {
@@ -164,16 +158,10 @@ int BpfSubflowSource::on_record(void *ctx, void *data, size_t size) {
 }
 
 void BpfSubflowSource::sync_listeners(uint32_t netns, const std::vector<uint16_t> &ports) {
-  // Same layout as struct listener_key in subflow_tracer.bpf.c.
-  struct Key {
-    uint32_t netns;
-    uint16_t port;
-    uint16_t pad;
-  };
   const int fd = bpf_map__fd(skeleton_->maps.mpo_listeners);
-  std::vector<Key> stale;
-  Key key{}, next{};
-  const Key *cursor = nullptr;
+  std::vector<mpo_listener_key> stale;
+  mpo_listener_key key{}, next{};
+  const mpo_listener_key *cursor = nullptr;
   while (bpf_map_get_next_key(fd, cursor, &next) == 0) {
     if (next.netns == netns && std::find(ports.begin(), ports.end(), next.port) == ports.end()) stale.push_back(next);
     key = next;
@@ -182,7 +170,7 @@ void BpfSubflowSource::sync_listeners(uint32_t netns, const std::vector<uint16_t
   for (const auto &k : stale) bpf_map_delete_elem(fd, &k);
   const uint8_t one = 1;
   for (const uint16_t port : ports) {
-    const Key k{netns, port, 0};
+    const mpo_listener_key k{netns, port, 0};
     bpf_map_update_elem(fd, &k, &one, BPF_ANY);
   }
 }
@@ -191,17 +179,13 @@ BpfCounters BpfSubflowSource::counters() const {
   BpfCounters c;
   c.received = received_;
   c.malformed = malformed_;
+  // Per-CPU slots: one value per possible CPU, summed.
   const int cpus = libbpf_num_possible_cpus();
-  if (cpus > 0) {
-    std::vector<uint64_t> values(static_cast<size_t>(cpus));
-    const int fd = bpf_map__fd(skeleton_->maps.mpo_counters);
-    for (uint32_t key : {uint32_t{MPO_CNT_EVENTS}, uint32_t{MPO_CNT_DROPPED}}) {
-      if (bpf_map_lookup_elem(fd, &key, values.data()) != 0) continue;
-      uint64_t sum = 0;
-      for (auto v : values) sum += v;
-      (key == MPO_CNT_EVENTS ? c.queued : c.lost) = sum;
-    }
-  }
+  if (cpus <= 0) return c;
+  std::vector<uint64_t> values(static_cast<size_t>(cpus));
+  const uint32_t key = MPO_CNT_DROPPED;
+  if (bpf_map_lookup_elem(bpf_map__fd(skeleton_->maps.mpo_counters), &key, values.data()) != 0) return c;
+  for (const uint64_t v : values) c.lost += v;
   return c;
 }
 

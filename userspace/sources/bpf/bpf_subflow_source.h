@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "sources/bpf/outbound_handshakes.h"
-#include "sources/bpf/subflow_event.h"
+#include "events/mptcp_event.h"
 
 struct subflow_tracer;
 struct ring_buffer;
@@ -25,15 +25,14 @@ struct BpfOptions {
 };
 
 struct BpfCounters {
-  uint64_t queued = 0;      // events the kernel side queued
-  uint64_t lost = 0;        // events the kernel side could not queue (ring buffer full)
-  uint64_t received = 0;    // events decoded here
-  uint64_t malformed = 0;   // records that did not decode
+  uint64_t lost = 0;       // events the kernel side could not queue (ring buffer full)
+  uint64_t received = 0;   // events decoded here
+  uint64_t malformed = 0;  // records that did not decode
 };
 
 class BpfSubflowSource {
  public:
-  using Sink = std::function<void(const SubflowEvent &)>;
+  using Sink = std::function<void(const MptcpEvent &)>;
 
   // nullptr with `why` set when the source cannot run here.
   static std::unique_ptr<BpfSubflowSource> start(const BpfOptions &options, Sink sink, std::string &why);

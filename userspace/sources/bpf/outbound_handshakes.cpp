@@ -7,7 +7,7 @@ namespace {
 constexpr uint64_t kSweepEveryNs = 10ull * 1000 * 1000 * 1000;
 }
 
-void OutboundHandshakes::on_event(SubflowEvent &e) {
+void OutboundHandshakes::on_event(MptcpEvent &e) {
   if (e.direction != Direction::outbound) return;
   switch (e.type) {
     case EventType::subflow_created: {

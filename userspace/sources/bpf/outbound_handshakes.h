@@ -1,16 +1,16 @@
 #pragma once
 // Times outbound subflows from their SYN. The BPF side keeps no state per
-// subflow (creating and freeing socket storage was most of its cost under
-// connection churn), so the time from an outbound subflow's created event
-// to its establishment (for a join: the peer's acceptance of it, one round
-// trip after its SYN-ACK), its fallback or its failed join is measured
-// here, from the events' kernel timestamps. Used by the one ring-buffer consumer
-// thread: no lock.
+// subflow (creating and freeing socket storage for each would be most of
+// its cost under connection churn), so the time from an outbound subflow's
+// created event to its establishment (for a join: the peer's acceptance of
+// it, one round trip after its SYN-ACK), its fallback or its failed join is
+// measured here, from the events' kernel timestamps. Used by the one
+// ring-buffer consumer thread: no lock.
 #include <cstddef>
 #include <cstdint>
 #include <unordered_map>
 
-#include "sources/bpf/subflow_event.h"
+#include "events/mptcp_event.h"
 
 namespace observer::bpf {
 
@@ -26,7 +26,7 @@ class OutboundHandshakes {
 
   // Fills e.duration_ns of an outbound established, fallback or join_failed
   // event when its created event was seen; remembers created events.
-  void on_event(SubflowEvent &e);
+  void on_event(MptcpEvent &e);
   size_t pending() const { return sent_ns_.size(); }
 
  private:

@@ -2,8 +2,8 @@
 
 namespace observer::pm {
 
-std::optional<SubflowEvent> to_stream_event(const PathManagerEvent &pm) {
-  SubflowEvent e;
+std::optional<MptcpEvent> to_stream_event(const PathManagerEvent &pm) {
+  MptcpEvent e;
   switch (pm.type) {
     case PathManagerEventType::announced: e.type = EventType::address_announced; break;
     case PathManagerEventType::removed: e.type = EventType::address_removed; break;

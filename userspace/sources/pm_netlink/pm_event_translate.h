@@ -6,7 +6,7 @@
 #include <optional>
 #include <vector>
 
-#include "sources/bpf/subflow_event.h"
+#include "events/mptcp_event.h"
 #include "sources/pm_netlink/pm_event.h"
 
 namespace observer::pm {
@@ -16,6 +16,6 @@ namespace observer::pm {
 inline const std::vector<PathManagerEventType> kStreamedEventTypes = {
     PathManagerEventType::announced, PathManagerEventType::removed, PathManagerEventType::subflow_priority};
 
-std::optional<SubflowEvent> to_stream_event(const PathManagerEvent &e);
+std::optional<MptcpEvent> to_stream_event(const PathManagerEvent &e);
 
 }  // namespace observer::pm

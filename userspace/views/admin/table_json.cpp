@@ -85,7 +85,7 @@ nlohmann::ordered_json connection_json(const ConnectionRecord &c, const Clock &c
   return j;
 }
 
-nlohmann::ordered_json event_json(const SubflowEvent &e, const Clock &clock) {
+nlohmann::ordered_json event_json(const MptcpEvent &e, const Clock &clock) {
   nlohmann::ordered_json j;
   j["type"] = event_type_name(e.type);
   j["time"] = wall_time(e.timestamp_ns, clock);

@@ -22,7 +22,7 @@ nlohmann::ordered_json connection_json(const ConnectionRecord &c, const Clock &c
 // subflows and a diagnosis of two findings take 1 to 2 KB, pretty-printed.
 inline constexpr size_t kExpectedBytesPerConnection = 2048;
 
-nlohmann::ordered_json event_json(const SubflowEvent &e, const Clock &clock);
+nlohmann::ordered_json event_json(const MptcpEvent &e, const Clock &clock);
 std::string token_hex(uint32_t token);
 
 }  // namespace observer::admin

@@ -28,7 +28,7 @@ const prometheus::Histogram::BucketBoundaries kFirstJoinDelay = {0.001, 0.005, 0
 const prometheus::Histogram::BucketBoundaries kDuration = {0.01, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600, 14400, 86400};
 const prometheus::Histogram::BucketBoundaries kSubflows = {1, 2, 3, 4, 5, 6, 8, 12, 16};
 
-const char *family_label(const SubflowEvent &e) {
+const char *family_label(const MptcpEvent &e) {
   return Endpoint::from(e.local).family == AF_INET6 ? "ipv6" : "ipv4";
 }
 
@@ -141,7 +141,7 @@ ObserverMetrics::ObserverMetrics(MetricsInputs inputs, size_t connection_series_
   }
 }
 
-void ObserverMetrics::on_event(const SubflowEvent &e) {
+void ObserverMetrics::on_event(const MptcpEvent &e) {
   const size_t di = e.direction == Direction::outbound ? 0 : 1;
   const size_t ki = e.kind == SubflowKind::initial ? 0 : 1;
   const auto ri = static_cast<size_t>(e.reason);

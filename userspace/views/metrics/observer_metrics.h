@@ -19,7 +19,7 @@
 #include <string_view>
 #include <vector>
 
-#include "sources/bpf/subflow_event.h"
+#include "events/mptcp_event.h"
 #include "sources/pm_netlink/pm_config_messages.h"
 #include "table/connection_table.h"
 
@@ -69,7 +69,7 @@ class ObserverMetrics {
  public:
   ObserverMetrics(MetricsInputs inputs, size_t connection_series_limit);
 
-  void on_event(const SubflowEvent &e);
+  void on_event(const MptcpEvent &e);
   // result: "mptcp", "tcp" or "error"; format: "text", "json" or "html".
   void on_checker_answer(std::string_view result, std::string_view format);
   // Per-connection series name client addresses: only the admin listener

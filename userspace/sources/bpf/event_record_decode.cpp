@@ -1,4 +1,4 @@
-#include "sources/bpf/subflow_event_decode.h"
+#include "sources/bpf/event_record_decode.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -7,43 +7,7 @@
 
 #include "mptcp_events.h"
 
-namespace observer {
-
-const char *event_type_name(EventType t) {
-  switch (t) {
-    case EventType::subflow_created: return "subflow_created";
-    case EventType::subflow_established: return "subflow_established";
-    case EventType::subflow_closed: return "subflow_closed";
-    case EventType::join_failed: return "join_failed";
-    case EventType::fallback: return "fallback";
-    case EventType::listener: return "listener";
-    case EventType::connection_established: return "connection_established";
-    case EventType::connection_closed: return "connection_closed";
-    case EventType::address_announced: return "address_announced";
-    case EventType::address_removed: return "address_removed";
-    case EventType::subflow_priority: return "subflow_priority";
-  }
-  return "unknown";
-}
-
-const char *reason_name(Reason r) {
-  switch (r) {
-    case Reason::none: return "none";
-    case Reason::closed: return "closed";
-    case Reason::reset: return "reset";
-    case Reason::refused: return "refused";
-    case Reason::timeout: return "timeout";
-    case Reason::rejected: return "rejected";
-    case Reason::no_mptcp: return "no_mptcp";
-    case Reason::plain_client: return "plain_client";
-    case Reason::unreachable: return "unreachable";
-    case Reason::late: return "late";
-    case Reason::rejected_by_peer: return "rejected_by_peer";
-  }
-  return "none";
-}
-
-namespace bpf {
+namespace observer::bpf {
 namespace {
 // A dual-stack socket talking to an IPv4 peer is AF_INET6 with ::ffff:a.b.c.d
 // addresses; users and metrics call that IPv4.
@@ -71,11 +35,11 @@ SocketAddress make_address(int family, const mpo_u8 *addr, uint16_t port) {
 }
 }  // namespace
 
-std::optional<SubflowEvent> decode_event(std::span<const std::byte> record) {
+std::optional<MptcpEvent> decode_event(std::span<const std::byte> record) {
   mpo_event raw{};
   if (record.size() != sizeof raw) return std::nullopt;
   std::memcpy(&raw, record.data(), sizeof raw);
-  SubflowEvent e;
+  MptcpEvent e;
   switch (raw.type) {
     case MPO_EV_SUBFLOW_CREATED: e.type = EventType::subflow_created; break;
     case MPO_EV_SUBFLOW_ESTABLISHED: e.type = EventType::subflow_established; break;
@@ -114,5 +78,4 @@ std::optional<SubflowEvent> decode_event(std::span<const std::byte> record) {
   return e;
 }
 
-}  // namespace bpf
-}  // namespace observer
+}  // namespace observer::bpf

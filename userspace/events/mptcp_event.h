@@ -1,9 +1,12 @@
 #pragma once
-// An event as the rest of the daemon sees it: decoded from the BPF ring
-// buffer (bpf/mptcp_events.h), translated from a path-manager netlink event
-// (what only the path manager knows: addresses announced and removed,
-// priority changes), or made by the connection table itself (connection
-// established/closed, which it derives from subflows).
+// The project's event model: what every source produces and the connection
+// table consumes. One type for everything that happens to an MPTCP
+// connection, whoever saw it: subflow transitions and listeners decoded from
+// the BPF ring buffer (sources/bpf), what only the path manager knows
+// (addresses announced and removed, priority changes: sources/pm_netlink),
+// and what the connection table derives from subflows (connection
+// established and closed). Plain data, no source's headers: a consumer
+// links this and not the sources.
 #include <cstdint>
 #include <string>
 
@@ -27,7 +30,9 @@ enum class EventType {
 };
 const char *event_type_name(EventType t);
 
-// Mirrors enum mpo_reason; the names are the metric label values.
+// Numbered as enum mpo_reason (bpf/mptcp_events.h), so that the BPF decoder
+// converts by value; its test pins each pair. The names are the metric
+// label values.
 enum class Reason {
   none,
   closed,
@@ -47,7 +52,7 @@ inline constexpr Reason kAllReasons[] = {Reason::closed,       Reason::reset,   
                                          Reason::plain_client, Reason::unreachable, Reason::late,
                                          Reason::rejected_by_peer};
 
-struct SubflowEvent {
+struct MptcpEvent {
   EventType type = EventType::subflow_created;
   Direction direction = Direction::outbound;
   SubflowKind kind = SubflowKind::initial;
