@@ -222,6 +222,24 @@ kill "$LIMITED"; wait "$LIMITED" 2>/dev/null
 assert_eq "" "$(grep -E ' (error|warn) ' "$LIMITED_LOG")" "no warnings or errors in that daemon's log"
 rm -f "$LIMITED_LOG"
 
+echo "# clients that ask to close: each connection ends with its answer, none lingers into the per-client cap"
+BURST_LOG=$(mktemp)
+start_in "$SRV" "$OBSERVER_BIN" --no-bpf --listen '[::]:8691' --admin-listen 127.0.0.1:8696 \
+  --max-connections-per-client 32 2>"$BURST_LOG"
+BURST=$LAST_PID
+wait_for_http "http://$SRV4:8691/healthz" || { cat "$BURST_LOG"; exit 1; }
+# 16 clients at once, one MPTCP connection a request, each closed once its
+# answer is read: a server waiting for every client's DATA_FIN held one
+# close in ten for its drain's quiet second, and refused thousands.
+read -r FAILED DONE < <(in_client python3 "$(dirname "$0")/../tools/close_burst.py" "$SRV4" 8691 3 16)
+((DONE > 1000)) && pass "a burst of $DONE requests was made" || fail "only $DONE requests in the burst"
+assert_eq 0 "$FAILED" "no request of the burst failed"
+burst_metric() { in_server curl -s http://127.0.0.1:8696/metrics | awk -v s="$1" '$1 == s {print $2 + 0}'; }
+assert_eq 0 "$(burst_metric 'mptcp_observer_http_connections_total{server="checker",outcome="refused_client"}')" \
+  "no connection was refused for the per-client cap"
+kill "$BURST"; wait "$BURST" 2>/dev/null
+rm -f "$BURST_LOG"
+
 echo "# the daemon is still serving after all of the above"
 assert_eq "200" "$(in_client curl -s -o /dev/null -w '%{http_code}' "$URL4/healthz")" "healthz still 200"
 kill -0 "$DAEMON" 2>/dev/null && pass "daemon process alive" || fail "daemon died"

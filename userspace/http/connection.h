@@ -72,6 +72,9 @@ struct Connection {
   std::string out;  // answers held until the socket takes them
   size_t out_pos = 0;
   bool close_when_written = false;
+  // The parser refused what the client sent: it may still be sending (a
+  // body, more requests), so the close drains it first.
+  bool drain_before_close = false;
 
   // The request whose answer is in progress, for a streamed or deferred answer.
   struct Pending {

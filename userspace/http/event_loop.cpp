@@ -306,6 +306,7 @@ void EventLoop::drive(Connection *c, bool peer_closed) {
       append_text_answer(c->out, refusal_status(parsed.refusal), parsed.why, server_.server_header_, {},
                          /*close=*/true, /*head_only=*/false);
       c->close_when_written = true;
+      c->drain_before_close = true;
       c->discard_input();
       finish_answer(c);
       return;
@@ -423,6 +424,18 @@ void EventLoop::arm(Connection *c, uint32_t events, int op) {
 
 void EventLoop::close_after_answer(Connection *c) {
   c->shut_write();
+  // A client that asked for the close (Connection: close, HTTP/1.0) sends
+  // nothing after it: with nothing unread, here or in the socket, the
+  // close sends no reset and needs no drain. Waiting for its FIN instead
+  // would hold the connection for the drain's quiet second whenever MPTCP
+  // does not report the peer's DATA_FIN as readable, as happens to about
+  // one close in ten under load.
+  if (!c->drain_before_close && c->unanswered().empty()) {
+    switch (c->drop_incoming(kDrainBytesPerTurn)) {
+      case Connection::Fill::more: break;  // it did send more: drain it
+      default: return close(c);
+    }
+  }
   c->discard_input();
   c->state = Connection::State::closing;
   c->drain_end = Clock::now() + kDrainMax;
