@@ -410,14 +410,12 @@ checker::ConnectionContext Daemon::merge_checker_status(MptcpStatus &status) {
   // In place, under the table's lock: this runs on every checker request,
   // and copying the record out would cost more than the lookup.
   table_.with([&](ConnectionTable &t) {
-    const bool known = t.lookup(key) != nullptr;
-    t.merge_getsockopt(key, Direction::inbound, observed, monotonic_ns());
-    const ConnectionRecord *record = t.lookup(key);
+    const auto [record, created] = t.merge_getsockopt(key, Direction::inbound, observed, monotonic_ns());
     if (!record) return;
     if (record->established_ns) {
       // BPF's timestamps are CLOCK_MONOTONIC, which steady_clock reads too.
       context.joins_since = std::chrono::steady_clock::time_point(std::chrono::nanoseconds(record->established_ns));
-    } else if (!known) {
+    } else if (created) {
       // The first the daemon hears of it, before tracing's report: the
       // connection is new, and its joins, which follow this first request,
       // are still to come.

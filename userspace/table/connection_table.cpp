@@ -43,7 +43,7 @@ SubflowRecord record_from(const DiagSubflow &d, Direction direction, uint64_t sn
 }  // namespace
 
 ConnectionRecord *ConnectionTable::upsert(const ConnectionKey &key, Direction direction, uint8_t family,
-                                          uint64_t now_ns) {
+                                          uint64_t now_ns, bool *created) {
   auto it = connections_.find(key);
   if (it == connections_.end()) {
     if (connections_.size() >= max_connections_) {
@@ -57,6 +57,7 @@ ConnectionRecord *ConnectionTable::upsert(const ConnectionKey &key, Direction di
     c.updated_ns = now_ns;
     it = connections_.emplace(key, std::move(c)).first;
     ++gauges_.connections[dir_index(direction)];
+    if (created) *created = true;
   }
   it->second.updated_ns = std::max(it->second.updated_ns, now_ns);
   return &it->second;
@@ -314,11 +315,13 @@ bool ConnectionTable::reconcile_sweep(const std::unordered_set<uint32_t> &presen
   return true;
 }
 
-void ConnectionTable::merge_getsockopt(const ConnectionKey &key, Direction direction,
-                                       const std::vector<ObservedSubflow> &subflows, uint64_t now_ns) {
+ConnectionTable::Merged ConnectionTable::merge_getsockopt(const ConnectionKey &key, Direction direction,
+                                                         const std::vector<ObservedSubflow> &subflows,
+                                                         uint64_t now_ns) {
   const uint8_t family = subflows.empty() ? 0 : subflows.front().remote.family;
-  ConnectionRecord *c = upsert(key, direction, family, now_ns);
-  if (!c) return;
+  bool created = false;
+  ConnectionRecord *c = upsert(key, direction, family, now_ns, &created);
+  if (!c) return {};
   c->sources |= kFromGetsockopt;
   for (const auto &o : subflows) {
     SubflowRecord s;
@@ -329,6 +332,7 @@ void ConnectionTable::merge_getsockopt(const ConnectionKey &key, Direction direc
     s.sources = kFromGetsockopt;
     add_subflow(*c, s);
   }
+  return {c, created};
 }
 
 std::vector<MptcpEvent> ConnectionTable::forget_namespaces_except(const std::set<uint32_t> &alive,

@@ -118,9 +118,16 @@ class ConnectionTable {
 
   // Merges what getsockopt on one of the checker's own sockets showed:
   // adds the connection and subflows the other sources have not reported
-  // (yet), and marks those they have as seen by getsockopt too.
-  void merge_getsockopt(const ConnectionKey &key, Direction direction, const std::vector<ObservedSubflow> &subflows,
-                        uint64_t now_ns);
+  // (yet), and marks those they have as seen by getsockopt too. Returns
+  // the record (null when the table is full), valid while the caller holds
+  // the table, and whether this merge created it: the checker merges on
+  // every request, so it learns both without looking the key up again.
+  struct Merged {
+    const ConnectionRecord *record = nullptr;
+    bool created = false;
+  };
+  Merged merge_getsockopt(const ConnectionKey &key, Direction direction, const std::vector<ObservedSubflow> &subflows,
+                          uint64_t now_ns);
 
   // Up to `limit` connections after `after`, in key order (for pagination).
   std::vector<ConnectionRecord> page(std::optional<ConnectionKey> after, size_t limit) const;
@@ -132,7 +139,8 @@ class ConnectionTable {
   uint64_t overflowed() const { return overflowed_; }
 
  private:
-  ConnectionRecord *upsert(const ConnectionKey &key, Direction direction, uint8_t family, uint64_t now_ns);
+  ConnectionRecord *upsert(const ConnectionKey &key, Direction direction, uint8_t family, uint64_t now_ns,
+                           bool *created = nullptr);
   void add_subflow(ConnectionRecord &c, SubflowRecord s);
   // The removed subflow, or nullopt when the connection has no such cookie.
   std::optional<SubflowRecord> remove_subflow(ConnectionRecord &c, uint64_t cookie);
