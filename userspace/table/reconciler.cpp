@@ -4,20 +4,15 @@
 
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 #include <optional>
 #include <set>
+#include "common/clocks.h"
 
 #include "common/log.h"
 #include "common/network_namespaces.h"
 #include "sources/sock_diag/diag_reader.h"
 
 namespace observer {
-uint64_t monotonic_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 Reconciler::Reconciler(LockedConnectionTable &table, Publish publish, ReconcilerOptions options)
     : table_(table), publish_(std::move(publish)), options_(std::move(options)) {}

@@ -62,6 +62,4 @@ class Reconciler {
   std::thread thread_;
 };
 
-uint64_t monotonic_ns();
-
 }  // namespace observer

@@ -10,9 +10,9 @@
 
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 #include <vector>
 
+#include "common/clocks.h"
 #include "common/log.h"
 #include "common/network_namespaces.h"
 #include "sources/pm_netlink/pm_event_decode.h"
@@ -30,12 +30,6 @@ constexpr int kReceiveBufferBytes = 1 << 20;
 constexpr size_t kDatagramBytes = 64 * 1024;
 // Datagrams read from one socket before looking at the others again.
 constexpr int kBurst = 64;
-
-uint64_t monotonic_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 struct Opened {
   UniqueFd socket;
