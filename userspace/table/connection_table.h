@@ -131,6 +131,14 @@ class ConnectionTable {
   const TableGauges &gauges() const { return gauges_; }
   uint64_t overflowed() const { return overflowed_; }
 
+  // apply(), one event type each; `derived` gets the connection-level events.
+  void apply_established(SubflowEvent &e, std::vector<SubflowEvent> &derived);
+  SubflowEvent establish_connection(ConnectionRecord &c, const SubflowEvent &initial);
+  void apply_closed(SubflowEvent &e, std::vector<SubflowEvent> &derived);
+  std::map<ConnectionKey, ConnectionRecord>::iterator connection_of_subflow(const ConnectionKey &key, uint64_t cookie);
+  void apply_priority(const SubflowEvent &e);
+  void apply_join_failed(const SubflowEvent &e);
+
  private:
   ConnectionRecord *upsert(const ConnectionKey &key, Direction direction, uint8_t family, uint64_t now_ns);
   void add_subflow(ConnectionRecord &c, SubflowRecord s);
