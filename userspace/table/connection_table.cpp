@@ -363,12 +363,6 @@ std::vector<ConnectionRecord> ConnectionTable::page(std::optional<ConnectionKey>
   return out;
 }
 
-std::optional<ConnectionRecord> ConnectionTable::find(const ConnectionKey &key) const {
-  const ConnectionRecord *record = lookup(key);
-  if (!record) return std::nullopt;
-  return *record;
-}
-
 const ConnectionRecord *ConnectionTable::lookup(const ConnectionKey &key) const {
   const auto it = connections_.find(key);
   return it == connections_.end() ? nullptr : &it->second;

@@ -124,13 +124,13 @@ class ConnectionTable {
 
   // Up to `limit` connections after `after`, in key order (for pagination).
   std::vector<ConnectionRecord> page(std::optional<ConnectionKey> after, size_t limit) const;
-  std::optional<ConnectionRecord> find(const ConnectionKey &key) const;
   // The record itself, valid while the caller holds the table.
   const ConnectionRecord *lookup(const ConnectionKey &key) const;
   size_t size() const { return connections_.size(); }
   const TableGauges &gauges() const { return gauges_; }
   uint64_t overflowed() const { return overflowed_; }
 
+ private:
   // apply(), one event type each; `derived` gets the connection-level events.
   void apply_established(SubflowEvent &e, std::vector<SubflowEvent> &derived);
   SubflowEvent establish_connection(ConnectionRecord &c, const SubflowEvent &initial);
@@ -139,7 +139,6 @@ class ConnectionTable {
   void apply_priority(const SubflowEvent &e);
   void apply_join_failed(const SubflowEvent &e);
 
- private:
   ConnectionRecord *upsert(const ConnectionKey &key, Direction direction, uint8_t family, uint64_t now_ns);
   void add_subflow(ConnectionRecord &c, SubflowRecord s);
   // The removed subflow, or nullopt when the connection has no such cookie.
