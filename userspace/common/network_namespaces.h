@@ -35,9 +35,6 @@ struct NamespaceList {
   bool complete = true;
 };
 NamespaceList list_network_namespaces(const std::string &dir, bool processes);
-inline std::vector<NetworkNamespace> list_network_namespaces(const std::string &dir) {
-  return list_network_namespaces(dir, false).namespaces;
-}
 
 struct NamespaceVisit {
   enum class Outcome {
