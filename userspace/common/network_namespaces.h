@@ -5,9 +5,12 @@
 // that read per-namespace kernel state (sock_diag, path-manager netlink)
 // enter each one in turn; sockets stay bound to the namespace they were
 // opened in, so a socket opened inside keeps working after we leave.
+#include <atomic>
+#include <cerrno>
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/unique_fd.h"
@@ -42,6 +45,9 @@ struct NamespaceVisit {
     cannot_enter,    // `work` did not run; error is the errno (EPERM: no CAP_SYS_ADMIN)
     cannot_return,   // `work` ran, but the thread is stuck in the namespace: see below
   };
+
+  // Not allowed in (no CAP_SYS_ADMIN): not a failure of the namespace.
+  bool denied() const { return outcome == Outcome::cannot_enter && error == EPERM; }
   Outcome outcome = Outcome::ran;
   int error = 0;
 };
@@ -54,6 +60,29 @@ struct NamespaceVisit {
 // that could not come back would silently read the wrong namespace from
 // then on, so on cannot_return the caller must stop using this thread: end
 // it, never hand it more work.
+// How a source that reads every namespace (the reconciler, the path-manager
+// source) visits them and says what kept it out, in its own log lines:
+// being denied other namespaces once for its lifetime, since it happens at
+// every walk and the source still reads its own namespace; a thread that
+// could not come back every time, as an error.
+class NamespaceWalker {
+ public:
+  // `component` names the log lines; `without_others` says what the source
+  // does when it may not enter other namespaces ("reconciling this one only").
+  NamespaceWalker(std::string component, std::string without_others)
+      : component_(std::move(component)), without_others_(std::move(without_others)) {}
+
+  // run_in_network_namespace(ns, work), logging cannot_return.
+  NamespaceVisit visit(const NetworkNamespace &ns, const std::function<void()> &work) const;
+  // After a visit that was denied(): says so the first time.
+  void say_denied();
+
+ private:
+  std::string component_;
+  std::string without_others_;
+  std::atomic<bool> denied_said_{false};
+};
+
 NamespaceVisit run_in_network_namespace(const NetworkNamespace &ns, const std::function<void()> &work);
 
 }  // namespace observer
