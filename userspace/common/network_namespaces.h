@@ -22,8 +22,6 @@ struct NetworkNamespace {
   UniqueFd fd;         // open on the namespace: what setns() takes
   uint32_t inode = 0;  // identifies the namespace in events and the API (`stat -L -c %i`)
   bool self = false;   // the caller's own (a file in the directory may be called "self" too)
-
-  bool is_self() const { return self; }
 };
 
 // The caller's own namespace first, named "self", then each entry of `dir`
@@ -45,11 +43,11 @@ struct NamespaceVisit {
     cannot_enter,    // `work` did not run; error is the errno (EPERM: no CAP_SYS_ADMIN)
     cannot_return,   // `work` ran, but the thread is stuck in the namespace: see below
   };
+  Outcome outcome = Outcome::ran;
+  int error = 0;
 
   // Not allowed in (no CAP_SYS_ADMIN): not a failure of the namespace.
   bool denied() const { return outcome == Outcome::cannot_enter && error == EPERM; }
-  Outcome outcome = Outcome::ran;
-  int error = 0;
 };
 
 // Runs `work` on the calling thread inside `ns`, then moves the thread back
@@ -60,6 +58,8 @@ struct NamespaceVisit {
 // that could not come back would silently read the wrong namespace from
 // then on, so on cannot_return the caller must stop using this thread: end
 // it, never hand it more work.
+NamespaceVisit run_in_network_namespace(const NetworkNamespace &ns, const std::function<void()> &work);
+
 // How a source that reads every namespace (the reconciler, the path-manager
 // source) visits them and says what kept it out, in its own log lines:
 // being denied other namespaces once for its lifetime, since it happens at
@@ -82,7 +82,5 @@ class NamespaceWalker {
   std::string without_others_;
   std::atomic<bool> denied_said_{false};
 };
-
-NamespaceVisit run_in_network_namespace(const NetworkNamespace &ns, const std::function<void()> &work);
 
 }  // namespace observer
