@@ -263,6 +263,8 @@ std::vector<std::string> PmNetlinkSource::drop_vanished(const std::set<uint32_t>
 
 // Log lines outside mu_: each namespace's trouble said once.
 void PmNetlinkSource::report(const Walk &walk, const Changes &changes, bool first) {
+  // A namespace that works now may fail again later: say so then.
+  for (const auto &name : changes.added) reported_.erase(name);
   for (const auto &v : walk.visited) {
     if (!v.opened.why.empty() && reported_.insert(v.name).second) {
       log::warn(kLog, "network namespace " + v.name + ": " + v.opened.why);
