@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include "common/clocks.h"
 #include "common/log.h"
 #include "common/version.h"
 #include "process/privileges.h"

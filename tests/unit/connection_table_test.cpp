@@ -142,8 +142,8 @@ TEST_CASE("an outbound MPTCP connection from first subflow to last", "[connectio
   CHECK(derived[0].duration_ns == 0);  // a connection has no handshake time of its own
   CHECK(format_endpoint(derived[0].local) == "10.0.0.1:40000");
   REQUIRE(t.size() == 1);
-  auto c = t.find({kNetns, token});
-  REQUIRE(c.has_value());
+  auto c = t.lookup({kNetns, token});
+  REQUIRE(c != nullptr);
   CHECK(c->established_ns == t0);
   CHECK(c->direction == Direction::outbound);
   CHECK(c->family == AF_INET);
@@ -167,8 +167,8 @@ TEST_CASE("an outbound MPTCP connection from first subflow to last", "[connectio
   join1.local = address("10.0.1.1:40001");
   CHECK(t.apply(join1).empty());
   CHECK(join1.first_join_delay_ns == 50 * kMs);
-  c = t.find({kNetns, token});
-  REQUIRE(c.has_value());
+  c = t.lookup({kNetns, token});
+  REQUIRE(c != nullptr);
   CHECK(c->first_join_ns == t0 + 50 * kMs);
   CHECK(c->subflows.size() == 2);
   CHECK(c->subflows_ever == 2);
@@ -179,7 +179,7 @@ TEST_CASE("an outbound MPTCP connection from first subflow to last", "[connectio
   auto join2 = event(established(token, 3, t0 + 80 * kMs, SubflowKind::join));
   CHECK(t.apply(join2).empty());
   CHECK(join2.first_join_delay_ns == 0);
-  c = t.find({kNetns, token});
+  c = t.lookup({kNetns, token});
   CHECK(c->first_join_ns == t0 + 50 * kMs);
   CHECK(c->subflows_ever == 3);
   CHECK(t.gauges().subflows[0][1] == 2);
@@ -189,7 +189,7 @@ TEST_CASE("an outbound MPTCP connection from first subflow to last", "[connectio
   failed.type = EventType::join_failed;
   failed.reason = Reason::timeout;
   CHECK(t.apply(failed).empty());
-  c = t.find({kNetns, token});
+  c = t.lookup({kNetns, token});
   CHECK(c->join_failures == 1);
   CHECK(c->last_join_failure == Reason::timeout);
   CHECK(c->subflows.size() == 3);  // a failed join never became a subflow
@@ -200,7 +200,7 @@ TEST_CASE("an outbound MPTCP connection from first subflow to last", "[connectio
   CHECK(apply(t, closed(token, 2, t0 + 2 * kSec)).empty());
   CHECK(apply(t, closed(token, 1, t0 + 3 * kSec)).empty());
   CHECK(t.size() == 1);
-  CHECK(t.find({kNetns, token})->subflows.size() == 1);
+  CHECK(t.lookup({kNetns, token})->subflows.size() == 1);
   check_gauges_match(t);
 
   // The last one closes: the connection is gone, with its story told.
@@ -214,7 +214,7 @@ TEST_CASE("an outbound MPTCP connection from first subflow to last", "[connectio
   CHECK(derived[0].duration_ns == 5 * kSec);
   CHECK(derived[0].subflow_count == 3);
   CHECK(t.size() == 0);
-  CHECK_FALSE(t.find({kNetns, token}).has_value());
+  CHECK(t.lookup({kNetns, token}) == nullptr);
   CHECK(total_connections(t.gauges()) == 0);
   CHECK(total_subflows(t.gauges()) == 0);
 }
@@ -231,7 +231,7 @@ TEST_CASE("an inbound connection counts in the inbound gauges", "[connection_tab
   CHECK(t.gauges().connections[0] == 0);
   CHECK(t.gauges().subflows[1][0] == 1);
   CHECK(t.gauges().subflows[1][1] == 1);
-  CHECK(t.find({kNetns, 7})->direction == Direction::inbound);
+  CHECK(t.lookup({kNetns, 7})->direction == Direction::inbound);
   apply(t, closed(7, 70, 3 * kSec));
   const auto derived = apply(t, closed(7, 71, 3 * kSec));
   REQUIRE(derived.size() == 1);
@@ -246,8 +246,8 @@ TEST_CASE("an IPv6 connection records family and endpoints", "[connection_table]
   s.local = "[2001:db8::1]:40000";
   s.remote = "[2001:db8::2]:443";
   apply(t, s);
-  const auto c = t.find({kNetns, 9});
-  REQUIRE(c.has_value());
+  const auto c = t.lookup({kNetns, 9});
+  REQUIRE(c != nullptr);
   CHECK(c->family == AF_INET6);
   CHECK(c->local.to_string() == "[2001:db8::1]:40000");
   CHECK(c->remote.to_string() == "[2001:db8::2]:443");
@@ -260,7 +260,7 @@ TEST_CASE("the first join delay is unknown when the connection's establishment i
   auto join = event(established(5, 51, 11 * kSec, SubflowKind::join));
   CHECK(t.apply(join).empty());
   CHECK(join.first_join_delay_ns == 0);
-  CHECK(t.find({kNetns, 5})->first_join_ns == 11 * kSec);
+  CHECK(t.lookup({kNetns, 5})->first_join_ns == 11 * kSec);
 }
 
 TEST_CASE("a closed subflow finds its connection by cookie when the token is not known", "[connection_table]") {
@@ -278,7 +278,7 @@ TEST_CASE("a repeated established event does not duplicate the subflow", "[conne
   ConnectionTable t;
   CHECK(apply(t, established(12, 120, kSec)).size() == 1);
   CHECK(apply(t, established(12, 120, kSec + 1)).empty());  // no second connection_established
-  const auto c = t.find({kNetns, 12});
+  const auto c = t.lookup({kNetns, 12});
   CHECK(c->subflows.size() == 1);
   CHECK(c->subflows_ever == 1);
   CHECK(t.gauges().subflows[0][0] == 1);
@@ -288,7 +288,7 @@ TEST_CASE("a repeated established event does not duplicate the subflow", "[conne
 TEST_CASE("events the table cannot place are harmless", "[connection_table]") {
   ConnectionTable t;
   apply(t, established(1, 10, kSec));  // one real connection, to prove it is untouched
-  const auto before = *t.find({kNetns, 1});
+  const auto before = *t.lookup({kNetns, 1});
 
   SECTION("subflow_closed for an unknown token and cookie") {
     CHECK(apply(t, closed(999, 9990, 2 * kSec)).empty());
@@ -312,7 +312,7 @@ TEST_CASE("events the table cannot place are harmless", "[connection_table]") {
     s.netns = kNetns + 1;
     CHECK(apply(t, s).size() == 1);  // its own connection: same token, another namespace
     CHECK(t.size() == 2);
-    CHECK(t.find({kNetns + 1, 1}).has_value());
+    CHECK(t.lookup({kNetns + 1, 1}) != nullptr);
     return;  // the rest checks that nothing changed
   }
   SECTION("created, fallback and listener events do not touch the table") {
@@ -326,8 +326,8 @@ TEST_CASE("events the table cannot place are harmless", "[connection_table]") {
     }
   }
   CHECK(t.size() == 1);
-  const auto after = t.find({kNetns, 1});
-  REQUIRE(after.has_value());
+  const auto after = t.lookup({kNetns, 1});
+  REQUIRE(after != nullptr);
   CHECK(after->subflows.size() == before.subflows.size());
   CHECK(after->subflows_ever == before.subflows_ever);
   CHECK(after->join_failures == 0);
@@ -343,13 +343,13 @@ TEST_CASE("the table stops at max_connections and counts what did not fit", "[co
   CHECK(apply(t, established(3, 30, kSec)).empty());  // over the cap: no event, no record
   CHECK(t.size() == 2);
   CHECK(t.overflowed() == 1);
-  CHECK_FALSE(t.find({kNetns, 3}).has_value());
+  CHECK(t.lookup({kNetns, 3}) == nullptr);
   CHECK(t.gauges().connections[0] == 2);
   CHECK(t.gauges().subflows[0][0] == 2);
 
   // Subflows of known connections still fit.
   CHECK(apply(t, established(1, 11, 2 * kSec, SubflowKind::join)).empty());
-  CHECK(t.find({kNetns, 1})->subflows.size() == 2);
+  CHECK(t.lookup({kNetns, 1})->subflows.size() == 2);
   CHECK(t.overflowed() == 1);
 
   // Events of the connection that did not fit are harmless.
@@ -421,8 +421,8 @@ TEST_CASE("reconcile adds the connections the events missed, with their subflows
   CHECK(r.connections_removed == 0);
   CHECK(r.subflows_removed == 0);
   CHECK(r.events.empty());
-  const auto c = t.find({kNetns, 0x77});
-  REQUIRE(c.has_value());
+  const auto c = t.lookup({kNetns, 0x77});
+  REQUIRE(c != nullptr);
   CHECK(c->direction == Direction::inbound);
   CHECK(c->family == AF_INET);
   CHECK(c->sources == kFromSockDiag);
@@ -454,12 +454,12 @@ TEST_CASE("reconcile adds the connections the events missed, with their subflows
   CHECK(again.subflows_added == 0);
   CHECK(again.connections_removed == 0);
   CHECK(again.subflows_removed == 0);
-  CHECK(t.find({kNetns, 0x77})->subflows.size() == 2);
+  CHECK(t.lookup({kNetns, 0x77})->subflows.size() == 2);
   check_gauges_match(t);
 
   // A subflow closed through BPF later is found by its cookie.
   CHECK(apply(t, closed(0x77, 701, 12 * kSec)).empty());
-  CHECK(t.find({kNetns, 0x77})->subflows.size() == 1);
+  CHECK(t.lookup({kNetns, 0x77})->subflows.size() == 1);
   check_gauges_match(t);
 }
 
@@ -469,7 +469,7 @@ TEST_CASE("reconcile records the snapshot's fallback flag", "[connection_table]"
   auto dc = diag_connection(8, {diag_subflow(8, 80, SubflowKind::initial)});
   dc.fallback = true;
   t.reconcile(kNetns, {dc}, 2 * kSec);
-  CHECK(t.find({kNetns, 8})->fallback);
+  CHECK(t.lookup({kNetns, 8})->fallback);
 }
 
 TEST_CASE("reconcile records whether the fallback came before the MP_CAPABLE handshake completed",
@@ -480,9 +480,9 @@ TEST_CASE("reconcile records whether the fallback came before the MP_CAPABLE han
   auto after = diag_connection(9, {diag_subflow(9, 90, SubflowKind::initial, "10.0.0.1:40001")});
   after.fallback = true;
   t.reconcile(kNetns, {before, after}, 2 * kSec);
-  CHECK(t.find({kNetns, 8})->fallback_in_handshake);
-  CHECK(t.find({kNetns, 9})->fallback);
-  CHECK_FALSE(t.find({kNetns, 9})->fallback_in_handshake);
+  CHECK(t.lookup({kNetns, 8})->fallback_in_handshake);
+  CHECK(t.lookup({kNetns, 9})->fallback);
+  CHECK_FALSE(t.lookup({kNetns, 9})->fallback_in_handshake);
 }
 
 TEST_CASE("failed joins are counted by reason, and the last one named", "[connection_table]") {
@@ -497,7 +497,7 @@ TEST_CASE("failed joins are counted by reason, and the last one named", "[connec
   fail(Reason::timeout, 2);
   fail(Reason::rejected_by_peer, 3);
   fail(Reason::rejected_by_peer, 4);
-  const auto c = *t.find({kNetns, 0x40});
+  const auto c = *t.lookup({kNetns, 0x40});
   CHECK(c.join_failures == 3);
   CHECK(c.last_join_failure == Reason::rejected_by_peer);
   CHECK(c.join_failures_by_reason[static_cast<size_t>(Reason::rejected_by_peer)] == 2);
@@ -529,10 +529,10 @@ TEST_CASE("reconcile removes connections the kernel no longer has", "[connection
   CHECK(e.subflow_count == 2);
   CHECK(e.direction == Direction::outbound);
 
-  CHECK_FALSE(t.find({kNetns, 1}).has_value());
-  CHECK(t.find({kNetns, 2}).has_value());  // updated after snapshot_ns: kept
-  CHECK(t.find({kNetns, 3}).has_value());
-  CHECK(t.find({kNetns + 1, 1}).has_value());
+  CHECK(t.lookup({kNetns, 1}) == nullptr);
+  CHECK(t.lookup({kNetns, 2}) != nullptr);  // updated after snapshot_ns: kept
+  CHECK(t.lookup({kNetns, 3}) != nullptr);
+  CHECK(t.lookup({kNetns + 1, 1}) != nullptr);
   CHECK(t.size() == 3);
   check_gauges_match(t);
   CHECK(t.gauges().subflows[0][1] == 0);  // the join went with its connection
@@ -601,10 +601,10 @@ TEST_CASE("a snapshot merged in steps does what reconcile does", "[connection_ta
   CHECK(r.events.size() == expected.events.size());
   CHECK(sliced.size() == whole.size());
   for (uint32_t token : {3u, 5u, 7u}) {
-    REQUIRE(sliced.find({kNetns, token}).has_value());
-    CHECK(sliced.find({kNetns, token})->subflows.size() == whole.find({kNetns, token})->subflows.size());
+    REQUIRE(sliced.lookup({kNetns, token}) != nullptr);
+    CHECK(sliced.lookup({kNetns, token})->subflows.size() == whole.lookup({kNetns, token})->subflows.size());
   }
-  CHECK_FALSE(sliced.find({kNetns, 1}).has_value());
+  CHECK(sliced.lookup({kNetns, 1}) == nullptr);
   check_gauges_match(sliced);
 }
 
@@ -623,9 +623,9 @@ TEST_CASE("what events close while a reconciliation runs, its snapshot does not 
   CHECK(apply(t, closed(3, 30, 201 * kSec)).size() == 1);  // its last subflow: the connection closes
   apply(t, closed(5, 51, 202 * kSec));
   const auto r = reconcile_in_steps([&](const auto &f) { f(t); }, snapshot);
-  CHECK_FALSE(t.find({kNetns, 3}).has_value());
-  REQUIRE(t.find({kNetns, 5}).has_value());
-  CHECK(t.find({kNetns, 5})->subflows.size() == 1);
+  CHECK(t.lookup({kNetns, 3}) == nullptr);
+  REQUIRE(t.lookup({kNetns, 5}) != nullptr);
+  CHECK(t.lookup({kNetns, 5})->subflows.size() == 1);
   CHECK(r.connections_added == 0);
   CHECK(r.subflows_added == 0);
   CHECK(r.events.empty());  // no second connection_closed for 3
@@ -633,7 +633,7 @@ TEST_CASE("what events close while a reconciliation runs, its snapshot does not 
 
   // Once it has ended, the next snapshot is believed again.
   t.reconcile(kNetns, {diag_connection(3, {diag_subflow(3, 30, SubflowKind::initial)})}, 300 * kSec);
-  CHECK(t.find({kNetns, 3}).has_value());
+  CHECK(t.lookup({kNetns, 3}) != nullptr);
 }
 
 TEST_CASE("a connection touched by an event after the snapshot began is kept", "[connection_table]") {
@@ -644,7 +644,7 @@ TEST_CASE("a connection touched by an event after the snapshot began is kept", "
   const auto r = t.reconcile(kNetns, {}, 200 * kSec);
   CHECK(r.connections_removed == 0);
   CHECK(r.events.empty());
-  CHECK(t.find({kNetns, 1}).has_value());
+  CHECK(t.lookup({kNetns, 1}) != nullptr);
 
   // The next snapshot still without it removes it.
   const auto later = t.reconcile(kNetns, {}, 300 * kSec);
@@ -679,8 +679,8 @@ TEST_CASE("reconcile removes subflows the kernel no longer has", "[connection_ta
   CHECK(r.subflows_added == 0);
   CHECK(r.connections_removed == 0);
   CHECK(r.events.empty());
-  const auto c = t.find({kNetns, 1});
-  REQUIRE(c.has_value());
+  const auto c = t.lookup({kNetns, 1});
+  REQUIRE(c != nullptr);
   std::vector<uint64_t> cookies;
   for (const auto &s : c->subflows) cookies.push_back(s.cookie);
   CHECK(cookies == std::vector<uint64_t>{10, 12});
@@ -700,8 +700,8 @@ TEST_CASE("a subflow seen by BPF and by sock_diag is one subflow with both sourc
     const auto r = t.reconcile(kNetns, {diag_connection(1, {diag_subflow(1, 10, SubflowKind::initial)})}, 200 * kSec);
     CHECK(r.subflows_added == 0);
     CHECK(r.connections_added == 0);
-    const auto c = t.find({kNetns, 1});
-    REQUIRE(c.has_value());
+    const auto c = t.lookup({kNetns, 1});
+    REQUIRE(c != nullptr);
     REQUIRE(c->subflows.size() == 1);
     CHECK(c->subflows[0].sources == (kFromBpf | kFromSockDiag));
     CHECK(c->sources == (kFromBpf | kFromSockDiag));
@@ -716,8 +716,8 @@ TEST_CASE("a subflow seen by BPF and by sock_diag is one subflow with both sourc
     // The snapshot did not know when it was established; BPF does.
     REQUIRE(derived.size() == 1);
     CHECK(derived[0].type == EventType::connection_established);
-    const auto c = t.find({kNetns, 1});
-    REQUIRE(c.has_value());
+    const auto c = t.lookup({kNetns, 1});
+    REQUIRE(c != nullptr);
     REQUIRE(c->subflows.size() == 1);
     CHECK(c->subflows[0].sources == (kFromBpf | kFromSockDiag));
     CHECK(c->sources == (kFromBpf | kFromSockDiag));
@@ -756,7 +756,7 @@ TEST_CASE("gauges stay right when BPF corrects the direction a snapshot guessed"
   CHECK(t.gauges().connections[1] == 1);
   // BPF saw the initial subflow established as outbound.
   apply(t, established(1, 10, 150 * kSec));
-  CHECK(t.find({kNetns, 1})->direction == Direction::outbound);
+  CHECK(t.lookup({kNetns, 1})->direction == Direction::outbound);
   check_gauges_match(t);
   apply(t, closed(1, 10, 200 * kSec));
   CHECK(t.size() == 0);
@@ -792,14 +792,14 @@ TEST_CASE("an MP_PRIO from the path manager changes the named subflow's backup f
   with_initial_and_join(t);
   auto prio = mp_prio_for_join(true, 0);
   CHECK(t.apply(prio).empty());
-  const auto c = t.find({kNetns, 0x10});
+  const auto c = t.lookup({kNetns, 0x10});
   REQUIRE(c);
   REQUIRE(c->subflows.size() == 2);
   CHECK_FALSE(c->subflows[0].backup);
   CHECK(c->subflows[1].backup);
   prio.backup = false;
   t.apply(prio);
-  CHECK_FALSE(t.find({kNetns, 0x10})->subflows[1].backup);
+  CHECK_FALSE(t.lookup({kNetns, 0x10})->subflows[1].backup);
 }
 
 TEST_CASE("a snapshot carries the kernel's backup flag to a subflow the table knows", "[connection_table]") {
@@ -808,17 +808,17 @@ TEST_CASE("a snapshot carries the kernel's backup flag to a subflow the table kn
   ConnectionTable t;
   apply(t, established(0x10, 1, 1 * kSec));
   apply(t, established(0x10, 2, 2 * kSec, SubflowKind::join));
-  REQUIRE_FALSE(t.find({kNetns, 0x10})->subflows[1].backup);
+  REQUIRE_FALSE(t.lookup({kNetns, 0x10})->subflows[1].backup);
   auto join = diag_subflow(0x10, 2, SubflowKind::join);
   join.backup = true;
   t.reconcile(kNetns, {diag_connection(0x10, {diag_subflow(0x10, 1, SubflowKind::initial), join})}, 3 * kSec);
-  auto c = t.find({kNetns, 0x10});
+  auto c = t.lookup({kNetns, 0x10});
   REQUIRE(c->subflows.size() == 2);
   CHECK_FALSE(c->subflows[0].backup);
   CHECK(c->subflows[1].backup);
   join.backup = false;
   t.reconcile(kNetns, {diag_connection(0x10, {diag_subflow(0x10, 1, SubflowKind::initial), join})}, 4 * kSec);
-  CHECK_FALSE(t.find({kNetns, 0x10})->subflows[1].backup);
+  CHECK_FALSE(t.lookup({kNetns, 0x10})->subflows[1].backup);
 }
 
 TEST_CASE("a snapshot older than an MP_PRIO event does not undo it", "[connection_table]") {
@@ -832,10 +832,10 @@ TEST_CASE("a snapshot older than an MP_PRIO event does not undo it", "[connectio
   };
   // Taken at 4 s, before the MP_PRIO, merged after it: stale on this flag.
   t.reconcile(kNetns, snapshot(), 4 * kSec);
-  CHECK(t.find({kNetns, 0x10})->subflows[1].backup);
+  CHECK(t.lookup({kNetns, 0x10})->subflows[1].backup);
   // Taken after it: the kernel's word.
   t.reconcile(kNetns, snapshot(), 6 * kSec);
-  CHECK_FALSE(t.find({kNetns, 0x10})->subflows[1].backup);
+  CHECK_FALSE(t.lookup({kNetns, 0x10})->subflows[1].backup);
 }
 
 TEST_CASE("the connections of a namespace that is gone leave the table", "[connection_table]") {
@@ -851,9 +851,9 @@ TEST_CASE("the connections of a namespace that is gone leave the table", "[conne
   REQUIRE(closed.size() == 1);
   CHECK(closed[0].type == EventType::connection_closed);
   CHECK(closed[0].token == 0x20);
-  CHECK_FALSE(t.find({99, 0x20}));
-  CHECK(t.find({kNetns, 0x21}));
-  CHECK(t.find({99, 0x22}));  // touched after the namespaces were listed
+  CHECK_FALSE(t.lookup({99, 0x20}));
+  CHECK(t.lookup({kNetns, 0x21}));
+  CHECK(t.lookup({99, 0x22}));  // touched after the namespaces were listed
   check_gauges_match(t);
 }
 
@@ -881,7 +881,7 @@ TEST_CASE("getsockopt on the checker's socket adds what no other source reported
       {endpoint("10.0.0.2:8684"), endpoint("10.0.1.1:40001"), SubflowKind::join}};
   t.merge_getsockopt({kNetns, 0x40}, Direction::inbound, seen, 1 * kSec);
   t.merge_getsockopt({kNetns, 0x40}, Direction::inbound, seen, 2 * kSec);  // a second request
-  auto c = t.find({kNetns, 0x40});
+  auto c = t.lookup({kNetns, 0x40});
   REQUIRE(c);
   CHECK(c->sources == kFromGetsockopt);
   CHECK(c->direction == Direction::inbound);
@@ -895,7 +895,7 @@ TEST_CASE("getsockopt on the checker's socket adds what no other source reported
                              diag_subflow(0x40, 12, SubflowKind::join, "10.0.0.2:8684", "10.0.1.1:40001")},
                             Direction::inbound);
   t.reconcile(kNetns, {dc}, 3 * kSec);
-  c = t.find({kNetns, 0x40});
+  c = t.lookup({kNetns, 0x40});
   REQUIRE(c->subflows.size() == 2);
   CHECK(c->subflows[0].cookie == 11);
   CHECK(c->subflows[1].cookie == 12);
@@ -906,6 +906,6 @@ TEST_CASE("getsockopt on the checker's socket adds what no other source reported
   apply(t, closed(0x40, 11, 4 * kSec));
   Subflow last = closed(0x40, 12, 4 * kSec);
   CHECK(apply(t, last).size() == 1);  // connection_closed
-  CHECK_FALSE(t.find({kNetns, 0x40}));
+  CHECK_FALSE(t.lookup({kNetns, 0x40}));
   check_gauges_match(t);
 }

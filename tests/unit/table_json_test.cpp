@@ -91,7 +91,7 @@ MptcpEvent sample_event(EventType type) {
 }
 }  // namespace
 
-TEST_CASE("token_hex is always eight lower-case hex digits", "[table_json]") {
+TEST_CASE("format_token is always eight lower-case hex digits", "[table_json]") {
   struct Case {
     uint32_t token;
     const char *text;
@@ -103,7 +103,7 @@ TEST_CASE("token_hex is always eight lower-case hex digits", "[table_json]") {
       {0xdeadbeef, "deadbeef"},
       {0xffffffff, "ffffffff"},
   }));
-  CHECK(token_hex(c.token) == c.text);
+  CHECK(format_token(c.token) == c.text);
 }
 
 TEST_CASE("connection_json shows a connection and its subflows", "[table_json]") {

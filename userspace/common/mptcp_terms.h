@@ -1,7 +1,18 @@
 #pragma once
 // MPTCP vocabulary shared by every source and view.
+#include <cstdint>
+#include <cstdio>
+#include <string>
 
 namespace observer {
+
+// A connection's token as every view shows it: eight lower-case hex
+// digits, the form `ip mptcp monitor` prints.
+inline std::string format_token(uint32_t token) {
+  char text[9];
+  std::snprintf(text, sizeof text, "%08x", token);
+  return text;
+}
 
 // The initial subflow carried MP_CAPABLE; every other one joined (MP_JOIN).
 enum class SubflowKind { initial, join };

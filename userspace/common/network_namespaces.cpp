@@ -6,7 +6,10 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cstring>
 #include <set>
+
+#include "common/log.h"
 
 namespace observer {
 namespace {
@@ -61,7 +64,7 @@ NamespaceList list_network_namespaces(const std::string &dir, bool processes) {
 }
 
 NamespaceVisit run_in_network_namespace(const NetworkNamespace &ns, const std::function<void()> &work) {
-  if (ns.is_self()) {
+  if (ns.self) {
     work();
     return {};
   }
@@ -72,6 +75,20 @@ NamespaceVisit run_in_network_namespace(const NetworkNamespace &ns, const std::f
   work();
   if (setns(home.get(), CLONE_NEWNET) != 0) return {NamespaceVisit::Outcome::cannot_return, errno};
   return {};
+}
+
+NamespaceVisit NamespaceWalker::visit(const NetworkNamespace &ns, const std::function<void()> &work) const {
+  const NamespaceVisit visit = run_in_network_namespace(ns, work);
+  if (visit.outcome == NamespaceVisit::Outcome::cannot_return) {
+    log::error(component_, std::string("cannot return to the daemon's network namespace: ") + std::strerror(visit.error));
+  }
+  return visit;
+}
+
+void NamespaceWalker::say_denied() {
+  if (!denied_said_.exchange(true)) {
+    log::info(component_, "no permission to enter other network namespaces (CAP_SYS_ADMIN); " + without_others_);
+  }
 }
 
 }  // namespace observer

@@ -5,9 +5,12 @@
 // that read per-namespace kernel state (sock_diag, path-manager netlink)
 // enter each one in turn; sockets stay bound to the namespace they were
 // opened in, so a socket opened inside keeps working after we leave.
+#include <atomic>
+#include <cerrno>
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/unique_fd.h"
@@ -19,8 +22,6 @@ struct NetworkNamespace {
   UniqueFd fd;         // open on the namespace: what setns() takes
   uint32_t inode = 0;  // identifies the namespace in events and the API (`stat -L -c %i`)
   bool self = false;   // the caller's own (a file in the directory may be called "self" too)
-
-  bool is_self() const { return self; }
 };
 
 // The caller's own namespace first, named "self", then each entry of `dir`
@@ -35,9 +36,6 @@ struct NamespaceList {
   bool complete = true;
 };
 NamespaceList list_network_namespaces(const std::string &dir, bool processes);
-inline std::vector<NetworkNamespace> list_network_namespaces(const std::string &dir) {
-  return list_network_namespaces(dir, false).namespaces;
-}
 
 struct NamespaceVisit {
   enum class Outcome {
@@ -47,6 +45,9 @@ struct NamespaceVisit {
   };
   Outcome outcome = Outcome::ran;
   int error = 0;
+
+  // Not allowed in (no CAP_SYS_ADMIN): not a failure of the namespace.
+  bool denied() const { return outcome == Outcome::cannot_enter && error == EPERM; }
 };
 
 // Runs `work` on the calling thread inside `ns`, then moves the thread back
@@ -58,5 +59,28 @@ struct NamespaceVisit {
 // then on, so on cannot_return the caller must stop using this thread: end
 // it, never hand it more work.
 NamespaceVisit run_in_network_namespace(const NetworkNamespace &ns, const std::function<void()> &work);
+
+// How a source that reads every namespace (the reconciler, the path-manager
+// source) visits them and says what kept it out, in its own log lines:
+// being denied other namespaces once for its lifetime, since it happens at
+// every walk and the source still reads its own namespace; a thread that
+// could not come back every time, as an error.
+class NamespaceWalker {
+ public:
+  // `component` names the log lines; `without_others` says what the source
+  // does when it may not enter other namespaces ("reconciling this one only").
+  NamespaceWalker(std::string component, std::string without_others)
+      : component_(std::move(component)), without_others_(std::move(without_others)) {}
+
+  // run_in_network_namespace(ns, work), logging cannot_return.
+  NamespaceVisit visit(const NetworkNamespace &ns, const std::function<void()> &work) const;
+  // After a visit that was denied(): says so the first time.
+  void say_denied();
+
+ private:
+  std::string component_;
+  std::string without_others_;
+  std::atomic<bool> denied_said_{false};
+};
 
 }  // namespace observer

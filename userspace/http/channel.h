@@ -45,8 +45,8 @@ class Channel {
   virtual std::string why_failed() const { return {}; }
 };
 
-// The socket's bytes as they are: one recv() or send() per call, exactly
-// what Connection did before channels existed.
+// The socket's bytes as they are: one recv() or send() per call, with
+// nothing in between.
 class PlainChannel final : public Channel {
  public:
   explicit PlainChannel(int fd) : fd_(fd) {}

@@ -146,79 +146,91 @@ MptcpEvent ConnectionTable::close_connection(std::map<ConnectionKey, ConnectionR
 
 std::vector<MptcpEvent> ConnectionTable::apply(MptcpEvent &e) {
   std::vector<MptcpEvent> derived;
-  const ConnectionKey key{e.netns, e.token};
   switch (e.type) {
-    case EventType::subflow_established: {
-      if (e.token == 0) break;
-      const uint8_t family = Endpoint::from(e.local).family;
-      ConnectionRecord *c = upsert(key, e.direction, family, e.timestamp_ns);
-      if (!c) break;
-      if (e.kind == SubflowKind::initial) {
-        if (!c->established_ns) {
-          c->established_ns = e.timestamp_ns;
-          if (c->direction != e.direction) set_direction(*c, e.direction);
-          MptcpEvent up = e;
-          up.type = EventType::connection_established;
-          up.duration_ns = 0;
-          derived.push_back(up);
-        }
-      } else if (!c->first_join_ns) {
-        c->first_join_ns = e.timestamp_ns;
-        if (c->established_ns && e.timestamp_ns > c->established_ns) {
-          e.first_join_delay_ns = e.timestamp_ns - c->established_ns;
-        }
-      }
-      c->sources |= kFromBpf;
-      add_subflow(*c, record_from(e));
-      break;
-    }
-    case EventType::subflow_closed: {
-      auto it = connections_.find(key);
-      if (it == connections_.end()) {
-        const auto k = by_cookie_.find(e.cookie);
-        if (k == by_cookie_.end()) break;
-        it = connections_.find(k->second);
-        if (it == connections_.end()) break;
-      }
-      if (const auto s = remove_subflow(it->second, e.cookie)) {
-        // Subflows close without a lifetime (the BPF side keeps no state
-        // per subflow): it runs from the established event kept here.
-        if (e.duration_ns == 0 && s->established_ns && e.timestamp_ns > s->established_ns) {
-          e.duration_ns = e.timestamp_ns - s->established_ns;
-        }
-        it->second.updated_ns = std::max(it->second.updated_ns, e.timestamp_ns);
-        if (it->second.subflows.empty()) derived.push_back(close_connection(it, e.timestamp_ns));
-      }
-      break;
-    }
-    case EventType::subflow_priority: {
-      // MP_PRIO: the path manager names the subflow by its addresses.
-      const auto it = connections_.find(key);
-      if (it == connections_.end()) break;
-      const Endpoint local = Endpoint::from(e.local), remote = Endpoint::from(e.remote);
-      for (auto &s : it->second.subflows) {
-        if (s.local == local && s.remote == remote) {
-          s.backup = e.backup;
-          s.backup_seen_ns = std::max(s.backup_seen_ns, e.timestamp_ns);
-        }
-      }
-      break;
-    }
-    case EventType::join_failed: {
-      const auto it = connections_.find(key);
-      if (it == connections_.end()) break;
-      ++it->second.join_failures;
-      it->second.last_join_failure = e.reason;
-      if (const auto r = static_cast<size_t>(e.reason); r < it->second.join_failures_by_reason.size()) {
-        auto &n = it->second.join_failures_by_reason[r];
-        if (n < UINT16_MAX) ++n;
-      }
-      it->second.updated_ns = std::max(it->second.updated_ns, e.timestamp_ns);
-      break;
-    }
+    case EventType::subflow_established: apply_established(e, derived); break;
+    case EventType::subflow_closed: apply_closed(e, derived); break;
+    case EventType::subflow_priority: apply_priority(e); break;
+    case EventType::join_failed: apply_join_failed(e); break;
     default: break;
   }
   return derived;
+}
+
+void ConnectionTable::apply_established(MptcpEvent &e, std::vector<MptcpEvent> &derived) {
+  if (e.token == 0) return;
+  const uint8_t family = Endpoint::from(e.local).family;
+  ConnectionRecord *c = upsert({e.netns, e.token}, e.direction, family, e.timestamp_ns);
+  if (!c) return;
+  if (e.kind == SubflowKind::initial) {
+    if (!c->established_ns) derived.push_back(establish_connection(*c, e));
+  } else if (!c->first_join_ns) {
+    c->first_join_ns = e.timestamp_ns;
+    if (c->established_ns && e.timestamp_ns > c->established_ns) {
+      e.first_join_delay_ns = e.timestamp_ns - c->established_ns;
+    }
+  }
+  c->sources |= kFromBpf;
+  add_subflow(*c, record_from(e));
+}
+
+// The initial subflow's event makes the connection established, with the
+// direction BPF saw (a snapshot may have guessed it first).
+MptcpEvent ConnectionTable::establish_connection(ConnectionRecord &c, const MptcpEvent &initial) {
+  c.established_ns = initial.timestamp_ns;
+  if (c.direction != initial.direction) set_direction(c, initial.direction);
+  MptcpEvent up = initial;
+  up.type = EventType::connection_established;
+  up.duration_ns = 0;
+  return up;
+}
+
+void ConnectionTable::apply_closed(MptcpEvent &e, std::vector<MptcpEvent> &derived) {
+  const auto it = connection_of_subflow({e.netns, e.token}, e.cookie);
+  if (it == connections_.end()) return;
+  const auto s = remove_subflow(it->second, e.cookie);
+  if (!s) return;
+  // Subflows close without a lifetime (the BPF side keeps no state per
+  // subflow): it runs from the established event kept here.
+  if (e.duration_ns == 0 && s->established_ns && e.timestamp_ns > s->established_ns) {
+    e.duration_ns = e.timestamp_ns - s->established_ns;
+  }
+  it->second.updated_ns = std::max(it->second.updated_ns, e.timestamp_ns);
+  if (it->second.subflows.empty()) derived.push_back(close_connection(it, e.timestamp_ns));
+}
+
+// By the event's key or, failing that, by the subflow's cookie.
+std::map<ConnectionKey, ConnectionRecord>::iterator ConnectionTable::connection_of_subflow(const ConnectionKey &key,
+                                                                                          uint64_t cookie) {
+  const auto it = connections_.find(key);
+  if (it != connections_.end()) return it;
+  const auto k = by_cookie_.find(cookie);
+  return k == by_cookie_.end() ? connections_.end() : connections_.find(k->second);
+}
+
+// MP_PRIO: the path manager names the subflow by its addresses.
+void ConnectionTable::apply_priority(const MptcpEvent &e) {
+  const auto it = connections_.find({e.netns, e.token});
+  if (it == connections_.end()) return;
+  const Endpoint local = Endpoint::from(e.local), remote = Endpoint::from(e.remote);
+  for (auto &s : it->second.subflows) {
+    if (s.local == local && s.remote == remote) {
+      s.backup = e.backup;
+      s.backup_seen_ns = std::max(s.backup_seen_ns, e.timestamp_ns);
+    }
+  }
+}
+
+void ConnectionTable::apply_join_failed(const MptcpEvent &e) {
+  const auto it = connections_.find({e.netns, e.token});
+  if (it == connections_.end()) return;
+  ConnectionRecord &c = it->second;
+  ++c.join_failures;
+  c.last_join_failure = e.reason;
+  if (const auto r = static_cast<size_t>(e.reason); r < c.join_failures_by_reason.size()) {
+    auto &n = c.join_failures_by_reason[r];
+    if (n < UINT16_MAX) ++n;
+  }
+  c.updated_ns = std::max(c.updated_ns, e.timestamp_ns);
 }
 
 ReconcileResult ConnectionTable::reconcile(uint32_t netns, const std::vector<DiagConnection> &snapshot,
@@ -353,12 +365,6 @@ std::vector<ConnectionRecord> ConnectionTable::page(std::optional<ConnectionKey>
   auto it = after ? connections_.upper_bound(*after) : connections_.begin();
   for (; it != connections_.end() && out.size() < limit; ++it) out.push_back(it->second);
   return out;
-}
-
-std::optional<ConnectionRecord> ConnectionTable::find(const ConnectionKey &key) const {
-  const ConnectionRecord *record = lookup(key);
-  if (!record) return std::nullopt;
-  return *record;
 }
 
 const ConnectionRecord *ConnectionTable::lookup(const ConnectionKey &key) const {

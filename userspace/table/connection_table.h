@@ -131,7 +131,6 @@ class ConnectionTable {
 
   // Up to `limit` connections after `after`, in key order (for pagination).
   std::vector<ConnectionRecord> page(std::optional<ConnectionKey> after, size_t limit) const;
-  std::optional<ConnectionRecord> find(const ConnectionKey &key) const;
   // The record itself, valid while the caller holds the table.
   const ConnectionRecord *lookup(const ConnectionKey &key) const;
   size_t size() const { return connections_.size(); }
@@ -139,6 +138,14 @@ class ConnectionTable {
   uint64_t overflowed() const { return overflowed_; }
 
  private:
+  // apply(), one event type each; `derived` gets the connection-level events.
+  void apply_established(MptcpEvent &e, std::vector<MptcpEvent> &derived);
+  MptcpEvent establish_connection(ConnectionRecord &c, const MptcpEvent &initial);
+  void apply_closed(MptcpEvent &e, std::vector<MptcpEvent> &derived);
+  std::map<ConnectionKey, ConnectionRecord>::iterator connection_of_subflow(const ConnectionKey &key, uint64_t cookie);
+  void apply_priority(const MptcpEvent &e);
+  void apply_join_failed(const MptcpEvent &e);
+
   ConnectionRecord *upsert(const ConnectionKey &key, Direction direction, uint8_t family, uint64_t now_ns,
                            bool *created = nullptr);
   void add_subflow(ConnectionRecord &c, SubflowRecord s);

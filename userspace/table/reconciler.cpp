@@ -2,25 +2,22 @@
 
 #include <pthread.h>
 
-#include <cerrno>
 #include <cstring>
-#include <ctime>
 #include <optional>
 #include <set>
 
+#include "common/clocks.h"
 #include "common/log.h"
 #include "common/network_namespaces.h"
 #include "sources/sock_diag/diag_reader.h"
 
 namespace observer {
-uint64_t monotonic_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 Reconciler::Reconciler(LockedConnectionTable &table, Publish publish, ReconcilerOptions options)
-    : table_(table), publish_(std::move(publish)), options_(std::move(options)) {}
+    : table_(table),
+      publish_(std::move(publish)),
+      options_(std::move(options)),
+      namespaces_("reconciler", "reconciling this one only") {}
 
 Reconciler::~Reconciler() {
   {
@@ -48,79 +45,92 @@ void Reconciler::loop() {
 
 void Reconciler::run_once() {
   const uint64_t listed_at = monotonic_ns();
-  auto listed = list_network_namespaces(options_.netns_dir, /*processes=*/true);
-  auto &namespaces = listed.namespaces;
-  uint64_t added = 0, removed = 0, errors = 0;
-  std::string last_error;
-  for (auto &ns : namespaces) {
-    std::string error;
-    uint64_t started = 0;
-    std::optional<diag::Snapshot> snapshot;
-    const auto visit = run_in_network_namespace(ns, [&] {
-      started = monotonic_ns();
-      table_.with([&](ConnectionTable &t) { t.reconcile_begin(ns.inode, started); });
-      snapshot = diag::snapshot(error);
-    });
-    if (visit.outcome == NamespaceVisit::Outcome::cannot_enter) {
-      if (visit.error == EPERM) {
-        // Without CAP_SYS_ADMIN only our own namespace can be read; BPF
-        // still sees the others. Say so once; it is not a failure.
-        if (!foreign_denied_.exchange(true)) {
-          log::info("reconciler", "no permission to enter other network namespaces (CAP_SYS_ADMIN); reconciling this one only");
-        }
-        continue;
-      }
-      ++errors;
-      last_error = "cannot enter network namespace " + ns.name + ": " + std::strerror(visit.error);
-      continue;
-    }
-    if (visit.outcome == NamespaceVisit::Outcome::cannot_return) {
-      // Staying in a foreign namespace would make every later snapshot wrong.
-      log::error("reconciler", std::string("cannot return to the daemon's network namespace: ") + std::strerror(visit.error));
-      std::lock_guard lock(mu_);
-      stopping_ = true;
-      return;
-    }
-    if (!snapshot) {
-      table_.with([](ConnectionTable &t) { t.reconcile_end(); });
-      ++errors;
-      last_error = ns.name + ": " + error;
-      continue;
-    }
-    if (options_.on_listeners) options_.on_listeners(ns.inode, snapshot->mptcp_listener_ports);
-    // A step at a time: the BPF event consumer waits for this lock, and a
-    // snapshot of 100,000 connections merged in one go held it long enough
-    // for the kernel's ring buffer to overflow (bench/run, scale).
-    auto result = reconcile_in_steps([&](const auto &f) { table_.with(f); }, snapshot->connections);
-    for (const auto &e : result.events) publish_(e);
-    added += result.connections_added;
-    removed += result.connections_removed;
-    if (result.connections_added || result.connections_removed) {
-      log::debug("reconciler", "netns " + ns.name + ": added " + std::to_string(result.connections_added) +
-                                   ", removed " + std::to_string(result.connections_removed) + " connections");
-    }
+  const auto listed = list_network_namespaces(options_.netns_dir, /*processes=*/true);
+  RunTotals totals;
+  for (const auto &ns : listed.namespaces) {
+    if (!reconcile_namespace(ns, totals)) return;
   }
-  if (listed.complete) {
-    // A namespace with no process and no file left is gone, and so are its
-    // connections, whose close events went with it.
-    std::set<uint32_t> alive;
-    for (const auto &ns : namespaces) alive.insert(ns.inode);
-    auto gone = table_.with([&](ConnectionTable &t) { return t.forget_namespaces_except(alive, listed_at); });
-    for (const auto &e : gone) publish_(e);
-    removed += gone.size();
-  }
+  if (listed.complete) totals.removed += forget_vanished_namespaces(listed.namespaces, listed_at);
   if (options_.after_run) options_.after_run();
+  record_run(totals, listed.namespaces.size());
+}
+
+// False when this thread could not come back from the namespace: it stops,
+// since staying in a foreign namespace would make every later snapshot wrong.
+bool Reconciler::reconcile_namespace(const NetworkNamespace &ns, RunTotals &totals) {
+  std::string error;
+  std::optional<diag::Snapshot> snapshot;
+  const auto visit = namespaces_.visit(ns, [&] { snapshot = begin_and_snapshot(ns.inode, error); });
+  if (visit.outcome == NamespaceVisit::Outcome::cannot_return) {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    return false;
+  }
+  if (visit.denied()) {
+    // Only our own namespace can be read; BPF still sees the others.
+    namespaces_.say_denied();
+    return true;
+  }
+  if (visit.outcome == NamespaceVisit::Outcome::cannot_enter) {
+    ++totals.errors;
+    totals.last_error = "cannot enter network namespace " + ns.name + ": " + std::strerror(visit.error);
+    return true;
+  }
+  if (!snapshot) {
+    table_.with([](ConnectionTable &t) { t.reconcile_end(); });
+    ++totals.errors;
+    totals.last_error = ns.name + ": " + error;
+    return true;
+  }
+  merge_snapshot(ns, *snapshot, totals);
+  return true;
+}
+
+// Runs inside the namespace: the table starts remembering what events close
+// there before the snapshot is taken (ConnectionTable::reconcile_begin).
+std::optional<diag::Snapshot> Reconciler::begin_and_snapshot(uint32_t netns, std::string &error) {
+  const uint64_t started = monotonic_ns();
+  table_.with([&](ConnectionTable &t) { t.reconcile_begin(netns, started); });
+  return diag::snapshot(error);
+}
+
+void Reconciler::merge_snapshot(const NetworkNamespace &ns, const diag::Snapshot &snapshot, RunTotals &totals) {
+  if (options_.on_listeners) options_.on_listeners(ns.inode, snapshot.mptcp_listener_ports);
+  // A step at a time: the BPF event consumer waits for this lock, and
+  // merging a snapshot of 100,000 connections in one go holds it long
+  // enough for the kernel's ring buffer to overflow.
+  auto result = reconcile_in_steps([&](const auto &f) { table_.with(f); }, snapshot.connections);
+  for (const auto &e : result.events) publish_(e);
+  totals.added += result.connections_added;
+  totals.removed += result.connections_removed;
+  if (result.connections_added || result.connections_removed) {
+    log::debug("reconciler", "netns " + ns.name + ": added " + std::to_string(result.connections_added) +
+                                 ", removed " + std::to_string(result.connections_removed) + " connections");
+  }
+}
+
+// A namespace with no process and no file left is gone, and so are its
+// connections, whose close events went with it. Returns how many left.
+uint64_t Reconciler::forget_vanished_namespaces(const std::vector<NetworkNamespace> &alive_namespaces,
+                                                uint64_t listed_at) {
+  std::set<uint32_t> alive;
+  for (const auto &ns : alive_namespaces) alive.insert(ns.inode);
+  auto gone = table_.with([&](ConnectionTable &t) { return t.forget_namespaces_except(alive, listed_at); });
+  for (const auto &e : gone) publish_(e);
+  return gone.size();
+}
+
+void Reconciler::record_run(const RunTotals &totals, size_t namespaces) {
   std::lock_guard lock(mu_);
   const bool was_ok = stats_.ok || stats_.runs == 0;
   ++stats_.runs;
-  stats_.errors += errors;
-  stats_.connections_added += added;
-  stats_.connections_removed += removed;
-  stats_.namespaces = namespaces.size();
-  stats_.ok = errors == 0;
-  if (errors) stats_.last_error = last_error;
+  stats_.connections_added += totals.added;
+  stats_.connections_removed += totals.removed;
+  stats_.namespaces = namespaces;
+  stats_.ok = totals.errors == 0;
+  if (totals.errors) stats_.last_error = totals.last_error;
   // Say it once when it starts failing, not at every interval.
-  if (errors && was_ok) log::warn("reconciler", "sock_diag snapshot failed: " + last_error);
+  if (totals.errors && was_ok) log::warn("reconciler", "sock_diag snapshot failed: " + totals.last_error);
 }
 
 ReconcilerStats Reconciler::stats() const {

@@ -6,16 +6,18 @@
 // `ip netns` keeps them) and every process's namespace (containers); the
 // connections of a namespace that no longer exists leave the table. Runs on
 // its own thread, "reconciler".
-#include <atomic>
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
-#include <vector>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "common/network_namespaces.h"
+#include "sources/sock_diag/diag_reader.h"
 #include "table/connection_table.h"
 
 namespace observer {
@@ -32,7 +34,6 @@ struct ReconcilerOptions {
 
 struct ReconcilerStats {
   uint64_t runs = 0;
-  uint64_t errors = 0;
   uint64_t connections_added = 0;
   uint64_t connections_removed = 0;
   uint64_t namespaces = 0;  // in the last run
@@ -50,18 +51,27 @@ class Reconciler {
   ReconcilerStats stats() const;
 
  private:
+  // What one run did across its namespaces.
+  struct RunTotals {
+    uint64_t added = 0, removed = 0, errors = 0;
+    std::string last_error;
+  };
   void loop();
+  bool reconcile_namespace(const NetworkNamespace &ns, RunTotals &totals);
+  std::optional<diag::Snapshot> begin_and_snapshot(uint32_t netns, std::string &error);
+  void merge_snapshot(const NetworkNamespace &ns, const diag::Snapshot &snapshot, RunTotals &totals);
+  uint64_t forget_vanished_namespaces(const std::vector<NetworkNamespace> &alive_namespaces, uint64_t listed_at);
+  void record_run(const RunTotals &totals, size_t namespaces);
+
   LockedConnectionTable &table_;
   Publish publish_;
   ReconcilerOptions options_;
+  NamespaceWalker namespaces_;
   mutable std::mutex mu_;  // guards stats_ and the stop flag
   std::condition_variable cv_;
   bool stopping_ = false;
   ReconcilerStats stats_;
-  std::atomic<bool> foreign_denied_{false};
   std::thread thread_;
 };
-
-uint64_t monotonic_ns();
 
 }  // namespace observer

@@ -1,7 +1,6 @@
 #include "commands/diagnose/host_facts.h"
 
 #include <dirent.h>
-#include <ifaddrs.h>
 #include <net/if.h>
 
 #include <algorithm>
@@ -14,6 +13,7 @@
 
 #include "commands/diagnose/route_lookup.h"
 #include "commands/probe/http_client.h"
+#include "common/interface_addresses.h"
 #include "common/read_file.h"
 #include "sources/pm_netlink/pm_config_reader.h"
 #include "sources/procfs/mptcp_sysctl.h"
@@ -49,15 +49,7 @@ bool process_runs(const std::string &comm) {
 // Every address of this host, as text, and the IPv6 ones still tentative
 // (/proc/net/if_inet6 flags IFA_F_TENTATIVE, 0x40).
 void read_addresses(std::vector<std::string> &present, std::vector<std::string> &tentative) {
-  ifaddrs *list = nullptr;
-  if (getifaddrs(&list) == 0) {
-    for (const ifaddrs *i = list; i; i = i->ifa_next) {
-      if (i->ifa_addr && (i->ifa_addr->sa_family == AF_INET || i->ifa_addr->sa_family == AF_INET6)) {
-        present.push_back(format_ip(i->ifa_addr));
-      }
-    }
-    freeifaddrs(list);
-  }
+  for (const auto &a : interface_addresses()) present.push_back(a.ip);
   std::istringstream lines(read_small_file("/proc/thread-self/net/if_inet6"));
   std::string hex, index, prefix, scope, flags, name;
   while (lines >> hex >> index >> prefix >> scope >> flags >> name) {

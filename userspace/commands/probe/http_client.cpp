@@ -125,8 +125,7 @@ bool parse_head(std::string_view head, HttpAnswer &a, std::string &error) {
     pos = eol + 2;
     const size_t colon = field.find(':');
     if (colon == std::string_view::npos) continue;
-    std::string name(field.substr(0, colon));
-    for (auto &ch : name) ch = ascii_lower(ch);
+    std::string name = ascii_lowered(field.substr(0, colon));
     std::string_view value = field.substr(colon + 1);
     while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
     while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);

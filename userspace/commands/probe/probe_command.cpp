@@ -1,6 +1,5 @@
 #include "commands/probe/probe_command.h"
 
-#include <ifaddrs.h>
 #include <net/if.h>
 #include <sys/socket.h>
 
@@ -14,6 +13,7 @@
 #include "commands/probe/probe_findings.h"
 #include "commands/command_args.h"
 #include "common/durations.h"
+#include "common/interface_addresses.h"
 #include "sources/getsockopt/mptcp_sockopt_decode.h"
 #include "sources/getsockopt/mptcp_sockopt_reader.h"
 #include "sources/procfs/netstat_mib.h"
@@ -110,18 +110,11 @@ std::optional<ProbeOptions> parse_probe_options(const std::vector<std::string> &
 
 // The interface each local address of this host is on.
 std::string interface_of(const SocketAddress &local) {
-  ifaddrs *list = nullptr;
-  if (getifaddrs(&list) != 0) return "";
-  std::string name;
   const std::string ip = format_ip(local.get());
-  for (const ifaddrs *i = list; i && name.empty(); i = i->ifa_next) {
-    if (i->ifa_addr && (i->ifa_addr->sa_family == AF_INET || i->ifa_addr->sa_family == AF_INET6) &&
-        format_ip(i->ifa_addr) == ip) {
-      name = i->ifa_name;
-    }
+  for (const auto &a : interface_addresses()) {
+    if (a.ip == ip) return a.interface;
   }
-  freeifaddrs(list);
-  return name;
+  return "";
 }
 
 std::optional<abi::mptcp_info> raw_mptcp_info(int fd) {

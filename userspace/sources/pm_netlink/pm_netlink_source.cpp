@@ -10,9 +10,9 @@
 
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 #include <vector>
 
+#include "common/clocks.h"
 #include "common/log.h"
 #include "common/network_namespaces.h"
 #include "sources/pm_netlink/pm_event_decode.h"
@@ -30,12 +30,6 @@ constexpr int kReceiveBufferBytes = 1 << 20;
 constexpr size_t kDatagramBytes = 64 * 1024;
 // Datagrams read from one socket before looking at the others again.
 constexpr int kBurst = 64;
-
-uint64_t monotonic_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 struct Opened {
   UniqueFd socket;
@@ -103,7 +97,9 @@ Opened open_subscription(const std::vector<PathManagerEventType> &only) {
 }  // namespace
 
 PmNetlinkSource::PmNetlinkSource(PmNetlinkOptions options, Sink sink)
-    : options_(std::move(options)), sink_(std::move(sink)) {
+    : options_(std::move(options)),
+      sink_(std::move(sink)),
+      namespaces_(kLog, "path-manager events from this one only") {
   epoll_.reset(epoll_create1(EPOLL_CLOEXEC));
   wake_.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   epoll_event wake{};
@@ -134,121 +130,156 @@ void PmNetlinkSource::rescan() {
   if (active_) scan(false);
 }
 
+// A namespace the scan looked at, and the subscription opened there (or
+// why there is none).
+struct PmNetlinkSource::Visited {
+  uint32_t inode = 0;
+  std::string name;
+  bool self = false;
+  Opened opened;
+};
+
+struct PmNetlinkSource::Walk {
+  std::set<uint32_t> listed;     // every namespace there is now
+  std::vector<Visited> visited;  // those not subscribed yet
+  bool denied = false;           // other namespaces are closed to us (EPERM)
+  bool stuck = false;            // the visitor ended early: `listed` is incomplete
+};
+
+struct PmNetlinkSource::Changes {
+  std::vector<std::string> added, dropped;  // namespace names
+};
+
+void PmNetlinkSource::scan(bool first) {
+  std::lock_guard scan_lock(scan_mu_);
+  Walk walk = walk_namespaces(subscribed_namespaces());
+  if (first && !activate(walk)) return;
+  const Changes changes = update_subscriptions(walk);
+  report(walk, changes, first);
+}
+
+std::set<uint32_t> PmNetlinkSource::subscribed_namespaces() const {
+  std::lock_guard lock(mu_);
+  std::set<uint32_t> subscribed;
+  for (const auto &entry : subscriptions_) subscribed.insert(entry.first);
+  return subscribed;
+}
+
 // Visits namespaces on a short-lived thread of its own ("pm-rescan"), not
 // the caller's: if it cannot come back from a namespace it simply ends,
 // and no thread of the daemon is left in the wrong namespace.
-void PmNetlinkSource::scan(bool first) {
-  std::lock_guard scan_lock(scan_mu_);
-  std::set<uint32_t> subscribed;
-  {
-    std::lock_guard lock(mu_);
-    for (const auto &entry : subscriptions_) subscribed.insert(entry.first);
-  }
-  struct Visited {
-    uint32_t inode;
-    std::string name;
-    bool self;
-    Opened opened;
-  };
-  std::vector<Visited> visited;
-  std::set<uint32_t> listed;
-  bool denied = false, stuck = false;
-  int stuck_error = 0;
+PmNetlinkSource::Walk PmNetlinkSource::walk_namespaces(const std::set<uint32_t> &subscribed) {
+  Walk walk;
   std::thread visitor([&] {
     pthread_setname_np(pthread_self(), "pm-rescan");
     for (auto &ns : list_network_namespaces(options_.netns_dir, /*processes=*/true).namespaces) {
-      listed.insert(ns.inode);
+      walk.listed.insert(ns.inode);
       if (subscribed.count(ns.inode)) continue;
       Opened opened;
-      const auto visit = run_in_network_namespace(ns, [&] { opened = open_subscription(options_.only); });
-      if (visit.outcome == NamespaceVisit::Outcome::cannot_enter) {
-        if (visit.error == EPERM) {
-          denied = true;
-        } else {
-          opened.why = errno_text("cannot enter the network namespace", visit.error);
-          visited.push_back({ns.inode, ns.name, ns.is_self(), std::move(opened)});
-        }
+      const auto visit = namespaces_.visit(ns, [&] { opened = open_subscription(options_.only); });
+      if (visit.denied()) {
+        walk.denied = true;
         continue;
       }
+      if (visit.outcome == NamespaceVisit::Outcome::cannot_enter) {
+        opened.why = errno_text("cannot enter the network namespace", visit.error);
+      }
       // A socket opened inside stays good even if we cannot come back.
-      visited.push_back({ns.inode, ns.name, ns.is_self(), std::move(opened)});
+      walk.visited.push_back({ns.inode, ns.name, ns.self, std::move(opened)});
       if (visit.outcome == NamespaceVisit::Outcome::cannot_return) {
-        stuck = true;
-        stuck_error = visit.error;
+        walk.stuck = true;
         return;  // this thread ends here, in the foreign namespace
       }
     }
   });
   visitor.join();
+  return walk;
+}
 
-  if (first) {
-    // Our own namespace decides: what fails there (no family, no
-    // CAP_NET_ADMIN) fails in every namespace.
-    const Visited *self = nullptr;
-    for (const auto &v : visited) {
-      if (v.self) self = &v;
-    }
-    if (!self || !self->opened.socket) {
-      reason_ = self ? self->opened.why : "cannot open this thread's network namespace (/proc/thread-self/ns/net)";
-      log::warn(kLog, "path-manager events are off: " + reason_);
-      return;
-    }
-    active_ = true;
+// Our own namespace decides: what fails there (no family, no
+// CAP_NET_ADMIN) fails in every namespace, and the source stays off.
+bool PmNetlinkSource::activate(const Walk &walk) {
+  const Visited *self = nullptr;
+  for (const auto &v : walk.visited) {
+    if (v.self) self = &v;
   }
-
-  std::vector<std::string> added, dropped;
-  {
-    std::lock_guard lock(mu_);
-    for (auto &v : visited) {
-      if (!v.opened.socket) continue;
-      epoll_event ready{};
-      ready.events = EPOLLIN;
-      ready.data.u64 = v.inode;
-      if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, v.opened.socket.get(), &ready) != 0) {
-        v.opened.why = errno_text("epoll", errno);
-        v.opened.socket.reset();
-        continue;
-      }
-      added.push_back(v.name);
-      auto &added_one = subscriptions_[v.inode] =
-          Subscription{v.name, std::move(v.opened.socket), v.opened.family_id, v.opened.group};
-      if (!listening_) join_group(added_one, false);
-    }
-    // When the visitor stopped early the list is incomplete: drop nothing.
-    for (auto it = subscriptions_.begin(); !stuck && it != subscriptions_.end();) {
-      if (listed.count(it->first)) {
-        ++it;
-        continue;
-      }
-      // Closing a socket removes it from the epoll set; DEL first anyway,
-      // in case a duplicated fd keeps it open.
-      epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, it->second.socket.get(), nullptr);
-      dropped.push_back(it->second.name);
-      it = subscriptions_.erase(it);
-    }
+  if (!self || !self->opened.socket) {
+    reason_ = self ? self->opened.why : "cannot open this thread's network namespace (/proc/thread-self/ns/net)";
+    log::warn(kLog, "path-manager events are off: " + reason_);
+    return false;
   }
+  active_ = true;
+  return true;
+}
 
-  // Log lines outside the lock: say each namespace's trouble once.
-  for (const auto &v : visited) {
-    if (v.opened.socket) {
-      reported_.erase(v.name);
-    } else if (!v.opened.why.empty() && reported_.insert(v.name).second) {
+// Subscribes in the namespaces just opened and leaves those that are gone,
+// under one hold of mu_.
+PmNetlinkSource::Changes PmNetlinkSource::update_subscriptions(Walk &walk) {
+  Changes changes;
+  std::lock_guard lock(mu_);
+  for (auto &v : walk.visited) {
+    if (subscribe(v)) changes.added.push_back(v.name);
+  }
+  // When the visitor stopped early the list is incomplete: drop nothing.
+  if (!walk.stuck) changes.dropped = drop_vanished(walk.listed);
+  return changes;
+}
+
+// Under mu_. False, with the reason in v.opened.why, when there is nothing
+// to subscribe or epoll refuses the socket.
+bool PmNetlinkSource::subscribe(Visited &v) {
+  if (!v.opened.socket) return false;
+  epoll_event ready{};
+  ready.events = EPOLLIN;
+  ready.data.u64 = v.inode;
+  if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, v.opened.socket.get(), &ready) != 0) {
+    v.opened.why = errno_text("epoll", errno);
+    v.opened.socket.reset();
+    return false;
+  }
+  auto &added = subscriptions_[v.inode] =
+      Subscription{v.name, std::move(v.opened.socket), v.opened.family_id, v.opened.group};
+  if (!listening_) join_group(added, false);
+  return true;
+}
+
+// Under mu_: closes the subscriptions of namespaces not in `listed`, and
+// returns their names.
+std::vector<std::string> PmNetlinkSource::drop_vanished(const std::set<uint32_t> &listed) {
+  std::vector<std::string> dropped;
+  for (auto it = subscriptions_.begin(); it != subscriptions_.end();) {
+    if (listed.count(it->first)) {
+      ++it;
+      continue;
+    }
+    // Closing a socket removes it from the epoll set; DEL first anyway,
+    // in case a duplicated fd keeps it open.
+    epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, it->second.socket.get(), nullptr);
+    dropped.push_back(it->second.name);
+    it = subscriptions_.erase(it);
+  }
+  return dropped;
+}
+
+// Log lines outside mu_: each namespace's trouble said once.
+void PmNetlinkSource::report(const Walk &walk, const Changes &changes, bool first) {
+  // A namespace that works now may fail again later: say so then.
+  for (const auto &name : changes.added) reported_.erase(name);
+  for (const auto &v : walk.visited) {
+    if (!v.opened.why.empty() && reported_.insert(v.name).second) {
       log::warn(kLog, "network namespace " + v.name + ": " + v.opened.why);
     }
   }
-  for (const auto &name : added) {
-    if (!first) log::debug(kLog, "listening in network namespace " + name);
+  if (!first) {
+    for (const auto &name : changes.added) log::debug(kLog, "listening in network namespace " + name);
   }
-  for (const auto &name : dropped) log::debug(kLog, "network namespace " + name + " is gone; stopped listening there");
-  if (denied && !foreign_denied_) {
-    foreign_denied_ = true;
-    log::info(kLog, "no permission to enter other network namespaces (CAP_SYS_ADMIN); path-manager events from this one only");
+  for (const auto &name : changes.dropped) {
+    log::debug(kLog, "network namespace " + name + " is gone; stopped listening there");
   }
-  if (stuck) {
-    log::error(kLog, errno_text("a namespace visit could not return to the daemon's network namespace", stuck_error));
-  }
+  if (walk.denied) namespaces_.say_denied();
   if (first) {
-    log::info(kLog, "listening to MPTCP path-manager events in " + std::to_string(added.size()) + " network namespace(s)");
+    log::info(kLog, "listening to MPTCP path-manager events in " + std::to_string(changes.added.size()) +
+                        " network namespace(s)");
   }
 }
 

@@ -8,8 +8,8 @@
 // The sockets are members of the events group only while set_listening
 // says so: in a namespace where anyone listens, the kernel builds a message
 // for every connection and subflow that comes or goes (our socket filter
-// drops most of them only after that), about 1.5% of a host's CPU under
-// connection churn.
+// drops most of them only after that), a cost paid per connection under
+// churn even when nobody reads the events.
 //
 // What keeps it from running here (no CAP_NET_ADMIN to join the group, a
 // kernel without the family) makes it inactive with one log line saying
@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/network_namespaces.h"
 #include "common/unique_fd.h"
 #include "sources/pm_netlink/pm_event.h"
 
@@ -83,8 +84,21 @@ class PmNetlinkSource {
     uint16_t family_id = 0;
     uint32_t group = 0;  // mptcp_pm_events
   };
+  // One scan's steps, defined in the .cpp: what it found and what it changed.
+  struct Visited;
+  struct Walk;
+  struct Changes;
   void join_group(Subscription &s, bool on);
+  // Subscribes in namespaces not subscribed yet and leaves those that are
+  // gone; `first` decides whether the source works at all.
   void scan(bool first);
+  std::set<uint32_t> subscribed_namespaces() const;
+  Walk walk_namespaces(const std::set<uint32_t> &subscribed);
+  bool activate(const Walk &walk);
+  Changes update_subscriptions(Walk &walk);
+  bool subscribe(Visited &v);
+  std::vector<std::string> drop_vanished(const std::set<uint32_t> &listed);
+  void report(const Walk &walk, const Changes &changes, bool first);
   void consume();
   bool read_one(uint32_t netns, std::vector<uint8_t> &buffer);
 
@@ -100,7 +114,7 @@ class PmNetlinkSource {
   std::map<uint32_t, Subscription> subscriptions_;  // by namespace inode
   bool listening_ = false;                          // (mu_)
   std::set<std::string> reported_;  // namespaces whose failure was logged already (scan_mu_)
-  bool foreign_denied_ = false;     // said once that other namespaces cannot be entered (scan_mu_)
+  NamespaceWalker namespaces_;      // enters the namespaces (on "pm-rescan") and says what kept it out
   std::atomic<bool> overrun_reported_{false};
   std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> events_{0}, malformed_{0}, unknown_{0}, overruns_{0};

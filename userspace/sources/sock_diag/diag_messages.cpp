@@ -11,11 +11,13 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "common/netlink_error.h"
+#include "common/netlink_walk.h"
 #include "sources/getsockopt/mptcp_abi.h"
 
 namespace observer::diag {
 namespace {
+using netlink::Bytes;
+
 constexpr uint8_t kTcpListen = 10;
 constexpr uint32_t kAllStates = 0xffffffffu;
 
@@ -48,64 +50,59 @@ Endpoint endpoint_of(uint8_t family, const uint32_t addr[4], uint16_t port_be) {
   return Endpoint::from(SocketAddress::from_bytes(family == AF_INET ? AF_INET : AF_INET6, addr, port_be));
 }
 
-// Walks the attributes after an inet_diag_msg, calling f(type, payload).
+// Calls f(type, payload) for each attribute of `area`. A malformed one
+// ends the walk; what came before it is kept: a reply's other fields are
+// still worth having.
 template <typename F>
-void for_each_attr(const uint8_t *p, size_t len, F &&f) {
-  while (len >= NLA_HDRLEN) {
-    nlattr a;
-    std::memcpy(&a, p, sizeof a);
-    if (a.nla_len < NLA_HDRLEN || a.nla_len > len) return;
-    f(static_cast<uint16_t>(a.nla_type & NLA_TYPE_MASK), std::span<const uint8_t>(p + NLA_HDRLEN, a.nla_len - NLA_HDRLEN));
-    const size_t step = NLA_ALIGN(a.nla_len);
-    if (step >= len) return;
-    p += step;
-    len -= step;
-  }
+void for_each_attr(Bytes area, F &&f) {
+  netlink::for_each_attribute(area, [&](uint16_t type, Bytes payload) {
+    f(type, payload);
+    return true;
+  });
 }
 
+// As much of a T as the payload holds, the rest zero: struct mptcp_info
+// grows with the kernel, so a newer kernel's is longer than this build's
+// and an older one's shorter.
 template <typename T>
-T read_as(std::span<const uint8_t> payload) {
+T read_as(Bytes payload) {
   T v{};
   std::memcpy(&v, payload.data(), std::min(sizeof v, payload.size()));
   return v;
 }
 
-// Walks netlink messages, calling f(inet_diag_msg, attrs) for each reply.
+std::string error_text(Bytes payload) {
+  if (const auto error = netlink::error_of(payload)) return std::string("sock_diag: ") + std::strerror(*error);
+  int raw = 0;  // nlmsgerr.error
+  if (payload.size() < sizeof raw) return "sock_diag: error message with no errno";
+  std::memcpy(&raw, payload.data(), sizeof raw);
+  return "sock_diag: error message with no errno (" + std::to_string(raw) + ")";
+}
+
+// Walks netlink messages, calling f(inet_diag_msg, attributes) for each reply.
 template <typename F>
-void for_each_reply(std::span<const uint8_t> buffer, ParseState &state, F &&f) {
-  const uint8_t *p = buffer.data();
-  size_t len = buffer.size();
-  while (len >= sizeof(nlmsghdr)) {
-    nlmsghdr h;
-    std::memcpy(&h, p, sizeof h);
-    if (h.nlmsg_len < sizeof h || h.nlmsg_len > len) {
-      state.error = "truncated netlink message";
-      state.done = true;
-      return;
-    }
+void for_each_reply(Bytes buffer, ParseState &state, F &&f) {
+  const bool whole = netlink::for_each_message(buffer, [&](const nlmsghdr &h, Bytes payload) {
     if (h.nlmsg_type == NLMSG_DONE) {
       state.done = true;
-      return;
+      return false;
     }
     if (h.nlmsg_type == NLMSG_ERROR) {
-      nlmsgerr err{};
-      std::memcpy(&err, p + NLMSG_HDRLEN, std::min<size_t>(sizeof err, h.nlmsg_len - NLMSG_HDRLEN));
-      const auto errno_value = netlink_errno(err.error);
-      state.error = errno_value ? std::string("sock_diag: ") + std::strerror(*errno_value)
-                                : "sock_diag: error message with no errno (" + std::to_string(err.error) + ")";
+      state.error = error_text(payload);
       state.done = true;
-      return;
+      return false;
     }
-    if (h.nlmsg_type == SOCK_DIAG_BY_FAMILY && h.nlmsg_len >= NLMSG_LENGTH(sizeof(inet_diag_msg))) {
+    if (h.nlmsg_type == SOCK_DIAG_BY_FAMILY && payload.size() >= sizeof(inet_diag_msg)) {
       inet_diag_msg msg;
-      std::memcpy(&msg, p + NLMSG_HDRLEN, sizeof msg);
-      const size_t attrs_off = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof msg);
-      f(msg, p + attrs_off, h.nlmsg_len > attrs_off ? h.nlmsg_len - attrs_off : 0);
+      std::memcpy(&msg, payload.data(), sizeof msg);
+      const size_t attributes_at = NLMSG_ALIGN(sizeof msg);
+      f(msg, payload.size() > attributes_at ? payload.subspan(attributes_at) : Bytes{});
     }
-    const size_t step = NLMSG_ALIGN(h.nlmsg_len);
-    if (step >= len) return;
-    p += step;
-    len -= step;
+    return true;
+  });
+  if (!whole) {
+    state.error = "truncated netlink message";
+    state.done = true;
   }
 }
 }  // namespace
@@ -114,12 +111,12 @@ std::vector<uint8_t> mptcp_dump_request(int family, uint32_t seq) { return dump_
 std::vector<uint8_t> tcp_dump_request(int family, uint32_t seq) { return dump_request(family, seq, false); }
 
 void parse_mptcp_reply(std::span<const uint8_t> buffer, std::vector<MptcpSocket> &out, ParseState &state) {
-  for_each_reply(buffer, state, [&](const inet_diag_msg &msg, const uint8_t *attrs, size_t len) {
+  for_each_reply(buffer, state, [&](const inet_diag_msg &msg, Bytes attributes) {
     MptcpSocket s;
     s.state = msg.idiag_state;
     s.local = endpoint_of(msg.idiag_family, msg.id.idiag_src, msg.id.idiag_sport);
     s.remote = endpoint_of(msg.idiag_family, msg.id.idiag_dst, msg.id.idiag_dport);
-    for_each_attr(attrs, len, [&](uint16_t type, std::span<const uint8_t> payload) {
+    for_each_attr(attributes, [&](uint16_t type, Bytes payload) {
       if (type != INET_DIAG_INFO) return;
       const auto info = read_as<abi::mptcp_info>(payload);
       s.token = info.token;
@@ -131,18 +128,18 @@ void parse_mptcp_reply(std::span<const uint8_t> buffer, std::vector<MptcpSocket>
 }
 
 void parse_subflow_reply(std::span<const uint8_t> buffer, std::vector<DiagSubflow> &out, ParseState &state) {
-  for_each_reply(buffer, state, [&](const inet_diag_msg &msg, const uint8_t *attrs, size_t len) {
+  for_each_reply(buffer, state, [&](const inet_diag_msg &msg, Bytes attributes) {
     if (msg.idiag_state == kTcpListen) return;
     DiagSubflow sf;
     bool is_mptcp = false;
     uint32_t flags = 0;
-    for_each_attr(attrs, len, [&](uint16_t type, std::span<const uint8_t> payload) {
+    for_each_attr(attributes, [&](uint16_t type, Bytes payload) {
       if (type != INET_DIAG_ULP_INFO) return;
-      for_each_attr(payload.data(), payload.size(), [&](uint16_t ulp_type, std::span<const uint8_t> ulp) {
+      for_each_attr(payload, [&](uint16_t ulp_type, Bytes ulp) {
         if (ulp_type == INET_ULP_INFO_NAME) {
-          is_mptcp = std::string(reinterpret_cast<const char *>(ulp.data()), strnlen(reinterpret_cast<const char *>(ulp.data()), ulp.size())) == "mptcp";
+          is_mptcp = netlink::string_of(ulp) == "mptcp";
         } else if (ulp_type == INET_ULP_INFO_MPTCP) {
-          for_each_attr(ulp.data(), ulp.size(), [&](uint16_t a, std::span<const uint8_t> v) {
+          for_each_attr(ulp, [&](uint16_t a, Bytes v) {
             switch (a) {
               case MPTCP_SUBFLOW_ATTR_TOKEN_LOC: sf.token = read_as<uint32_t>(v); break;
               case MPTCP_SUBFLOW_ATTR_FLAGS: flags = read_as<uint32_t>(v); break;

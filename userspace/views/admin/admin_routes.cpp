@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "common/mptcp_terms.h"
 #include "http/bad_request.h"
 #include "views/admin/json_dump.h"
 #include "views/admin/table_json.h"
@@ -69,7 +70,7 @@ void serve_connections(LockedConnectionTable &table, const std::function<LocalSe
   j["connections"] = std::move(list);
   j["total"] = total;
   if (more) {
-    j["next_after"] = std::to_string(page.back().key.netns) + ":" + token_hex(page.back().key.token);
+    j["next_after"] = std::to_string(page.back().key.netns) + ":" + format_token(page.back().key.token);
   } else {
     j["next_after"] = nullptr;
   }

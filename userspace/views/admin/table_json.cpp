@@ -3,9 +3,9 @@
 #include <sys/socket.h>
 
 #include <chrono>
-#include <cstdio>
-#include <ctime>
 
+#include "common/clocks.h"
+#include "common/mptcp_terms.h"
 #include "common/timestamp.h"
 #include "views/checker/report.h"
 
@@ -29,23 +29,14 @@ std::string wall_time(uint64_t monotonic_ns, const Clock &clock) {
 }  // namespace
 
 Clock Clock::now() {
-  timespec mono{}, real{};
-  clock_gettime(CLOCK_MONOTONIC, &mono);
-  clock_gettime(CLOCK_REALTIME, &real);
-  const auto to_ns = [](const timespec &t) { return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec; };
-  return Clock{static_cast<uint64_t>(to_ns(mono)), to_ns(real) - to_ns(mono)};
-}
-
-std::string token_hex(uint32_t token) {
-  char out[16];
-  std::snprintf(out, sizeof out, "%08x", token);
-  return out;
+  const uint64_t monotonic = monotonic_ns();
+  return Clock{monotonic, realtime_ns() - static_cast<int64_t>(monotonic)};
 }
 
 nlohmann::ordered_json connection_json(const ConnectionRecord &c, const Clock &clock, const LocalSetup *setup) {
   nlohmann::ordered_json j;
   j["netns"] = c.key.netns;
-  j["token"] = token_hex(c.key.token);
+  j["token"] = format_token(c.key.token);
   j["direction"] = direction_name(c.direction);
   j["family"] = family_name(c.family);
   if (c.local.family) j["local"] = c.local.to_string();
@@ -90,7 +81,7 @@ nlohmann::ordered_json event_json(const MptcpEvent &e, const Clock &clock) {
   j["type"] = event_type_name(e.type);
   j["time"] = wall_time(e.timestamp_ns, clock);
   j["netns"] = e.netns;
-  j["token"] = token_hex(e.token);
+  j["token"] = format_token(e.token);
   // From the path manager, which names neither a direction nor a socket.
   switch (e.type) {
     case EventType::address_announced:

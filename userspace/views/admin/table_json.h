@@ -23,6 +23,5 @@ nlohmann::ordered_json connection_json(const ConnectionRecord &c, const Clock &c
 inline constexpr size_t kExpectedBytesPerConnection = 2048;
 
 nlohmann::ordered_json event_json(const MptcpEvent &e, const Clock &clock);
-std::string token_hex(uint32_t token);
 
 }  // namespace observer::admin

@@ -5,6 +5,8 @@
 #include <charconv>
 #include <vector>
 
+#include "common/text.h"
+
 namespace observer::checker {
 
 const char *format_name(Format f) {
@@ -21,12 +23,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
   return s;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto &c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 // q from ";q=0.8"; a missing or unreadable q counts as 1 (RFC 9110 12.4.2).
@@ -48,10 +44,10 @@ double quality_of(std::string_view params) {
 std::optional<Format> choose_format(std::optional<std::string_view> format_param,
                                     std::string_view accept_header, std::string &error) {
   if (format_param) {
-    const auto f = lower(*format_param);
-    if (f == "text" || f == "txt" || f == "plain") return Format::text;
-    if (f == "json") return Format::json;
-    if (f == "html") return Format::html;
+    const auto is = [&](std::string_view name) { return equals_ignoring_case(*format_param, name); };
+    if (is("text") || is("txt") || is("plain")) return Format::text;
+    if (is("json")) return Format::json;
+    if (is("html")) return Format::html;
     error = "format must be text, json or html, not '" + std::string(*format_param) + "'";
     return std::nullopt;
   }
@@ -66,12 +62,13 @@ std::optional<Format> choose_format(std::optional<std::string_view> format_param
     const std::string_view item = trim(rest.substr(0, comma));
     rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
     const auto semi = item.find(';');
-    const auto type = lower(trim(item.substr(0, semi)));
+    const std::string_view type = trim(item.substr(0, semi));
+    const auto is = [&](std::string_view name) { return equals_ignoring_case(type, name); };
     const double q = semi == std::string_view::npos ? 1.0 : quality_of(item.substr(semi + 1));
     if (q <= 0) continue;
-    if (type == "application/json") candidates.push_back({Format::json, q, position});
-    else if (type == "text/html" || type == "application/xhtml+xml") candidates.push_back({Format::html, q, position});
-    else if (type == "text/plain") candidates.push_back({Format::text, q, position});
+    if (is("application/json")) candidates.push_back({Format::json, q, position});
+    else if (is("text/html") || is("application/xhtml+xml")) candidates.push_back({Format::html, q, position});
+    else if (is("text/plain")) candidates.push_back({Format::text, q, position});
     ++position;
   }
   if (candidates.empty()) return Format::text;

@@ -1,7 +1,6 @@
 #include <nlohmann/json.hpp>
 
-#include <cstdio>
-
+#include "common/mptcp_terms.h"
 #include "views/checker/report.h"
 
 namespace observer::checker {
@@ -35,9 +34,7 @@ std::string render_json(const CheckerReport &r) {
   j["server"] = r.server;
   j["timestamp"] = r.timestamp;
   if (r.status.verdict == Verdict::mptcp || r.status.verdict == Verdict::fallback) {
-    char token[16];
-    std::snprintf(token, sizeof token, "%08x", r.status.token);
-    j["token"] = token;
+    j["token"] = format_token(r.status.token);
   }
   j["waited_ms"] = r.waited.count();
   j["subflows"] = std::move(subflows);

@@ -417,8 +417,7 @@ std::vector<MetricFamily> ObserverMetrics::collect_at_scrape(bool with_connectio
                       MetricType::Gauge);
       const auto list = inputs_.connections(connection_series_limit_);
       for (const auto &c : list) {
-        char token[16];
-        std::snprintf(token, sizeof token, "%08x", c.key.token);
+        const std::string token = format_token(c.key.token);
         add_value(f, static_cast<double>(c.subflows.size()),
                   {{"netns", std::to_string(c.key.netns)}, {"token", token}, {"direction", direction_name(c.direction)},
                    {"local", c.local.to_string()}, {"remote", c.remote.to_string()}});
