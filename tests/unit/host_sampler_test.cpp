@@ -94,6 +94,29 @@ TEST_CASE("HostSampler answers from the newest sample taken at or before the mom
   }
 }
 
+TEST_CASE("HostSampler's answers to the same question follow every new sample", "[host_sampler]") {
+  // A thread's last answer is reused while no sample has come and the
+  // moment asked about has the same baseline; never past either.
+  FakeKernel kernel;
+  HostSampler sampler({"MPJoinSynRx"}, 100ms, kernel.readers(), t0);
+  kernel.set("MPJoinSynRx", 1);
+  CHECK(rise_of(sampler.since(t0, t0 + 100ms), "MPJoinSynRx") == 1);
+  CHECK(rise_of(sampler.since(t0 + 50ms, t0 + 150ms), "MPJoinSynRx") == 1);  // same baseline, no new sample
+  kernel.set("MPJoinSynRx", 4);
+  CHECK(rise_of(sampler.since(t0, t0 + 200ms), "MPJoinSynRx") == 4);  // a new sample
+  CHECK(rise_of(sampler.since(t0 + 100ms, t0 + 250ms), "MPJoinSynRx") == 3);  // another baseline
+  kernel.path_manager = "userspace";
+  CHECK(sampler.since(t0 + 100ms, t0 + 300ms).path_manager == "userspace");
+
+  SECTION("another sampler on the same thread gets its own answer") {
+    FakeKernel other;
+    other.counters = {{"MPJoinSynRx", 100}};
+    HostSampler second({"MPJoinSynRx"}, 100ms, other.readers(), t0);
+    other.set("MPJoinSynRx", 107);
+    CHECK(rise_of(second.since(t0 + 100ms, t0 + 300ms), "MPJoinSynRx") == 7);
+  }
+}
+
 TEST_CASE("HostSampler keeps a bounded history", "[host_sampler]") {
   FakeKernel kernel;
   HostSampler sampler({"MPJoinSynRx"}, 100ms, kernel.readers(), t0);

@@ -32,6 +32,7 @@ void HostSampler::refresh(Clock::time_point now) {
     }
   }
   std::lock_guard lock(mu_);
+  generation_.fetch_add(1, std::memory_order_release);
   path_manager_ = std::move(path_manager);
   if (!mib) return;
   samples_.push_back(std::move(s));
@@ -49,6 +50,11 @@ HostSampler::View HostSampler::since(Clock::time_point since, Clock::time_point 
       refresh(now);
     }
   }
+  thread_local Answered last;
+  if (last.sampler == id_ && last.generation == generation_.load(std::memory_order_acquire) && since >= last.from &&
+      since < last.until) {
+    return last.view;
+  }
   View view;
   std::lock_guard lock(mu_);
   view.path_manager = path_manager_;
@@ -57,17 +63,27 @@ HostSampler::View HostSampler::since(Clock::time_point since, Clock::time_point 
   auto after = std::upper_bound(samples_.begin(), samples_.end(), since,
                                 [](Clock::time_point t, const Sample &s) { return t < s.at; });
   const Sample &base = after == samples_.begin() ? samples_.front() : *std::prev(after);
-  const Sample &last = samples_.back();
+  const Sample &last_sample = samples_.back();
   Rises r;
-  r.span = last.at - base.at;
+  r.span = last_sample.at - base.at;
   r.rises.reserve(counters_.size());
   for (size_t i = 0; i < counters_.size(); ++i) {
-    if (!last.values[i]) continue;
-    const uint64_t from = base.values[i].value_or(0), to = *last.values[i];
+    if (!last_sample.values[i]) continue;
+    const uint64_t from = base.values[i].value_or(0), to = *last_sample.values[i];
     r.rises.emplace_back(counters_[i], to > from ? to - from : 0);
   }
   view.counters = std::move(r);
+  last.sampler = id_;
+  last.generation = generation_.load(std::memory_order_relaxed);
+  last.from = after == samples_.begin() ? Clock::time_point::min() : base.at;
+  last.until = after == samples_.end() ? Clock::time_point::max() : after->at;
+  last.view = view;
   return view;
+}
+
+uint64_t HostSampler::next_id() {
+  static std::atomic<uint64_t> ids{0};
+  return ++ids;
 }
 
 }  // namespace observer::procfs

@@ -66,6 +66,16 @@ class HostSampler {
   };
   void refresh(Clock::time_point now);
 
+  // What since() computed last on this thread, for this sampler: most
+  // questions fall between the same two samples as the one before.
+  struct Answered {
+    uint64_t sampler = 0, generation = 0;
+    Clock::time_point from, until;  // the `since` values whose baseline is the same sample
+    View view;
+  };
+  static uint64_t next_id();
+
+  const uint64_t id_ = next_id();
   const std::vector<std::string> counters_;
   const Clock::duration interval_;
   HostReaders readers_;
@@ -75,6 +85,7 @@ class HostSampler {
   std::mutex mu_;                         // guards samples_ and path_manager_
   std::deque<Sample> samples_;
   std::optional<std::string> path_manager_;
+  std::atomic<uint64_t> generation_{1};  // changes with every refresh (under mu_)
 };
 
 }  // namespace observer::procfs
