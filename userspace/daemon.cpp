@@ -18,9 +18,7 @@
 namespace observer {
 namespace {
 std::string server_header() { return std::string("mptcp-observer/") + kVersion; }
-}  // namespace
 
-namespace {
 // How stale the host counters behind a diagnosis may be: /proc/net/netstat
 // is read at most ten times a second, however many answers need it.
 constexpr auto kHostSampleInterval = std::chrono::milliseconds(100);
@@ -28,6 +26,8 @@ constexpr auto kHostSampleInterval = std::chrono::milliseconds(100);
 // sampler only about connections younger than that, so that an older one
 // gets no window that began after it, and costs no lookup.
 constexpr auto kHostSampleReach = kHostSampleInterval * procfs::HostSampler::kKeptSamples;
+// --metrics-listen serves a few Prometheus servers, not the public.
+constexpr size_t kMetricsListenerConnections = 1024;
 
 checker::PathManagerKind path_manager_kind(const std::optional<std::string> &name) {
   if (name == "kernel") return checker::PathManagerKind::in_kernel;
@@ -222,10 +222,11 @@ bool Daemon::open_checker() {
 
 bool Daemon::open_metrics_listener() {
   if (!options_.metrics_listen) return true;
-  // Prometheus servers, a few connections: one loop, the checker's limits.
+  // Prometheus servers, a few connections: one loop, the checker's limits
+  // but for the connections.
   http::ServerLimits limits;
   limits.loops = 1;
-  limits.max_connections = 1024;
+  limits.max_connections = kMetricsListenerConnections;
   metrics_server_ = std::make_unique<http::HttpServer>("metrics", limits, server_header());
   std::string error;
   auto listener = http::open_listener(*options_.metrics_listen, /*want_mptcp=*/false, error);
