@@ -311,16 +311,16 @@ std::vector<MetricFamily> ObserverMetrics::collect_at_scrape(bool with_connectio
   timed("sources", [&] {
     const SourceHealth h = inputs_.health();
     auto up = family("mptcp_observer_source_up", "1 if the source is delivering data.", MetricType::Gauge);
-    add_value(up, h.bpf_up, {{"source", "bpf"}});
-    add_value(up, h.sock_diag_up, {{"source", "sock_diag"}});
-    add_value(up, h.getsockopt_up, {{"source", "getsockopt"}});
-    add_value(up, h.pm_netlink_up, {{"source", "pm_netlink"}});
+    add_value(up, h.bpf.up, {{"source", "bpf"}});
+    add_value(up, h.sock_diag.up, {{"source", "sock_diag"}});
+    add_value(up, h.getsockopt.up, {{"source", "getsockopt"}});
+    add_value(up, h.pm_netlink.up, {{"source", "pm_netlink"}});
     out.push_back(std::move(up));
     auto lost = family("mptcp_observer_events_lost_total", "BPF events the kernel side could not queue (ring buffer full); the next sock_diag reconciliation repairs the table.", MetricType::Counter);
-    add_value(lost, static_cast<double>(h.bpf_lost));
+    add_value(lost, static_cast<double>(h.bpf.lost));
     out.push_back(std::move(lost));
     auto malformed = family("mptcp_observer_events_malformed_total", "BPF records that did not decode.", MetricType::Counter);
-    add_value(malformed, static_cast<double>(h.bpf_malformed));
+    add_value(malformed, static_cast<double>(h.bpf.malformed));
     out.push_back(std::move(malformed));
     auto overflow = family("mptcp_observer_table_overflow_total", "Connections not tracked because the table was full (--max-tracked-connections).", MetricType::Counter);
     add_value(overflow, static_cast<double>(h.table_overflow));
@@ -332,16 +332,16 @@ std::vector<MetricFamily> ObserverMetrics::collect_at_scrape(bool with_connectio
                          "Events each source delivered: BPF ring-buffer events, sock_diag table repairs, getsockopt "
                          "status reads for the checker, path-manager netlink events.",
                          MetricType::Counter);
-    add_value(events, static_cast<double>(h.bpf_events), {{"source", "bpf"}});
-    add_value(events, static_cast<double>(h.sock_diag_events), {{"source", "sock_diag"}});
+    add_value(events, static_cast<double>(h.bpf.events), {{"source", "bpf"}});
+    add_value(events, static_cast<double>(h.sock_diag.repairs), {{"source", "sock_diag"}});
     add_value(events, static_cast<double>(getsockopt_reads_.load()), {{"source", "getsockopt"}});
-    add_value(events, static_cast<double>(h.pm_netlink_events), {{"source", "pm_netlink"}});
+    add_value(events, static_cast<double>(h.pm_netlink.events), {{"source", "pm_netlink"}});
     out.push_back(std::move(events));
     auto overruns = family("mptcp_observer_pm_netlink_overruns_total",
                            "Times a path-manager netlink socket overflowed and the kernel dropped events (it "
                            "reports each overflow once, however many events it dropped).",
                            MetricType::Counter);
-    add_value(overruns, static_cast<double>(h.pm_netlink_overruns));
+    add_value(overruns, static_cast<double>(h.pm_netlink.overruns));
     out.push_back(std::move(overruns));
     auto conns = family("mptcp_observer_http_connections_total",
                         "Client connections of the checker's HTTP servers (server=\"checker\", and \"metrics\" for --metrics-listen): accepted (every one accept() returned), "
@@ -366,7 +366,8 @@ std::vector<MetricFamily> ObserverMetrics::collect_at_scrape(bool with_connectio
                         "Requests whose page failed with an error (logged once, then only counted); each was "
                         "answered 500.",
                         MetricType::Counter);
-    for (const auto &server : h.http_servers) {
+    const auto servers = inputs_.http_servers ? inputs_.http_servers() : std::vector<HttpServerFigures>{};
+    for (const auto &server : servers) {
       const auto outcome = [&](const char *what, uint64_t v) {
         add_value(conns, static_cast<double>(v), {{"server", server.name}, {"outcome", what}});
       };
