@@ -70,7 +70,16 @@ class ObserverMetrics {
   std::string render(bool with_connections = true);
 
  private:
+  // The families read at scrape time, by collectors with one source each;
+  // a collector that fails is logged and reported, and the scrape goes on.
   std::vector<prometheus::MetricFamily> collect_at_scrape(bool with_connections);
+  using Families = std::vector<prometheus::MetricFamily>;
+  bool collect_mib(Families &out);
+  bool collect_path_manager(Families &out);
+  bool collect_table(Families &out);
+  bool collect_sources(Families &out);
+  bool collect_process(Families &out);
+  bool collect_connections(Families &out);
 
   MetricsInputs inputs_;
   size_t connection_series_limit_;
@@ -93,10 +102,8 @@ class ObserverMetrics {
   CounterRef checker_requests_by_[std::size(kCheckerResults)][std::size(kCheckerFormats)]{};  // result, format
   HistogramRef join_latency_by_[2]{}, first_join_delay_by_[2]{}, duration_by_[2]{}, subflows_per_conn_by_[2]{};
   std::atomic<uint64_t> getsockopt_reads_{0};
-  std::mutex mib_mu_;  // serialises scrapes' MIB error logging
-  bool mib_error_logged_ = false;
-  std::mutex path_manager_mu_;  // serialises scrapes' path-manager error logging
-  bool path_manager_error_logged_ = false;
+  // A source that cannot be read is logged at its first failure only.
+  std::once_flag mib_error_logged_, path_manager_error_logged_;
 };
 
 }  // namespace observer::metrics
