@@ -19,9 +19,7 @@
 namespace observer {
 namespace {
 std::string server_header() { return std::string("mptcp-observer/") + kVersion; }
-}  // namespace
 
-namespace {
 // How stale the host counters behind a diagnosis may be: /proc/net/netstat
 // is read at most ten times a second, however many answers need it.
 constexpr auto kHostSampleInterval = std::chrono::milliseconds(100);
@@ -29,6 +27,8 @@ constexpr auto kHostSampleInterval = std::chrono::milliseconds(100);
 // sampler only about connections younger than that, so that an older one
 // gets no window that began after it, and costs no lookup.
 constexpr auto kHostSampleReach = kHostSampleInterval * procfs::HostSampler::kKeptSamples;
+// --metrics-listen serves a few Prometheus servers, not the public.
+constexpr size_t kMetricsListenerConnections = 1024;
 
 checker::PathManagerKind path_manager_kind(const std::optional<std::string> &name) {
   if (name == "kernel") return checker::PathManagerKind::in_kernel;
@@ -60,6 +60,7 @@ Daemon::Daemon(const Options &options)
   metrics::MetricsInputs inputs;
   inputs.gauges = [this] { return table_.with([](const ConnectionTable &t) { return t.gauges(); }); };
   inputs.health = [this] { return source_health(); };
+  inputs.http_servers = [this] { return http_server_figures(); };
   inputs.connections = [this](size_t limit) {
     return table_.with([&](const ConnectionTable &t) { return t.page(std::nullopt, limit); });
   };
@@ -223,10 +224,11 @@ bool Daemon::open_checker() {
 
 bool Daemon::open_metrics_listener() {
   if (!options_.metrics_listen) return true;
-  // Prometheus servers, a few connections: one loop, the checker's limits.
+  // Prometheus servers, a few connections: one loop, the checker's limits
+  // but for the connections.
   http::ServerLimits limits;
   limits.loops = 1;
-  limits.max_connections = 1024;
+  limits.max_connections = kMetricsListenerConnections;
   metrics_server_ = std::make_unique<http::HttpServer>("metrics", limits, server_header());
   std::string error;
   auto listener = http::open_listener(*options_.metrics_listen, /*want_mptcp=*/false, error);
@@ -255,7 +257,7 @@ bool Daemon::open_admin() {
   log::info("admin", "listening on " + format_endpoint(*bound) + " (API: /api/v1/connections, /api/v1/events)");
   admin::install_admin_routes(*admin_, table_, hub_, [this] { return admin_local_setup(); });
   metrics::install_admin_metrics_route(*admin_, *metrics_);
-  install_admin_health_route(*admin_, *checker_, [this] { return sources_json(); });
+  install_admin_health_route(*admin_, *checker_, [this] { return source_health(); });
   return true;
 }
 
@@ -277,29 +279,48 @@ bool Daemon::checker_speaks_mptcp() const {
   return false;
 }
 
-metrics::SourceHealth Daemon::source_health() const {
-  metrics::SourceHealth h;
-  h.bpf_up = bpf_ && bpf_->running();
+SourceHealth Daemon::source_health() const {
+  SourceHealth h;
+  h.bpf.loaded = bpf_ != nullptr;
+  h.bpf.up = bpf_ && bpf_->running();
   if (bpf_) {
     const auto c = bpf_->counters();
-    h.bpf_events = c.received;
-    h.bpf_lost = c.lost;
-    h.bpf_malformed = c.malformed;
+    h.bpf.cgroup = bpf_->cgroup_path();
+    h.bpf.events = c.received;
+    h.bpf.lost = c.lost;
+    h.bpf.malformed = c.malformed;
+  } else {
+    h.bpf.reason = bpf_inactive_reason_;
   }
   if (reconciler_) {
     const auto s = reconciler_->stats();
-    h.sock_diag_up = s.ok;
-    h.sock_diag_events = s.connections_added + s.connections_removed;
+    h.sock_diag.up = s.ok;
+    h.sock_diag.runs = s.runs;
+    h.sock_diag.namespaces = s.namespaces;
+    h.sock_diag.repairs = s.connections_added + s.connections_removed;
+    h.sock_diag.reason = s.last_error;
   }
-  h.getsockopt_up = checker_speaks_mptcp();
+  // Only an MPTCP listener accepts sockets that getsockopt(SOL_MPTCP) can describe.
+  h.getsockopt.up = checker_speaks_mptcp();
   if (pm_) {
     const auto c = pm_->counters();
-    h.pm_netlink_up = pm_->active();
-    h.pm_netlink_events = c.events;
-    h.pm_netlink_overruns = c.overruns;
+    h.pm_netlink.up = pm_->active();
+    h.pm_netlink.listening = pm_->active() && pm_->listening();
+    h.pm_netlink.namespaces = c.namespaces;
+    h.pm_netlink.events = c.events;
+    h.pm_netlink.overruns = c.overruns;
+    if (!pm_->active()) h.pm_netlink.reason = pm_->reason();
   }
-  h.table_overflow = table_.with([](const ConnectionTable &t) { return t.overflowed(); });
+  table_.with([&](const ConnectionTable &t) {
+    h.tracked_connections = t.size();
+    h.table_overflow = t.overflowed();
+  });
   h.stream_dropped = hub_.dropped_total();
+  return h;
+}
+
+std::vector<metrics::HttpServerFigures> Daemon::http_server_figures() const {
+  std::vector<metrics::HttpServerFigures> figures;
   for (const http::HttpServer *server : {checker_.get(), metrics_server_.get()}) {
     if (!server) continue;
     const auto &c = server->counters();
@@ -319,9 +340,9 @@ metrics::SourceHealth Daemon::source_health() const {
     for (size_t i = 1; i < http::kRefusalKinds; ++i) {  // 0 is Refusal::none
       s.refusals.emplace_back(http::refusal_name(static_cast<http::Refusal>(i)), c.refusals[i].load());
     }
-    h.http_servers.push_back(s);
+    figures.push_back(std::move(s));
   }
-  return h;
+  return figures;
 }
 
 void Daemon::start_bpf() {
@@ -435,46 +456,6 @@ checker::ConnectionContext Daemon::merge_checker_status(MptcpStatus &status) {
     for (const auto &s : status.subflows) context.tracing_pending = context.tracing_pending || !s.backup;
   }
   return context;
-}
-
-nlohmann::ordered_json Daemon::sources_json() const {
-  nlohmann::ordered_json j;
-  nlohmann::ordered_json b;
-  b["active"] = bpf_ && bpf_->running();
-  if (bpf_) {
-    const auto c = bpf_->counters();
-    b["cgroup"] = bpf_->cgroup_path();
-    b["events"] = c.received;
-    b["lost"] = c.lost;
-  } else {
-    b["reason"] = bpf_inactive_reason_;
-  }
-  j["bpf"] = std::move(b);
-  nlohmann::ordered_json d;
-  const auto s = reconciler_ ? reconciler_->stats() : ReconcilerStats{};
-  d["active"] = s.ok;
-  d["runs"] = s.runs;
-  d["namespaces"] = s.namespaces;
-  if (!s.ok && !s.last_error.empty()) d["reason"] = s.last_error;
-  j["sock_diag"] = std::move(d);
-  nlohmann::ordered_json g;
-  // Only an MPTCP listener accepts sockets that getsockopt(SOL_MPTCP) can describe.
-  g["active"] = checker_speaks_mptcp();
-  j["getsockopt"] = std::move(g);
-  nlohmann::ordered_json p;
-  p["active"] = pm_ && pm_->active();
-  if (pm_ && pm_->active()) {
-    const auto c = pm_->counters();
-    p["namespaces"] = c.namespaces;
-    p["listening"] = pm_->listening();
-    p["events"] = c.events;
-    p["overruns"] = c.overruns;
-  } else if (pm_) {
-    p["reason"] = pm_->reason();
-  }
-  j["pm_netlink"] = std::move(p);
-  j["tracked_connections"] = table_.with([](const ConnectionTable &t) { return t.size(); });
-  return j;
 }
 
 }  // namespace observer

@@ -5,8 +5,6 @@
 //   path manager    --(pm-events thread)---> ConnectionTable --> EventHub
 //   sock_diag       --(reconciler thread)--> ConnectionTable --> EventHub
 //   checker HttpServer (public), admin HttplibServer (loopback) read both.
-#include <nlohmann/json.hpp>
-
 #include <memory>
 #include <string>
 
@@ -51,11 +49,12 @@ class Daemon {
   void start_bpf();
   void start_reconciler();
   void start_path_manager_events();
-  nlohmann::ordered_json sources_json() const;
   // Merges an event into the table, then publishes it and what it implies.
   void on_event(MptcpEvent event);
   void publish(const MptcpEvent &event);
-  metrics::SourceHealth source_health() const;
+  // What each source is doing now, for /metrics and the admin /healthz.
+  SourceHealth source_health() const;
+  std::vector<metrics::HttpServerFigures> http_server_figures() const;
   bool checker_speaks_mptcp() const;
   // The checker's own connection goes into the table (source getsockopt),
   // and the status gains each subflow's handshake time and backup flag when

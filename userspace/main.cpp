@@ -46,7 +46,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   if (parsed.show_help) {
-    std::cout << help_text(program);
+    std::cout << help_text();
     return 0;
   }
   if (parsed.show_version) {

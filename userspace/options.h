@@ -1,8 +1,10 @@
 #pragma once
-// Command-line flags: parsed here, checked here, and explained in --help.
+// The daemon's flags: each declared once in options.cpp, with its help,
+// range and default; this struct's initialisers are the defaults.
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/log.h"
@@ -10,13 +12,18 @@
 
 namespace observer {
 
+// The checker's address when neither --listen nor --listen-tls is given.
+inline constexpr std::string_view kDefaultCheckerListen = "[::]:8684";
+// The admin listener's default: loopback only, its answers name clients.
+inline constexpr std::string_view kDefaultAdminListen = "127.0.0.1:8685";
+
 struct Options {
-  // Checker addresses, plain HTTP and HTTPS; default [::]:8684 (plain) when
-  // neither is given.
+  // Checker addresses, plain HTTP and HTTPS; kDefaultCheckerListen (plain)
+  // when neither is given.
   std::vector<SocketAddress> checker_listen;
   std::vector<SocketAddress> checker_listen_tls;
   std::string tls_certificate, tls_key;  // PEM files; set exactly when checker_listen_tls is not empty
-  std::optional<SocketAddress> admin_listen;  // default 127.0.0.1:8685; --admin-listen '' disables
+  std::optional<SocketAddress> admin_listen = default_admin_listen();  // --admin-listen '' disables
   size_t max_connections = 20000;
   size_t max_connections_per_client = 1024;
   // Answers that wait or stream (?wait, /download), in all and per client
@@ -37,6 +44,8 @@ struct Options {
   size_t max_tracked_connections = 262144;
   std::chrono::milliseconds reconcile_interval{10000};
   std::string netns_dir = "/run/netns";
+
+  static SocketAddress default_admin_listen();
 };
 
 struct ParsedOptions {
@@ -48,6 +57,6 @@ struct ParsedOptions {
 };
 
 ParsedOptions parse_options(const std::vector<std::string> &args);
-std::string help_text(const std::string &program);
+std::string help_text();
 
 }  // namespace observer

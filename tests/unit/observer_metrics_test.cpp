@@ -160,6 +160,7 @@ std::string count_of_bucket(std::string series) {
 struct FakeInputs {
   TableGauges gauges;
   SourceHealth health;
+  std::vector<HttpServerFigures> http_servers;
   std::vector<ConnectionRecord> connections;
   std::vector<size_t> limits_asked;
 
@@ -167,6 +168,7 @@ struct FakeInputs {
     MetricsInputs in;
     in.gauges = [this] { return gauges; };
     in.health = [this] { return health; };
+    in.http_servers = [this] { return http_servers; };
     in.connections = [this](size_t limit) {
       limits_asked.push_back(limit);
       auto first = connections;
@@ -564,16 +566,16 @@ TEST_CASE("ObserverMetrics reports the table's gauges by direction and kind", "[
 
 TEST_CASE("ObserverMetrics reports each source's health and counts", "[observer_metrics]") {
   FakeInputs fake;
-  fake.health.bpf_up = true;
-  fake.health.sock_diag_up = false;
-  fake.health.getsockopt_up = true;
-  fake.health.bpf_events = 1234;
-  fake.health.bpf_lost = 5;
-  fake.health.bpf_malformed = 2;
-  fake.health.sock_diag_events = 17;
+  fake.health.bpf.up = true;
+  fake.health.sock_diag.up = false;
+  fake.health.getsockopt.up = true;
+  fake.health.bpf.events = 1234;
+  fake.health.bpf.lost = 5;
+  fake.health.bpf.malformed = 2;
+  fake.health.sock_diag.repairs = 17;
   fake.health.table_overflow = 3;
   fake.health.stream_dropped = 9;
-  fake.health.http_servers.push_back({"checker", 100, 4, 8, 1, 7, 2, 5, 3, 2, 6, {{"method", 11}, {"busy", 12}}, 9});
+  fake.http_servers.push_back({"checker", 100, 4, 8, 1, 7, 2, 5, 3, 2, 6, {{"method", 11}, {"busy", 12}}, 9});
   ObserverMetrics metrics(fake.inputs(), 0);
   metrics.on_checker_answer("error", "text");
   // Twice: values read at scrape time are reported, never added up.

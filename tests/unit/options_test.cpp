@@ -2,7 +2,9 @@
 // to change.
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "options.h"
@@ -13,7 +15,7 @@ namespace {
 using Args = std::vector<std::string>;
 }
 
-TEST_CASE("parse_options without flags listens on [::]:8684 with 32 workers", "[options]") {
+TEST_CASE("parse_options without flags listens on [::]:8684", "[options]") {
   const auto p = parse_options({});
   CHECK(p.error.empty());
   CHECK_FALSE(p.show_help);
@@ -154,4 +156,100 @@ TEST_CASE("parse_options reads --metrics-listen and --log-format", "[options]") 
   CHECK(p.options.log_format == log::Format::json);
   CHECK_FALSE(parse_options({}).options.metrics_listen);
   CHECK(parse_options({"--log-format", "xml"}).error == "--log-format: 'xml' is not text or json");
+}
+
+TEST_CASE("parse_options: the last of a flag given twice counts; --listen adds up", "[options]") {
+  const auto p = parse_options({"--max-waiting", "5", "--max-waiting=7", "--listen", ":1", "--listen", ":2"});
+  REQUIRE(p.error.empty());
+  CHECK(p.options.max_waiting == 7);
+  CHECK(p.options.checker_listen.size() == 2);
+}
+
+TEST_CASE("parse_options: --admin-listen '' turns the admin listener off", "[options]") {
+  REQUIRE(parse_options({}).options.admin_listen);
+  CHECK(format_endpoint(*parse_options({}).options.admin_listen) == std::string(kDefaultAdminListen));
+  CHECK_FALSE(parse_options({"--admin-listen", ""}).options.admin_listen);
+  CHECK_FALSE(parse_options({"--admin-listen="}).options.admin_listen);
+  CHECK(format_endpoint(*parse_options({"--admin-listen", "[::1]:9"}).options.admin_listen) == "[::1]:9");
+}
+
+TEST_CASE("parse_options reads the tracing flags", "[options]") {
+  const auto p = parse_options({"--no-bpf", "--cgroup", "/sys/fs/cgroup/x", "--bpf-ringbuf-size", "4M",
+                                "--max-tracked-connections", "9", "--reconcile-interval=250ms", "--netns-dir", "",
+                                "--no-public-metrics", "--connection-metrics", "0"});
+  INFO("error: " << p.error);
+  REQUIRE(p.error.empty());
+  CHECK_FALSE(p.options.bpf);
+  CHECK(p.options.cgroup == "/sys/fs/cgroup/x");
+  CHECK(p.options.bpf_ringbuf_bytes == 4u << 20);
+  CHECK(p.options.max_tracked_connections == 9);
+  CHECK(p.options.reconcile_interval == std::chrono::milliseconds(250));
+  CHECK(p.options.netns_dir.empty());
+  CHECK_FALSE(p.options.public_metrics);
+}
+
+TEST_CASE("parse_options: more mistakes, each one line", "[options]") {
+  struct Case {
+    Args args;
+    const char *error;  // all of it
+  };
+  const auto c = GENERATE(values<Case>({
+      {{"--no-bpf=yes"}, "--no-bpf takes no value (see --help)"},
+      {{"serve"}, "unexpected argument 'serve' (see --help)"},
+      {{"--bpf-ringbuf-size", "3000"}, "--bpf-ringbuf-size: '3000' is not a power of two from 4K to 1G"},
+      {{"--reconcile-interval", "50ms"}, "--reconcile-interval: '50ms' is not a duration from 100ms to 3600s"},
+      {{"--connection-metrics", "-1"}, "--connection-metrics: '-1' is not a number from 0 to 100000"},
+      // A value that looks like a flag is still the value, as ever.
+      {{"--max-waiting", "--listen"}, "--max-waiting: '--listen' is not a number from 1 to 100000"},
+  }));
+  CHECK(parse_options(c.args).error == c.error);
+}
+
+TEST_CASE("parse_options reads a flag's environment variable; the command line wins", "[options]") {
+  ::setenv("MPTCP_OBSERVER_MAX_WAITING", "17", 1);
+  ::setenv("MPTCP_OBSERVER_LISTEN", "127.0.0.1:9", 1);
+  CHECK(parse_options({}).options.max_waiting == 17);
+  REQUIRE(parse_options({}).options.checker_listen.size() == 1);
+  CHECK(format_endpoint(parse_options({}).options.checker_listen[0]) == "127.0.0.1:9");
+  CHECK(parse_options({"--max-waiting", "3"}).options.max_waiting == 3);
+  ::setenv("MPTCP_OBSERVER_MAX_WAITING", "lots", 1);
+  CHECK(parse_options({}).error ==
+        "--max-waiting (from MPTCP_OBSERVER_MAX_WAITING): 'lots' is not a number from 1 to 100000");
+  // An empty variable is no value.
+  ::setenv("MPTCP_OBSERVER_MAX_WAITING", "", 1);
+  CHECK(parse_options({}).options.max_waiting == Options{}.max_waiting);
+  ::unsetenv("MPTCP_OBSERVER_MAX_WAITING");
+  ::unsetenv("MPTCP_OBSERVER_LISTEN");
+}
+
+TEST_CASE("help_text names every flag with its value, range and default", "[options]") {
+  const std::string help = help_text();
+  CHECK(help.starts_with("Usage: mptcp-observer [FLAGS]\n"));
+  // As one line: the words wrap wherever they fall.
+  std::string words;
+  for (const char c : help) {
+    if (c != ' ' && c != '\n') words += c;
+    else if (!words.empty() && words.back() != ' ') words += ' ';
+  }
+  for (const char *says : {"--listen ADDR:PORT", "--listen-tls ADDR:PORT", "--tls-cert FILE", "--tls-key FILE",
+                           "--max-connections N", "--max-connections-per-client N", "--max-waiting N",
+                           "--max-waiting-per-client N", "--log-level LEVEL", "--log-format FORMAT", "--help",
+                           "--version", "--admin-listen ADDR:PORT", "--metrics-listen ADDR:PORT",
+                           "--no-public-metrics", "--connection-metrics N", "--no-bpf", "--cgroup PATH",
+                           "--bpf-ringbuf-size SIZE", "--max-tracked-connections N",
+                           "--reconcile-interval DURATION", "--netns-dir DIR", "(1-100000). Default 1024.",
+                           "(100ms-3600s). Default 10s.", "(1-10000000). Default 262144.", "Default 1M.",
+                           "Default /run/netns.", "default 127.0.0.1:8685", "Default [::]:8684",
+                           "(debug, info, warn or error). Default info.", "MPTCP_OBSERVER_LISTEN"}) {
+    INFO(says);
+    CHECK_THAT(words, Catch::Contains(says));
+  }
+  CHECK_THAT(help, !Catch::Contains("--threads"));
+  // The flags' lines are wrapped to fit a terminal.
+  for (std::string_view rest = help; !rest.empty();) {
+    const auto line = rest.substr(0, rest.find('\n'));
+    INFO(line);
+    if (line.starts_with("  --") || line.starts_with(std::string(24, ' '))) CHECK(line.size() <= 78);
+    rest.remove_prefix(std::min(rest.size(), line.size() + 1));
+  }
 }

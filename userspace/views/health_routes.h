@@ -9,16 +9,20 @@
 
 #include "http/http_server.h"
 #include "http/httplib_server.h"
+#include "views/source_health.h"
 
 namespace observer {
 
 // status, version, and each listener's address and transport.
 nlohmann::ordered_json public_health_json(const std::vector<http::Listener> &listeners);
+// Each data source, whether it is active, its counters or why it is off;
+// and how many connections the table tracks.
+nlohmann::ordered_json sources_json(const SourceHealth &health);
 
 // After every listener is added.
 void install_public_health_route(http::HttpServer &server);
-// `sources` reports each data source and whether it is active.
+// `sources` takes the data sources' state at each request.
 void install_admin_health_route(http::HttplibServer &server, const http::HttpServer &checker,
-                                std::function<nlohmann::ordered_json()> sources);
+                                std::function<SourceHealth()> sources);
 
 }  // namespace observer

@@ -3,20 +3,20 @@
 #include <net/if.h>
 #include <sys/socket.h>
 
-#include <charconv>
 #include <cstring>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "commands/command_line.h"
 #include "commands/probe/http_client.h"
 #include "commands/probe/probe_findings.h"
-#include "commands/command_args.h"
 #include "common/durations.h"
 #include "common/interface_addresses.h"
 #include "sources/getsockopt/mptcp_sockopt_decode.h"
 #include "sources/getsockopt/mptcp_sockopt_reader.h"
 #include "sources/procfs/netstat_mib.h"
+#include "views/checker/query.h"
 
 namespace observer::probe {
 namespace {
@@ -35,77 +35,55 @@ struct ProbeOptions {
   bool json = false;
 };
 
-// --flag VALUE or --flag=VALUE; one line for any mistake.
-std::optional<ProbeOptions> parse_probe_options(const std::vector<std::string> &args, std::string &error, bool &help) {
-  ProbeOptions o;
-  std::optional<std::string> target;
-  commands::CommandArgs arg(args, "probe");
-  while (arg.next()) {
-    const std::string &flag = arg.name();
-    const auto value = [&] { return arg.value(error); };
+commands::HelpText probe_help() {
+  commands::HelpText h;
+  h.usage = "Usage: mptcp-observer probe HOST[:PORT] | http://HOST[:PORT]/PATH [FLAGS]\n";
+  h.about = "Opens MPTCP connections to a server (an mptcp-observer checker on port " + std::to_string(kCheckerPort) +
+            "\n"
+            "by default, or any HTTP server) and tells what this host asked and got,\n"
+            "what the server saw, and why MPTCP or a second subflow is missing. Only the\n"
+            "client knows it asked for MPTCP, so only a probe tells \"the server does not\n"
+            "speak MPTCP\" from \"the path strips it\".\n";
+  h.footer = "Exit status: 0 all good, 1 a finding, 2 could not check.\n";
+  h.column = 22;
+  return h;
+}
+
+void declare_flags(commands::CommandLine &cl, ProbeOptions &o, std::optional<std::string> &target) {
+  cl.positional("target", [&target](const std::string &v) {
+    target = v;
+    return std::string();
+  });
+  cl.section("Flags");
+  cl.count("--count", o.count, {1, 100}, "connections, one after another");
+  cl.value("--interface", "IF", "bind the initial subflow to interface IF", [&o](const std::string &v) {
+    if (v.empty() || v.size() >= IFNAMSIZ || if_nametoindex(v.c_str()) == 0) return "no interface named '" + v + "' here";
+    o.connect.interface = v;
+    return std::string();
+  });
+  cl.value("--source", "ADDR", "bind the initial subflow to source address ADDR", [&o](const std::string &v) {
     std::string why;
-    if (flag == "--help" || flag == "-h") {
-      help = true;
-      return std::nullopt;
-    } else if (flag == "--count") {
-      const auto v = value();
-      if (!v) return std::nullopt;
-      const auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), o.count);
-      if (ec != std::errc() || end != v->data() + v->size() || o.count < 1 || o.count > 100) {
-        error = "--count: '" + *v + "' is not a number from 1 to 100";
-        return std::nullopt;
-      }
-    } else if (flag == "--interface") {
-      const auto v = value();
-      if (!v) return std::nullopt;
-      if (v->empty() || v->size() >= IFNAMSIZ || if_nametoindex(v->c_str()) == 0) {
-        error = "--interface: no interface named '" + *v + "' here";
-        return std::nullopt;
-      }
-      o.connect.interface = *v;
-    } else if (flag == "--source") {
-      o.connect.source = arg.address_value(error);
-      if (!o.connect.source) return std::nullopt;
-    } else if (flag == "--no-mptcp") {
-      o.connect.mptcp = false;
-    } else if (flag == "--wait" || flag == "--timeout") {
-      const auto v = value();
-      if (!v) return std::nullopt;
-      const auto d = parse_duration(*v, why);
-      if (!d || *d > std::chrono::seconds(60) || (flag == "--timeout" && d->count() == 0)) {
-        error = flag + ": '" + *v + "' is not a duration up to 60s" + (why.empty() ? "" : " (" + why + ")");
-        return std::nullopt;
-      }
-      (flag == "--wait" ? o.wait : o.connect.timeout) = *d;
-    } else if (flag == "--download") {
-      const auto v = value();
-      if (!v) return std::nullopt;
-      const auto size = parse_byte_size(*v, why);
-      if (!size || *size == 0 || *size > (1ull << 30)) {
-        error = "--download: '" + *v + "' is not a size from 1 to 1G";
-        return std::nullopt;
-      }
-      o.download = *size;
-    } else if (flag == "--json") {
-      o.json = true;
-    } else if (flag.starts_with("-")) {
-      error = "unknown flag '" + arg.raw() + "' (see probe --help)";
-      return std::nullopt;
-    } else if (target) {
-      error = "one target only; '" + arg.raw() + "' is a second one";
-      return std::nullopt;
-    } else {
-      target = flag;
-    }
-  }
-  if (!target) {
-    error = "name the server to probe: mptcp-observer probe HOST[:PORT] or an http:// URL (see probe --help)";
-    return std::nullopt;
-  }
-  const auto t = parse_probe_target(*target, error);
-  if (!t) return std::nullopt;
-  o.target = *t;
-  return o;
+    o.connect.source = commands::parse_ip_address(v, why);
+    return why;
+  });
+  cl.flag("--no-mptcp", "a plain TCP connection, to compare", [&o] { o.connect.mptcp = false; });
+  cl.duration("--wait", o.wait, {std::chrono::milliseconds(0), std::chrono::seconds(60)},
+              "how long to wait for joins after the first answer");
+  cl.duration("--timeout", o.connect.timeout, {std::chrono::milliseconds(1), std::chrono::seconds(60)},
+              "to connect and for each answer");
+  const std::string most = commands::byte_size_text(checker::kMaxDownloadBytes);
+  cl.value("--download", "SIZE",
+           "also fetch SIZE bytes from a checker's /download and show how much each subflow carried (up to " + most +
+               ")",
+           [&o, most](const std::string &v) {
+             std::string why;
+             const auto size = parse_byte_size(v, why);
+             if (!size || *size == 0 || *size > checker::kMaxDownloadBytes) return "'" + v + "' is not a size from 1 to " + most;
+             o.download = *size;
+             return std::string();
+           });
+  cl.flag("--json", "one JSON document instead of text", [&o] { o.json = true; });
+  cl.help_flag();
 }
 
 // The interface each local address of this host is on.
@@ -401,56 +379,33 @@ json to_json(const ProbeOptions &o, const ProbeResult &r) {
 }
 }  // namespace
 
-std::string probe_help() {
-  return R"(Usage: mptcp-observer probe HOST[:PORT] | http://HOST[:PORT]/PATH [FLAGS]
-
-Opens MPTCP connections to a server (an mptcp-observer checker on port 8684
-by default, or any HTTP server) and tells what this host asked and got,
-what the server saw, and why MPTCP or a second subflow is missing. Only the
-client knows it asked for MPTCP, so only a probe tells "the server does not
-speak MPTCP" from "the path strips it".
-
-  --count N           connections, one after another (1-100). Default 1.
-  --interface IF      bind the initial subflow to interface IF
-  --source ADDR       bind the initial subflow to source address ADDR
-  --no-mptcp          a plain TCP connection, to compare
-  --wait DURATION     how long to wait for joins after the first answer
-                      (up to 60s). Default 2s.
-  --timeout DURATION  to connect and for each answer. Default 5s.
-  --download SIZE     also fetch SIZE bytes from a checker's /download and
-                      show how much each subflow carried (up to 1G)
-  --json              one JSON document instead of text
-
-Exit status: 0 all good, 1 a finding, 2 could not check.
-)";
-}
-
 int run_probe(const std::vector<std::string> &args) {
+  ProbeOptions options;
+  std::optional<std::string> target;
+  commands::CommandLine cl("probe", probe_help());
+  declare_flags(cl, options, target);
+  if (const auto done = cl.parse_or_answer(args)) return *done;
+  if (!target) {
+    return cl.fail("name the server to probe: mptcp-observer probe HOST[:PORT] or an http:// URL (see probe --help)");
+  }
   std::string error;
-  bool help = false;
-  const auto options = parse_probe_options(args, error, help);
-  if (help) {
-    std::cout << probe_help();
-    return 0;
-  }
-  if (!options) {
-    std::cerr << "mptcp-observer probe: " << error << "\n";
-    return 2;
-  }
+  const auto parsed_target = parse_probe_target(*target, error);
+  if (!parsed_target) return cl.fail(error);
+  options.target = *parsed_target;
   int status = 0;
   json all = json::array();
-  for (size_t i = 1; i <= options->count; ++i) {
-    const ProbeResult r = probe_once(*options);
+  for (size_t i = 1; i <= options.count; ++i) {
+    const ProbeResult r = probe_once(options);
     if (!r.checked) status = 2;
     for (const auto &f : r.findings) {
       if (f.level == Finding::Level::problem && status == 0) status = 1;
     }
-    if (options->json) all.push_back(to_json(*options, r));
-    else print_text(*options, i, r);
+    if (options.json) all.push_back(to_json(options, r));
+    else print_text(options, i, r);
   }
-  if (options->json) {
+  if (options.json) {
     json doc;
-    doc["target"] = options->target.host_field + options->target.path;
+    doc["target"] = options.target.host_field + options.target.path;
     doc["probes"] = std::move(all);
     doc["exit_status"] = status;
     std::cout << doc.dump(2) << "\n";

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "common/log.h"
+#include "common/mptcp_terms.h"
 #include "common/version.h"
 #include "sources/procfs/netstat_mib.h"
 #include "sources/procfs/process_stats.h"
@@ -17,6 +18,7 @@ namespace {
 using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
+using Families = std::vector<MetricFamily>;
 
 constexpr Direction kDirections[] = {Direction::outbound, Direction::inbound};
 constexpr SubflowKind kKinds[] = {SubflowKind::initial, SubflowKind::join};
@@ -48,6 +50,222 @@ void add_value(MetricFamily &f, double value, std::vector<ClientMetric::Label> l
   if (f.type == MetricType::Counter) m.counter.value = value;
   else m.gauge.value = value;
   f.metric.push_back(std::move(m));
+}
+
+// A family of one unlabelled value.
+void add_single(Families &out, std::string name, std::string help, MetricType type, double value) {
+  auto f = family(std::move(name), std::move(help), type);
+  add_value(f, value);
+  out.push_back(std::move(f));
+}
+
+// Whether each collector read its data at this scrape, and how long it took
+// (node_exporter's node_scrape_collector_*).
+class CollectorReport {
+ public:
+  template <typename Collect>
+  void run(const char *name, Collect &&collect) {
+    const auto start = std::chrono::steady_clock::now();
+    const bool ok = collect();
+    add_value(success_, ok ? 1 : 0, {{"collector", name}});
+    add_value(duration_, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+              {{"collector", name}});
+  }
+  void append_to(Families &out) {
+    out.push_back(std::move(success_));
+    out.push_back(std::move(duration_));
+  }
+
+ private:
+  MetricFamily success_ = family("mptcp_observer_collector_success", "1 if the collector read its data at this scrape.",
+                                 MetricType::Gauge);
+  MetricFamily duration_ = family("mptcp_observer_collector_duration_seconds",
+                                  "Time each collector took at this scrape.", MetricType::Gauge);
+};
+
+// The kernel's MPTcpExt counters, one family each.
+void add_mib(const procfs::MibCounters &mib, Families &out) {
+  for (const auto &[name, value] : mib) {
+    const bool gauge = mib_is_gauge(name);
+    add_single(out, "mptcp_mib_" + name + (gauge ? "" : "_total"), mib_help(name),
+               gauge ? MetricType::Gauge : MetricType::Counter, static_cast<double>(value));
+  }
+}
+
+// What of the path manager's configuration could be read.
+void add_path_manager(const PathManagerFigures &pm, Families &out) {
+  if (pm.enabled) {
+    add_single(out, "mptcp_enabled",
+               "1 if net.mptcp.enabled lets programs create MPTCP sockets (in the daemon's network namespace).",
+               MetricType::Gauge, *pm.enabled ? 1 : 0);
+  }
+  if (pm.path_manager) {
+    auto f = family("mptcp_path_manager_info",
+                    "The path manager new MPTCP connections get (net.mptcp.path_manager, or pm_type): kernel, "
+                    "or userspace (a daemon such as mptcpd decides; the limits below do not apply).",
+                    MetricType::Gauge);
+    add_value(f, 1, {{"type", *pm.path_manager}});
+    out.push_back(std::move(f));
+  }
+  if (pm.limits) {
+    add_single(out, "mptcp_pm_limit_subflows",
+               "Additional subflows per connection the in-kernel path manager accepts or opens (ip mptcp limits: "
+               "subflows); at 0 a server refuses every MP_JOIN.",
+               MetricType::Gauge, pm.limits->subflows);
+    add_single(out, "mptcp_pm_limit_add_addr_accepted",
+               "Addresses announced by a peer (ADD_ADDR) that the in-kernel path manager uses per connection (ip "
+               "mptcp limits: add_addr_accepted); at 0 a client ignores them.",
+               MetricType::Gauge, pm.limits->add_addr_accepted);
+  }
+  if (pm.endpoints) {
+    const auto &e = *pm.endpoints;
+    add_single(out, "mptcp_pm_endpoints", "In-kernel path-manager endpoints (ip mptcp endpoint).", MetricType::Gauge,
+               e.all);
+    auto by_flag = family("mptcp_pm_endpoints_by_flag",
+                          "In-kernel path-manager endpoints with each flag: signal (announced to peers: what a "
+                          "server needs), subflow (joins opened from it: what a client needs), backup, fullmesh, "
+                          "implicit (made by the kernel), laminar. An endpoint may have several.",
+                          MetricType::Gauge);
+    for (const auto &[flag, n] : {std::pair{"signal", e.signal}, {"subflow", e.subflow}, {"backup", e.backup},
+                                  {"fullmesh", e.fullmesh}, {"implicit", e.implicit}, {"laminar", e.laminar}}) {
+      add_value(by_flag, n, {{"flag", flag}});
+    }
+    out.push_back(std::move(by_flag));
+  }
+}
+
+// Connections and subflows open now, from the table's aggregates.
+void add_table(const TableGauges &g, Families &out) {
+  auto conns = family("mptcp_connections_active", "MPTCP connections open now, by direction.", MetricType::Gauge);
+  auto subs = family("mptcp_subflows_active", "MPTCP subflows open now, by direction and kind.", MetricType::Gauge);
+  for (const auto d : kDirections) {
+    const size_t di = d == Direction::outbound ? 0 : 1;
+    add_value(conns, static_cast<double>(g.connections[di]), {{"direction", direction_name(d)}});
+    for (const auto k : kKinds) {
+      add_value(subs, static_cast<double>(g.subflows[di][k == SubflowKind::initial ? 0 : 1]),
+                {{"direction", direction_name(d)}, {"kind", subflow_kind_name(k)}});
+    }
+  }
+  out.push_back(std::move(conns));
+  out.push_back(std::move(subs));
+}
+
+// Each source's health and what it delivered; getsockopt's reads are
+// counted here, as checker answers.
+void add_sources(const SourceHealth &h, uint64_t getsockopt_reads, Families &out) {
+  auto up = family("mptcp_observer_source_up", "1 if the source is delivering data.", MetricType::Gauge);
+  add_value(up, h.bpf.up, {{"source", "bpf"}});
+  add_value(up, h.sock_diag.up, {{"source", "sock_diag"}});
+  add_value(up, h.getsockopt.up, {{"source", "getsockopt"}});
+  add_value(up, h.pm_netlink.up, {{"source", "pm_netlink"}});
+  out.push_back(std::move(up));
+  add_single(out, "mptcp_observer_events_lost_total",
+             "BPF events the kernel side could not queue (ring buffer full); the next sock_diag reconciliation "
+             "repairs the table.",
+             MetricType::Counter, static_cast<double>(h.bpf.lost));
+  add_single(out, "mptcp_observer_events_malformed_total", "BPF records that did not decode.", MetricType::Counter,
+             static_cast<double>(h.bpf.malformed));
+  add_single(out, "mptcp_observer_table_overflow_total",
+             "Connections not tracked because the table was full (--max-tracked-connections).", MetricType::Counter,
+             static_cast<double>(h.table_overflow));
+  add_single(out, "mptcp_observer_stream_events_dropped_total", "Events a slow /api/v1/events reader did not get.",
+             MetricType::Counter, static_cast<double>(h.stream_dropped));
+  auto events = family("mptcp_observer_events_total",
+                       "Events each source delivered: BPF ring-buffer events, sock_diag table repairs, getsockopt "
+                       "status reads for the checker, path-manager netlink events.",
+                       MetricType::Counter);
+  add_value(events, static_cast<double>(h.bpf.events), {{"source", "bpf"}});
+  add_value(events, static_cast<double>(h.sock_diag.repairs), {{"source", "sock_diag"}});
+  add_value(events, static_cast<double>(getsockopt_reads), {{"source", "getsockopt"}});
+  add_value(events, static_cast<double>(h.pm_netlink.events), {{"source", "pm_netlink"}});
+  out.push_back(std::move(events));
+  add_single(out, "mptcp_observer_pm_netlink_overruns_total",
+             "Times a path-manager netlink socket overflowed and the kernel dropped events (it reports each "
+             "overflow once, however many events it dropped).",
+             MetricType::Counter, static_cast<double>(h.pm_netlink.overruns));
+}
+
+// What the checker's HTTP servers did with their connections and requests.
+void add_http_servers(const std::vector<HttpServerFigures> &servers, Families &out) {
+  auto conns = family("mptcp_observer_http_connections_total",
+                      "Client connections of the checker's HTTP servers (server=\"checker\", and \"metrics\" for "
+                      "--metrics-listen): accepted (every one accept() returned), and of those refused "
+                      "(--max-connections reached), refused_client (--max-connections-per-client), idle_closed "
+                      "(kept alive and idle too long), timed_out (a TLS handshake, request or answer that stopped "
+                      "moving), slow_reader (a download read slower than the floor), tls_handshake_failed (not TLS, "
+                      "nothing in common, a certificate the client refused, or closed before the end); "
+                      "accept_error counts accept() failures (e.g. out of file descriptors).",
+                      MetricType::Counter);
+  auto open = family("mptcp_observer_http_connections_open", "Client connections the HTTP server holds now.",
+                     MetricType::Gauge);
+  auto waiting = family("mptcp_observer_http_waiting_requests",
+                        "Answers that wait or stream now (?wait, /download); at most --max-waiting.",
+                        MetricType::Gauge);
+  auto refusals = family("mptcp_observer_http_refusals_total",
+                         "Requests refused before any page saw them, by reason: malformed (400), uri_too_long "
+                         "(414), head_too_large (431), version (505), method (405), body (413), range (416), "
+                         "busy (503: --max-waiting), client_limit (429: --max-waiting-per-client).",
+                         MetricType::Counter);
+  auto handler_errors = family("mptcp_observer_http_handler_errors_total",
+                               "Requests whose page failed with an error (logged once, then only counted); each was "
+                               "answered 500.",
+                               MetricType::Counter);
+  for (const auto &server : servers) {
+    for (const auto &[outcome, count] :
+         {std::pair{"accepted", server.accepted}, {"refused", server.refused_over_limit},
+          {"refused_client", server.refused_client_over_limit}, {"accept_error", server.accept_errors},
+          {"idle_closed", server.idle_closed}, {"timed_out", server.timed_out}, {"slow_reader", server.slow_readers},
+          {"tls_handshake_failed", server.tls_handshake_failed}}) {
+      add_value(conns, static_cast<double>(count), {{"server", server.name}, {"outcome", outcome}});
+    }
+    add_value(open, static_cast<double>(server.open), {{"server", server.name}});
+    add_value(waiting, static_cast<double>(server.waiting), {{"server", server.name}});
+    for (const auto &[reason, count] : server.refusals) {
+      add_value(refusals, static_cast<double>(count), {{"server", server.name}, {"reason", reason}});
+    }
+    add_value(handler_errors, static_cast<double>(server.handler_errors), {{"server", server.name}});
+  }
+  out.push_back(std::move(conns));
+  out.push_back(std::move(open));
+  out.push_back(std::move(waiting));
+  out.push_back(std::move(refusals));
+  out.push_back(std::move(handler_errors));
+}
+
+// The process_* families every Prometheus client exports.
+void add_process(const procfs::ProcessStats &p, Families &out) {
+  add_single(out, "process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
+             MetricType::Counter, p.cpu_seconds);
+  add_single(out, "process_resident_memory_bytes", "Resident memory size in bytes.", MetricType::Gauge,
+             static_cast<double>(p.resident_bytes));
+  add_single(out, "process_virtual_memory_bytes", "Virtual memory size in bytes.", MetricType::Gauge,
+             static_cast<double>(p.virtual_bytes));
+  add_single(out, "process_open_fds", "Number of open file descriptors.", MetricType::Gauge,
+             static_cast<double>(p.open_fds));
+  add_single(out, "process_max_fds", "Maximum number of open file descriptors.", MetricType::Gauge,
+             static_cast<double>(p.max_fds));
+  add_single(out, "process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
+             MetricType::Gauge, p.start_time_seconds);
+}
+
+// One series per connection (opt-in: they name client addresses).
+void add_connections(const std::vector<ConnectionRecord> &connections, Families &out) {
+  auto f = family("mptcp_connection_subflows_open",
+                  "Open subflows of each tracked connection (opt-in with --connection-metrics; names client "
+                  "addresses).",
+                  MetricType::Gauge);
+  for (const auto &c : connections) {
+    add_value(f, static_cast<double>(c.subflows.size()),
+              {{"netns", std::to_string(c.key.netns)}, {"token", format_token(c.key.token)}, {"direction", direction_name(c.direction)},
+               {"local", c.local.to_string()}, {"remote", c.remote.to_string()}});
+  }
+  out.push_back(std::move(f));
+}
+
+MetricFamily build_info() {
+  auto f = family("mptcp_observer_build_info", "mptcp-observer's version and git revision.", MetricType::Gauge);
+  add_value(f, 1, {{"version", kVersion}, {"revision", kRevision}});
+  return f;
 }
 }  // namespace
 
@@ -204,235 +422,70 @@ void ObserverMetrics::on_checker_answer(std::string_view result, std::string_vie
 }
 
 std::vector<MetricFamily> ObserverMetrics::collect_at_scrape(bool with_connections) {
-  std::vector<MetricFamily> out;
-  auto collector_ok = family("mptcp_observer_collector_success", "1 if the collector read its data at this scrape.", MetricType::Gauge);
-  auto collector_time = family("mptcp_observer_collector_duration_seconds", "Time each collector took at this scrape.", MetricType::Gauge);
-  const auto timed = [&](const char *name, auto &&f) {
-    const auto start = std::chrono::steady_clock::now();
-    const bool ok = f();
-    add_value(collector_ok, ok ? 1 : 0, {{"collector", name}});
-    add_value(collector_time, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
-              {{"collector", name}});
+  struct Collector {
+    const char *name;  // the collector label of its success and duration
+    bool (ObserverMetrics::*collect)(Families &out);
+    bool enabled;
   };
-
-  timed("mib", [&] {
-    std::string error;
-    const auto mib = procfs::read_mptcp_mib(error);
-    if (!mib) {
-      std::lock_guard lock(mib_mu_);
-      if (!mib_error_logged_) log::warn("metrics", "kernel MPTCP counters unavailable: " + error);
-      mib_error_logged_ = true;
-      return false;
-    }
-    for (const auto &[name, value] : *mib) {
-      const bool gauge = mib_is_gauge(name);
-      auto f = family("mptcp_mib_" + name + (gauge ? "" : "_total"), mib_help(name), gauge ? MetricType::Gauge : MetricType::Counter);
-      add_value(f, static_cast<double>(value));
-      out.push_back(std::move(f));
-    }
-    return true;
-  });
-
-  if (inputs_.path_manager) {
-    timed("path_manager", [&] {
-      const PathManagerFigures pm = inputs_.path_manager();
-      if (pm.enabled) {
-        auto f = family("mptcp_enabled",
-                        "1 if net.mptcp.enabled lets programs create MPTCP sockets (in the daemon's network "
-                        "namespace).",
-                        MetricType::Gauge);
-        add_value(f, *pm.enabled ? 1 : 0);
-        out.push_back(std::move(f));
-      }
-      if (pm.path_manager) {
-        auto f = family("mptcp_path_manager_info",
-                        "The path manager new MPTCP connections get (net.mptcp.path_manager, or pm_type): kernel, "
-                        "or userspace (a daemon such as mptcpd decides; the limits below do not apply).",
-                        MetricType::Gauge);
-        add_value(f, 1, {{"type", *pm.path_manager}});
-        out.push_back(std::move(f));
-      }
-      if (pm.limits) {
-        auto subflows = family("mptcp_pm_limit_subflows",
-                               "Additional subflows per connection the in-kernel path manager accepts or opens (ip "
-                               "mptcp limits: subflows); at 0 a server refuses every MP_JOIN.",
-                               MetricType::Gauge);
-        add_value(subflows, pm.limits->subflows);
-        out.push_back(std::move(subflows));
-        auto accepted = family("mptcp_pm_limit_add_addr_accepted",
-                               "Addresses announced by a peer (ADD_ADDR) that the in-kernel path manager uses per "
-                               "connection (ip mptcp limits: add_addr_accepted); at 0 a client ignores them.",
-                               MetricType::Gauge);
-        add_value(accepted, pm.limits->add_addr_accepted);
-        out.push_back(std::move(accepted));
-      }
-      if (pm.endpoints) {
-        const auto &e = *pm.endpoints;
-        auto all = family("mptcp_pm_endpoints", "In-kernel path-manager endpoints (ip mptcp endpoint).",
-                          MetricType::Gauge);
-        add_value(all, e.all);
-        out.push_back(std::move(all));
-        auto by_flag = family("mptcp_pm_endpoints_by_flag",
-                              "In-kernel path-manager endpoints with each flag: signal (announced to peers: what a "
-                              "server needs), subflow (joins opened from it: what a client needs), backup, fullmesh, "
-                              "implicit (made by the kernel), laminar. An endpoint may have several.",
-                              MetricType::Gauge);
-        for (const auto &[flag, n] : {std::pair{"signal", e.signal}, {"subflow", e.subflow}, {"backup", e.backup},
-                                      {"fullmesh", e.fullmesh}, {"implicit", e.implicit}, {"laminar", e.laminar}}) {
-          add_value(by_flag, n, {{"flag", flag}});
-        }
-        out.push_back(std::move(by_flag));
-      }
-      if (pm.error.empty()) return true;
-      std::lock_guard lock(path_manager_mu_);
-      if (!path_manager_error_logged_) log::warn("metrics", "path-manager configuration incomplete: " + pm.error);
-      path_manager_error_logged_ = true;
-      return false;
-    });
+  const Collector collectors[] = {
+      {"mib", &ObserverMetrics::collect_mib, true},
+      {"path_manager", &ObserverMetrics::collect_path_manager, static_cast<bool>(inputs_.path_manager)},
+      {"table", &ObserverMetrics::collect_table, true},
+      {"sources", &ObserverMetrics::collect_sources, true},
+      {"process", &ObserverMetrics::collect_process, true},
+      {"connections", &ObserverMetrics::collect_connections, with_connections && connection_series_limit_ > 0},
+  };
+  Families out;
+  CollectorReport report;
+  for (const auto &c : collectors) {
+    if (c.enabled) report.run(c.name, [&] { return (this->*c.collect)(out); });
   }
-
-  timed("table", [&] {
-    const TableGauges g = inputs_.gauges();
-    auto conns = family("mptcp_connections_active", "MPTCP connections open now, by direction.", MetricType::Gauge);
-    auto subs = family("mptcp_subflows_active", "MPTCP subflows open now, by direction and kind.", MetricType::Gauge);
-    for (const auto d : kDirections) {
-      const size_t di = d == Direction::outbound ? 0 : 1;
-      add_value(conns, static_cast<double>(g.connections[di]), {{"direction", direction_name(d)}});
-      for (const auto k : kKinds) {
-        add_value(subs, static_cast<double>(g.subflows[di][k == SubflowKind::initial ? 0 : 1]),
-                  {{"direction", direction_name(d)}, {"kind", subflow_kind_name(k)}});
-      }
-    }
-    out.push_back(std::move(conns));
-    out.push_back(std::move(subs));
-    return true;
-  });
-
-  timed("sources", [&] {
-    const SourceHealth h = inputs_.health();
-    auto up = family("mptcp_observer_source_up", "1 if the source is delivering data.", MetricType::Gauge);
-    add_value(up, h.bpf_up, {{"source", "bpf"}});
-    add_value(up, h.sock_diag_up, {{"source", "sock_diag"}});
-    add_value(up, h.getsockopt_up, {{"source", "getsockopt"}});
-    add_value(up, h.pm_netlink_up, {{"source", "pm_netlink"}});
-    out.push_back(std::move(up));
-    auto lost = family("mptcp_observer_events_lost_total", "BPF events the kernel side could not queue (ring buffer full); the next sock_diag reconciliation repairs the table.", MetricType::Counter);
-    add_value(lost, static_cast<double>(h.bpf_lost));
-    out.push_back(std::move(lost));
-    auto malformed = family("mptcp_observer_events_malformed_total", "BPF records that did not decode.", MetricType::Counter);
-    add_value(malformed, static_cast<double>(h.bpf_malformed));
-    out.push_back(std::move(malformed));
-    auto overflow = family("mptcp_observer_table_overflow_total", "Connections not tracked because the table was full (--max-tracked-connections).", MetricType::Counter);
-    add_value(overflow, static_cast<double>(h.table_overflow));
-    out.push_back(std::move(overflow));
-    auto dropped = family("mptcp_observer_stream_events_dropped_total", "Events a slow /api/v1/events reader did not get.", MetricType::Counter);
-    add_value(dropped, static_cast<double>(h.stream_dropped));
-    out.push_back(std::move(dropped));
-    auto events = family("mptcp_observer_events_total",
-                         "Events each source delivered: BPF ring-buffer events, sock_diag table repairs, getsockopt "
-                         "status reads for the checker, path-manager netlink events.",
-                         MetricType::Counter);
-    add_value(events, static_cast<double>(h.bpf_events), {{"source", "bpf"}});
-    add_value(events, static_cast<double>(h.sock_diag_events), {{"source", "sock_diag"}});
-    add_value(events, static_cast<double>(getsockopt_reads_.load()), {{"source", "getsockopt"}});
-    add_value(events, static_cast<double>(h.pm_netlink_events), {{"source", "pm_netlink"}});
-    out.push_back(std::move(events));
-    auto overruns = family("mptcp_observer_pm_netlink_overruns_total",
-                           "Times a path-manager netlink socket overflowed and the kernel dropped events (it "
-                           "reports each overflow once, however many events it dropped).",
-                           MetricType::Counter);
-    add_value(overruns, static_cast<double>(h.pm_netlink_overruns));
-    out.push_back(std::move(overruns));
-    auto conns = family("mptcp_observer_http_connections_total",
-                        "Client connections of the checker's HTTP servers (server=\"checker\", and \"metrics\" for --metrics-listen): accepted (every one accept() returned), "
-                        "and of those refused (--max-connections reached), refused_client "
-                        "(--max-connections-per-client), idle_closed (kept alive and idle too long), timed_out (a TLS "
-                        "handshake, request or answer that stopped moving), slow_reader (a download read slower than "
-                        "the floor), tls_handshake_failed (not TLS, nothing in common, a certificate the client "
-                        "refused, or closed before the end); accept_error counts accept() failures (e.g. out of file "
-                        "descriptors).",
-                        MetricType::Counter);
-    auto open = family("mptcp_observer_http_connections_open", "Client connections the HTTP server holds now.",
-                       MetricType::Gauge);
-    auto waiting = family("mptcp_observer_http_waiting_requests",
-                          "Answers that wait or stream now (?wait, /download); at most --max-waiting.",
-                          MetricType::Gauge);
-    auto refusals = family("mptcp_observer_http_refusals_total",
-                           "Requests refused before any page saw them, by reason: malformed (400), uri_too_long "
-                           "(414), head_too_large (431), version (505), method (405), body (413), range (416), "
-                           "busy (503: --max-waiting), client_limit (429: --max-waiting-per-client).",
-                           MetricType::Counter);
-    auto quick = family("mptcp_observer_http_handler_errors_total",
-                        "Requests whose page failed with an error (logged once, then only counted); each was "
-                        "answered 500.",
-                        MetricType::Counter);
-    for (const auto &server : h.http_servers) {
-      const auto outcome = [&](const char *what, uint64_t v) {
-        add_value(conns, static_cast<double>(v), {{"server", server.name}, {"outcome", what}});
-      };
-      outcome("accepted", server.accepted);
-      outcome("refused", server.refused_over_limit);
-      outcome("refused_client", server.refused_client_over_limit);
-      outcome("accept_error", server.accept_errors);
-      outcome("idle_closed", server.idle_closed);
-      outcome("timed_out", server.timed_out);
-      outcome("slow_reader", server.slow_readers);
-      outcome("tls_handshake_failed", server.tls_handshake_failed);
-      add_value(open, static_cast<double>(server.open), {{"server", server.name}});
-      add_value(waiting, static_cast<double>(server.waiting), {{"server", server.name}});
-      for (const auto &[reason, count] : server.refusals) {
-        add_value(refusals, static_cast<double>(count), {{"server", server.name}, {"reason", reason}});
-      }
-      add_value(quick, static_cast<double>(server.handler_errors), {{"server", server.name}});
-    }
-    out.push_back(std::move(conns));
-    out.push_back(std::move(open));
-    out.push_back(std::move(waiting));
-    out.push_back(std::move(refusals));
-    out.push_back(std::move(quick));
-    return true;
-  });
-
-  timed("process", [&] {
-    const auto p = procfs::read_process_stats();
-    if (!p) return false;
-    const auto one = [&](const char *name, const char *help, MetricType type, double v) {
-      auto f = family(name, help, type);
-      add_value(f, v);
-      out.push_back(std::move(f));
-    };
-    one("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", MetricType::Counter, p->cpu_seconds);
-    one("process_resident_memory_bytes", "Resident memory size in bytes.", MetricType::Gauge, static_cast<double>(p->resident_bytes));
-    one("process_virtual_memory_bytes", "Virtual memory size in bytes.", MetricType::Gauge, static_cast<double>(p->virtual_bytes));
-    one("process_open_fds", "Number of open file descriptors.", MetricType::Gauge, static_cast<double>(p->open_fds));
-    one("process_max_fds", "Maximum number of open file descriptors.", MetricType::Gauge, static_cast<double>(p->max_fds));
-    one("process_start_time_seconds", "Start time of the process since unix epoch in seconds.", MetricType::Gauge, p->start_time_seconds);
-    return true;
-  });
-
-  if (with_connections && connection_series_limit_ > 0) {
-    timed("connections", [&] {
-      auto f = family("mptcp_connection_subflows_open",
-                      "Open subflows of each tracked connection (opt-in with --connection-metrics; names client addresses).",
-                      MetricType::Gauge);
-      const auto list = inputs_.connections(connection_series_limit_);
-      for (const auto &c : list) {
-        const std::string token = format_token(c.key.token);
-        add_value(f, static_cast<double>(c.subflows.size()),
-                  {{"netns", std::to_string(c.key.netns)}, {"token", token}, {"direction", direction_name(c.direction)},
-                   {"local", c.local.to_string()}, {"remote", c.remote.to_string()}});
-      }
-      out.push_back(std::move(f));
-      return true;
-    });
-  }
-
-  auto build = family("mptcp_observer_build_info", "mptcp-observer's version and git revision.", MetricType::Gauge);
-  add_value(build, 1, {{"version", kVersion}, {"revision", kRevision}});
-  out.push_back(std::move(build));
-  out.push_back(std::move(collector_ok));
-  out.push_back(std::move(collector_time));
+  out.push_back(build_info());
+  report.append_to(out);
   return out;
+}
+
+bool ObserverMetrics::collect_mib(Families &out) {
+  std::string error;
+  const auto mib = procfs::read_mptcp_mib(error);
+  if (!mib) {
+    std::call_once(mib_error_logged_, [&] { log::warn("metrics", "kernel MPTCP counters unavailable: " + error); });
+    return false;
+  }
+  add_mib(*mib, out);
+  return true;
+}
+
+bool ObserverMetrics::collect_path_manager(Families &out) {
+  const PathManagerFigures pm = inputs_.path_manager();
+  add_path_manager(pm, out);
+  if (pm.error.empty()) return true;
+  std::call_once(path_manager_error_logged_,
+                 [&] { log::warn("metrics", "path-manager configuration incomplete: " + pm.error); });
+  return false;
+}
+
+bool ObserverMetrics::collect_table(Families &out) {
+  add_table(inputs_.gauges(), out);
+  return true;
+}
+
+bool ObserverMetrics::collect_sources(Families &out) {
+  add_sources(inputs_.health(), getsockopt_reads_.load(), out);
+  add_http_servers(inputs_.http_servers ? inputs_.http_servers() : std::vector<HttpServerFigures>{}, out);
+  return true;
+}
+
+bool ObserverMetrics::collect_process(Families &out) {
+  const auto p = procfs::read_process_stats();
+  if (!p) return false;
+  add_process(*p, out);
+  return true;
+}
+
+bool ObserverMetrics::collect_connections(Families &out) {
+  add_connections(inputs_.connections(connection_series_limit_), out);
+  return true;
 }
 
 std::string ObserverMetrics::render(bool with_connections) {

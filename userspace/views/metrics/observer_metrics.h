@@ -22,6 +22,7 @@
 #include "events/mptcp_event.h"
 #include "sources/pm_netlink/pm_config_messages.h"
 #include "table/connection_table.h"
+#include "views/source_health.h"
 
 namespace observer::metrics {
 
@@ -34,15 +35,6 @@ struct HttpServerFigures {
   uint64_t slow_readers = 0, open = 0, waiting = 0, handler_errors = 0;
   std::vector<std::pair<std::string, uint64_t>> refusals;  // by reason (http::refusal_name)
   uint64_t tls_handshake_failed = 0;
-};
-
-struct SourceHealth {
-  bool bpf_up = false, sock_diag_up = false, getsockopt_up = false, pm_netlink_up = false;
-  uint64_t bpf_events = 0, bpf_lost = 0, bpf_malformed = 0;
-  uint64_t pm_netlink_events = 0, pm_netlink_overruns = 0;
-  uint64_t sock_diag_events = 0;
-  uint64_t table_overflow = 0, stream_dropped = 0;
-  std::vector<HttpServerFigures> http_servers;
 };
 
 // The configuration that explains missing subflows on this host, as the
@@ -59,6 +51,7 @@ struct PathManagerFigures {
 struct MetricsInputs {
   std::function<TableGauges()> gauges;
   std::function<SourceHealth()> health;
+  std::function<std::vector<HttpServerFigures>()> http_servers;
   // First N connections, for the opt-in per-connection series.
   std::function<std::vector<ConnectionRecord>(size_t limit)> connections;
   // The path manager's configuration; no such families when empty.
@@ -77,7 +70,16 @@ class ObserverMetrics {
   std::string render(bool with_connections = true);
 
  private:
+  // The families read at scrape time, by collectors with one source each;
+  // a collector that fails is logged and reported, and the scrape goes on.
   std::vector<prometheus::MetricFamily> collect_at_scrape(bool with_connections);
+  using Families = std::vector<prometheus::MetricFamily>;
+  bool collect_mib(Families &out);
+  bool collect_path_manager(Families &out);
+  bool collect_table(Families &out);
+  bool collect_sources(Families &out);
+  bool collect_process(Families &out);
+  bool collect_connections(Families &out);
 
   MetricsInputs inputs_;
   size_t connection_series_limit_;
@@ -100,10 +102,8 @@ class ObserverMetrics {
   CounterRef checker_requests_by_[std::size(kCheckerResults)][std::size(kCheckerFormats)]{};  // result, format
   HistogramRef join_latency_by_[2]{}, first_join_delay_by_[2]{}, duration_by_[2]{}, subflows_per_conn_by_[2]{};
   std::atomic<uint64_t> getsockopt_reads_{0};
-  std::mutex mib_mu_;  // serialises scrapes' MIB error logging
-  bool mib_error_logged_ = false;
-  std::mutex path_manager_mu_;  // serialises scrapes' path-manager error logging
-  bool path_manager_error_logged_ = false;
+  // A source that cannot be read is logged at its first failure only.
+  std::once_flag mib_error_logged_, path_manager_error_logged_;
 };
 
 }  // namespace observer::metrics
