@@ -7,15 +7,17 @@
 #include <string_view>
 #include <vector>
 
+#include "common/defaults.h"
 #include "common/log.h"
 #include "common/socket_address.h"
+#include "mptcp_events.h"  // MPO_DEFAULT_RINGBUF_BYTES
 
 namespace observer {
 
 // The checker's address when neither --listen nor --listen-tls is given.
-inline constexpr std::string_view kDefaultCheckerListen = "[::]:8684";
+inline constexpr std::string_view kDefaultCheckerListen = defaults::kCheckerListen;
 // The admin listener's default: loopback only, its answers name clients.
-inline constexpr std::string_view kDefaultAdminListen = "127.0.0.1:8685";
+inline constexpr std::string_view kDefaultAdminListen = defaults::kAdminListen;
 
 struct Options {
   // Checker addresses, plain HTTP and HTTPS; kDefaultCheckerListen (plain)
@@ -24,12 +26,12 @@ struct Options {
   std::vector<SocketAddress> checker_listen_tls;
   std::string tls_certificate, tls_key;  // PEM files; set exactly when checker_listen_tls is not empty
   std::optional<SocketAddress> admin_listen = default_admin_listen();  // --admin-listen '' disables
-  size_t max_connections = 20000;
-  size_t max_connections_per_client = 1024;
+  size_t max_connections = defaults::kMaxConnections;
+  size_t max_connections_per_client = defaults::kMaxConnectionsPerClient;
   // Answers that wait or stream (?wait, /download), in all and per client
   // address: each holds a connection's buffers and is polled or pushed.
-  size_t max_waiting = 1024;
-  size_t max_waiting_per_client = 4;
+  size_t max_waiting = defaults::kMaxWaiting;
+  size_t max_waiting_per_client = defaults::kMaxWaitingPerClient;
   log::Level log_level = log::Level::info;
   log::Format log_format = log::Format::text;
   bool public_metrics = true;       // /metrics on the checker port too
@@ -40,10 +42,10 @@ struct Options {
   // tracing
   bool bpf = true;
   std::string cgroup;  // empty: the root of the cgroup2 mount
-  uint32_t bpf_ringbuf_bytes = 1u << 20;
-  size_t max_tracked_connections = 262144;
-  std::chrono::milliseconds reconcile_interval{10000};
-  std::string netns_dir = "/run/netns";
+  uint32_t bpf_ringbuf_bytes = MPO_DEFAULT_RINGBUF_BYTES;
+  size_t max_tracked_connections = defaults::kMaxTrackedConnections;
+  std::chrono::milliseconds reconcile_interval = defaults::kReconcileInterval;
+  std::string netns_dir{defaults::kNamedNetnsDir};
 
   static SocketAddress default_admin_listen();
 };

@@ -30,6 +30,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/defaults.h"
 #include "http/connection.h"
 #include "http/listen_socket.h"
 #include "http/request_parser.h"
@@ -44,11 +45,11 @@ struct ServerLimits {
   size_t loops = 0;  // event loops; 0: one per CPU
   std::chrono::milliseconds io_timeout{10000};  // a request must arrive, or an answer move, within this
   std::chrono::milliseconds idle_timeout{30000};
-  size_t max_connections = 20000;
-  size_t max_connections_per_client = 1024;  // IPv4 address or IPv6 /64, as WaitPermit counts
+  size_t max_connections = defaults::kMaxConnections;
+  size_t max_connections_per_client = defaults::kMaxConnectionsPerClient;  // IPv4 address or IPv6 /64, as WaitPermit counts
   size_t max_requests_per_connection = 10000;
   RequestLimits request;
-  size_t max_waiting = 1024;
+  size_t max_waiting = defaults::kMaxWaiting;
   size_t max_waiting_per_client = 4;
   // A streamed body the client reads slower than this, averaged over the
   // window, is cut: a slow reader holds its memory and a waiting slot.

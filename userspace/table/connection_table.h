@@ -18,6 +18,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/defaults.h"
 #include "common/endpoint.h"
 #include "events/mptcp_event.h"
 #include "sources/sock_diag/diag_connection.h"
@@ -86,7 +87,7 @@ struct ReconcileResult {
 
 class ConnectionTable {
  public:
-  explicit ConnectionTable(size_t max_connections = 262144) : max_connections_(max_connections) {}
+  explicit ConnectionTable(size_t max_connections = defaults::kMaxTrackedConnections) : max_connections_(max_connections) {}
 
   // Applies one BPF event; returns the connection-level events it implies
   // (connection_established, connection_closed), and completes `event`

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/defaults.h"
 #include "common/network_namespaces.h"
 #include "sources/sock_diag/diag_reader.h"
 #include "table/connection_table.h"
@@ -23,8 +24,8 @@
 namespace observer {
 
 struct ReconcilerOptions {
-  std::chrono::milliseconds interval{10000};
-  std::string netns_dir = "/run/netns";
+  std::chrono::milliseconds interval = defaults::kReconcileInterval;
+  std::string netns_dir{defaults::kNamedNetnsDir};
   // Told the MPTCP listening ports of each namespace after every snapshot,
   // so BPF recognises plain clients of listeners it did not see start.
   std::function<void(uint32_t netns, const std::vector<uint16_t> &ports)> on_listeners;

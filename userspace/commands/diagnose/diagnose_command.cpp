@@ -9,6 +9,7 @@
 
 #include "commands/command_line.h"
 #include "commands/diagnose/host_facts.h"
+#include "common/defaults.h"
 #include "common/durations.h"
 #include "common/unique_fd.h"
 
@@ -23,7 +24,7 @@ struct DiagnoseOptions {
 };
 
 // Where `ip netns` keeps the namespaces it names.
-constexpr std::string_view kNamedNamespaces = "/run/netns";
+constexpr std::string_view kNamedNamespaces = defaults::kNamedNetnsDir;
 
 commands::HelpText diagnose_help() {
   commands::HelpText h;

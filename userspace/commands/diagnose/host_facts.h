@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "commands/diagnose/host_checks.h"
+#include "common/defaults.h"
 #include "common/socket_address.h"
 
 namespace observer::diagnose {
@@ -15,7 +16,7 @@ namespace observer::diagnose {
 struct FactOptions {
   std::optional<SocketAddress> target;  // route endpoints toward it; else toward "anywhere"
   std::chrono::milliseconds watch{0};   // counters moved over this long; 0: since boot
-  std::string admin = "127.0.0.1:8685";  // a daemon's admin API to ask; empty: none
+  std::string admin{defaults::kAdminListen};  // a daemon's admin API to ask; empty: none
 };
 
 HostFacts gather_host_facts(const FactOptions &options);

@@ -6,9 +6,10 @@
 #include <string>
 #include <string_view>
 
+#include "common/defaults.h"
 namespace observer::probe {
 
-inline constexpr uint16_t kCheckerPort = 8684;
+inline constexpr uint16_t kCheckerPort = defaults::kCheckerPort;
 
 struct ProbeTarget {
   std::string host;        // without brackets

@@ -13,6 +13,7 @@
 
 #include "sources/bpf/outbound_handshakes.h"
 #include "events/mptcp_event.h"
+#include "mptcp_events.h"
 
 struct subflow_tracer;
 struct ring_buffer;
@@ -21,7 +22,7 @@ namespace observer::bpf {
 
 struct BpfOptions {
   std::string cgroup_path;  // empty: the root of the cgroup2 mount
-  uint32_t ringbuf_bytes = 1u << 20;
+  uint32_t ringbuf_bytes = MPO_DEFAULT_RINGBUF_BYTES;
 };
 
 struct BpfCounters {

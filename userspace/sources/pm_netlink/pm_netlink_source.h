@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/defaults.h"
 #include "common/network_namespaces.h"
 #include "common/unique_fd.h"
 #include "sources/pm_netlink/pm_event.h"
@@ -31,7 +32,7 @@
 namespace observer::pm {
 
 struct PmNetlinkOptions {
-  std::string netns_dir = "/run/netns";  // as the reconciler's: '' for our own namespace only
+  std::string netns_dir{defaults::kNamedNetnsDir};  // as the reconciler's: '' for our own namespace only
   // The event types wanted; empty for all. The kernel drops the others
   // before they reach the socket (a socket filter), so the many events of
   // connections and subflows coming and going cost no wake-up.
