@@ -93,7 +93,7 @@ void serve_events(const http::HttplibServer &server, EventHub &hub, const httpli
   }
   res.set_header("Cache-Control", "no-store");
   res.set_chunked_content_provider(
-      "text/event-stream", [&server, subscription, netns](size_t, httplib::DataSink &sink) mutable {
+      "text/event-stream", [&server, subscription, netns, out = std::string()](size_t, httplib::DataSink &sink) mutable {
         if (server.stopping()) {
           sink.done();
           return true;
@@ -103,11 +103,15 @@ void serve_events(const http::HttplibServer &server, EventHub &hub, const httpli
         // only a write tells that the client hung up (the second write
         // after its FIN fails), so the slot is free again within seconds.
         const auto events = subscription->next(std::chrono::milliseconds(1000));
-        std::string out;
+        out.clear();  // its room is kept from one write to the next
         const auto clock = Clock::now();
         for (const auto &e : events) {
           if (netns && e.netns != *netns) continue;
-          out += "event: " + std::string(event_type_name(e.type)) + "\ndata: " + event_json(e, clock).dump() + "\n\n";
+          out += "event: ";
+          out += event_type_name(e.type);
+          out += "\ndata: ";
+          append_event_json(out, e, clock);
+          out += "\n\n";
         }
         if (out.empty()) out = ":\n";
         return sink.write(out.data(), out.size());
