@@ -378,6 +378,25 @@ TEST_CASE("append_event_json writes the stream's compact record", "[table_json]"
   CHECK(out == std::string("data: ") + c.text);
 }
 
+TEST_CASE("append_event_json writes the longest record whole", "[table_json]") {
+  SubflowEvent e = sample_event(EventType::subflow_established);
+  e.netns = e.ifindex = e.tcp_error = UINT32_MAX;
+  e.token = UINT32_MAX;
+  e.cookie = e.duration_ns = e.first_join_delay_ns = UINT64_MAX;
+  e.local_id = e.remote_id = e.reset_reason = UINT8_MAX;
+  e.reset_seen = true;
+  e.reason = Reason::rejected_by_peer;
+  e.local = address("[ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe]:65535");
+  e.remote = address("[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535");
+  std::string out = "before ";
+  append_event_json(out, e, test_clock());
+  REQUIRE(out.rfind("before {", 0) == 0);
+  const auto j = nlohmann::ordered_json::parse(out.substr(7));
+  CHECK(j["remote"] == "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535");
+  CHECK(j["first_join_delay_us"] == UINT64_MAX / 1000);
+  CHECK(j.size() == 19);
+}
+
 TEST_CASE("events derived by the table render as the API shows them", "[table_json]") {
   ConnectionTable table;
   SubflowEvent initial = sample_event(EventType::subflow_established);

@@ -79,6 +79,9 @@ void serve_connections(LockedConnectionTable &table, const std::function<LocalSe
   res.set_content(body, "application/json");
 }
 
+// Room for one event's frame: its JSON at its longest, and the SSE lines.
+constexpr size_t kEventFrameBytes = 768;
+
 void serve_events(const http::HttplibServer &server, EventHub &hub, const httplib::Request &req,
                   httplib::Response &res) {
   std::string error;
@@ -105,13 +108,19 @@ void serve_events(const http::HttplibServer &server, EventHub &hub, const httpli
         const auto events = subscription->next(std::chrono::milliseconds(1000));
         out.clear();  // its room is kept from one write to the next
         const auto clock = Clock::now();
-        for (const auto &e : events) {
-          if (netns && e.netns != *netns) continue;
-          out += "event: ";
-          out += event_type_name(e.type);
-          out += "\ndata: ";
-          append_event_json(out, e, clock);
-          out += "\n\n";
+        const auto render = [&clock](const SubflowEvent &e) {
+          std::string frame;
+          frame.reserve(kEventFrameBytes);
+          frame += "event: ";
+          frame += event_type_name(e.type);
+          frame += "\ndata: ";
+          append_event_json(frame, e, clock);
+          frame += "\n\n";
+          return frame;
+        };
+        for (const auto &published : events) {
+          if (netns && published->event.netns != *netns) continue;
+          out += published->text(render);  // rendered once for every stream
         }
         if (out.empty()) out = ":\n";
         return sink.write(out.data(), out.size());

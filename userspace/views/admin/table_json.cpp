@@ -5,6 +5,8 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
+#include <string_view>
 #include <ctime>
 
 #include "common/timestamp.h"
@@ -106,8 +108,8 @@ void put_digits(char *at, unsigned value, int width) {
   for (int i = width - 1; i >= 0; --i, value /= 10) at[i] = static_cast<char>('0' + value % 10);
 }
 
-// As rfc3339() writes it: 2024-01-02T03:04:05.678Z, in quotes.
-void append_wall_time(std::string &out, uint64_t monotonic_ns, const Clock &clock) {
+// As rfc3339() writes it, in quotes: "2024-01-02T03:04:05.678Z".
+char *write_wall_time(char *p, uint64_t monotonic_ns, const Clock &clock) {
   const auto floor_div = [](int64_t a, int64_t b) { return a / b - (a % b < 0); };
   const int64_t ms = floor_div(static_cast<int64_t>(monotonic_ns) + clock.realtime_minus_monotonic_ns, 1000000);
   const int64_t days = floor_div(ms, 86400000);
@@ -115,70 +117,86 @@ void append_wall_time(std::string &out, uint64_t monotonic_ns, const Clock &cloc
   int64_t year;
   unsigned month, day;
   civil_from_days(days, year, month, day);
-  char text[] = "\"0000-00-00T00:00:00.000Z\"";
-  put_digits(text + 1, static_cast<unsigned>(year), 4);
-  put_digits(text + 6, month, 2);
-  put_digits(text + 9, day, 2);
-  put_digits(text + 12, ms_of_day / 3600000, 2);
-  put_digits(text + 15, ms_of_day / 60000 % 60, 2);
-  put_digits(text + 18, ms_of_day / 1000 % 60, 2);
-  put_digits(text + 21, ms_of_day % 1000, 3);
-  out.append(text, sizeof text - 1);
+  static constexpr char kShape[] = "\"0000-00-00T00:00:00.000Z\"";
+  std::memcpy(p, kShape, sizeof kShape - 1);
+  put_digits(p + 1, static_cast<unsigned>(year), 4);
+  put_digits(p + 6, month, 2);
+  put_digits(p + 9, day, 2);
+  put_digits(p + 12, ms_of_day / 3600000, 2);
+  put_digits(p + 15, ms_of_day / 60000 % 60, 2);
+  put_digits(p + 18, ms_of_day / 1000 % 60, 2);
+  put_digits(p + 21, ms_of_day % 1000, 3);
+  return p + sizeof kShape - 1;
 }
 
-template <typename Integer>
-void append_number(std::string &out, Integer v) {
-  char buf[24];
-  out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
-}
+// The longest record: every key, two IPv6 endpoints, every number at its
+// widest. append_event_json writes into this much room at the end of the
+// string, then trims it: no growth or length check per member.
+constexpr size_t kEventJsonMax = 640;
 
 // The members below are written in order, each as ,"key":value (the first
 // without the comma). Keys and the names written as strings are fixed ASCII
 // words and endpoints: nothing in them needs escaping.
 struct EventObject {
-  std::string &out;
-  bool first = true;
-  void key(const char *k) {
-    out += first ? "{\"" : ",\"";
-    first = false;
-    out += k;
-    out += "\":";
+  char *p;
+  char open = '{';
+  void raw(std::string_view text) {
+    std::memcpy(p, text.data(), text.size());
+    p += text.size();
+  }
+  void key(std::string_view k) {
+    *p++ = open;
+    open = ',';
+    *p++ = '"';
+    raw(k);
+    *p++ = '"';
+    *p++ = ':';
   }
   template <typename Integer>
-  void number(const char *k, Integer v) {
+  void number(std::string_view k, Integer v) {
     key(k);
-    append_number(out, v);
+    p = std::to_chars(p, p + 24, v).ptr;
   }
-  void word(const char *k, const char *v) {
+  void word(std::string_view k, std::string_view v) {
     key(k);
-    out += '"';
-    out += v;
-    out += '"';
+    *p++ = '"';
+    raw(v);
+    *p++ = '"';
   }
-  void boolean(const char *k, bool v) {
+  void boolean(std::string_view k, bool v) {
     key(k);
-    out += v ? "true" : "false";
+    raw(v ? "true" : "false");
   }
-  void endpoint(const char *k, const SocketAddress &a) {
+  void endpoint(std::string_view k, const SocketAddress &a) {
     key(k);
-    out += '"';
-    append_endpoint(out, a);
-    out += '"';
+    *p++ = '"';
+    p = write_endpoint(a.get(), p);
+    *p++ = '"';
   }
-  void close() { out += first ? "{}" : "}"; }
+  void time(std::string_view k, uint64_t monotonic_ns, const Clock &clock) {
+    key(k);
+    p = write_wall_time(p, monotonic_ns, clock);
+  }
+  void token(std::string_view k, uint32_t token) {
+    key(k);
+    *p++ = '"';
+    for (int i = 7; i >= 0; --i, token >>= 4) p[i] = "0123456789abcdef"[token & 0xf];
+    p += 8;
+    *p++ = '"';
+  }
+  char *close() {
+    if (open == '{') *p++ = '{';
+    *p++ = '}';
+    return p;
+  }
 };
-}  // namespace
 
-void append_event_json(std::string &out, const SubflowEvent &e, const Clock &clock) {
-  EventObject j{out};
+char *write_event_json(char *at, const SubflowEvent &e, const Clock &clock) {
+  EventObject j{at};
   j.word("type", event_type_name(e.type));
-  j.key("time");
-  append_wall_time(out, e.timestamp_ns, clock);
+  j.time("time", e.timestamp_ns, clock);
   j.number("netns", e.netns);
-  char token[9];
-  for (int i = 7, t = 0; i >= 0; --i, ++t) token[i] = "0123456789abcdef"[(e.token >> (4 * t)) & 0xf];
-  token[8] = 0;
-  j.word("token", token);
+  j.token("token", e.token);
   // From the path manager, which names neither a direction nor a socket.
   switch (e.type) {
     case EventType::address_announced:
@@ -218,7 +236,15 @@ void append_event_json(std::string &out, const SubflowEvent &e, const Clock &clo
   }
   if (e.first_join_delay_ns) j.number("first_join_delay_us", e.first_join_delay_ns / 1000);
   if (connection_level) j.number("subflows_ever", e.subflow_count);
-  j.close();
+  return j.close();
+}
+}  // namespace
+
+void append_event_json(std::string &out, const SubflowEvent &e, const Clock &clock) {
+  const size_t start = out.size();
+  out.resize(start + kEventJsonMax);
+  char *end = write_event_json(out.data() + start, e, clock);
+  out.resize(static_cast<size_t>(end - out.data()));
 }
 
 nlohmann::ordered_json event_json(const SubflowEvent &e, const Clock &clock) {
