@@ -23,7 +23,8 @@ typedef __u64 mpo_u64;
 #endif
 
 enum mpo_event_type {
-	MPO_EV_SUBFLOW_CREATED = 1,     /* SYN sent for an initial or MP_JOIN subflow */
+	MPO_EV_SUBFLOW_CREATED = 1,     /* SYN sent for an MP_JOIN subflow, or for an initial one
+					 * while an event stream is open */
 	MPO_EV_SUBFLOW_ESTABLISHED = 2, /* handshake done, MPTCP option accepted; an outbound MP_JOIN
 					 * only once the peer accepted it (fully established) */
 	MPO_EV_SUBFLOW_CLOSED = 3,      /* an established subflow reached CLOSE */
@@ -64,9 +65,10 @@ enum mpo_reason {
 struct mpo_event {
 	mpo_u64 timestamp_ns; /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
 	mpo_u64 cookie;       /* socket cookie of the subflow */
-	mpo_u64 duration_ns;  /* inbound ESTABLISHED: the first RTT sample (SYN-ACK to ACK); otherwise 0:
-			       * user space times outbound handshakes and failures from the
-			       * CREATED event, and lifetimes from the ESTABLISHED one */
+	mpo_u64 duration_ns;  /* ESTABLISHED and FALLBACK of an initial subflow, inbound ESTABLISHED of
+			       * a join: the kernel's first RTT sample (the SYN-ACK's, or the ACK's
+			       * of ours); otherwise 0: user space times an outbound join and its
+			       * failure from its CREATED event, and lifetimes from ESTABLISHED */
 	mpo_u32 netns;        /* network namespace inode */
 	mpo_u32 token;        /* local MPTCP connection token (0 if not known yet) */
 	mpo_u32 ifindex;      /* interface the subflow is bound to or receives on; 0 unknown */

@@ -91,6 +91,11 @@ struct {
 	__type(value, __u32);
 } mpo_listener_counts SEC(".maps");
 
+/* Non-zero while an event stream is open (BpfSubflowSource::
+ * set_stream_watched writes it): what only the stream shows, an outbound
+ * initial subflow's SYN, is sent only then. */
+__u32 mpo_stream_watched = 0;
+
 static __always_inline void count(__u32 which)
 {
 	__u64 *v = bpf_map_lookup_elem(&mpo_counters, &which);
@@ -215,9 +220,10 @@ static __always_inline struct sock *kernel_sock(struct bpf_sock_ops *ops)
  * (subflow_ulp_clone() starts its context from zero). request_join lasts to
  * the close; request_mptcp too, unless the kernel gave up on MPTCP while the
  * SYN was unanswered (see mpo_subflow_mpc_drop()). So the callbacks tell
- * the two apart without state of our own. Handshake and failure times come
- * from user space, which has each subflow's created event (see
- * mptcp_events.h). */
+ * the two apart without state of our own. A join's latency and failure
+ * times come from user space, which has each join's created event (see
+ * mptcp_events.h); an initial subflow's handshake time is the kernel's
+ * first RTT sample, as for inbound subflows. */
 static __always_inline bool outbound_join(const struct mpo_subflow *ctx)
 {
 	return MPO_SUBFLOW_FIELD(ctx, request_join);
@@ -296,14 +302,31 @@ static __always_inline void on_connect(struct bpf_sock_ops *ops, struct sock *sk
 	if (!ctx)
 		return;
 	__u8 kind;
-	if (outbound_join(ctx))
+	if (outbound_join(ctx)) {
+		/* From its SYN on: a join that fails closes from SYN_SENT. */
 		kind = MPO_KIND_JOIN;
-	else if (outbound_initial(ctx))
+		watch_state(ops);
+	} else if (outbound_initial(ctx)) {
+		/* Its close matters only once established (on_outbound_close),
+		 * so its state changes are asked for from there: one callback
+		 * fewer, and none at all for a connect that fails or falls
+		 * back. Nothing but the event stream uses its created event. */
 		kind = MPO_KIND_INITIAL;
-	else
+		if (!mpo_stream_watched)
+			return;
+	} else {
 		return;
-	watch_state(ops);
+	}
 	emit(ops, sk, ctx, MPO_EV_SUBFLOW_CREATED, MPO_DIR_ACTIVE, kind, MPO_REASON_NONE, 0);
+}
+
+/* The kernel's first RTT sample, taken from the SYN-ACK (inbound: from the
+ * ACK of ours) just before the established callback: the handshake time
+ * we can see without a timestamp of the SYN kept per socket. 0 when the
+ * kernel took none (a retransmitted SYN without TCP timestamps). */
+static __always_inline __u64 first_rtt_ns(struct sock *sk)
+{
+	return (__u64)(((struct tcp_sock *)sk)->srtt_us >> 3) * 1000;
 }
 
 static __always_inline void on_active_established(struct bpf_sock_ops *ops, struct sock *sk,
@@ -335,10 +358,14 @@ static __always_inline void on_active_established(struct bpf_sock_ops *ops, stru
 	 * were dropped and retried without (its SYN-ACK has none either). */
 	if (!outbound_initial(ctx) && !mpo_subflow_mpc_drop(ctx))
 		return;
-	if (MPO_SUBFLOW_FIELD(ctx, mp_capable))
-		emit(ops, sk, ctx, MPO_EV_SUBFLOW_ESTABLISHED, MPO_DIR_ACTIVE, MPO_KIND_INITIAL, MPO_REASON_NONE, 0);
-	else
-		emit(ops, sk, ctx, MPO_EV_FALLBACK, MPO_DIR_ACTIVE, MPO_KIND_INITIAL, MPO_REASON_NO_MPTCP, 0);
+	if (MPO_SUBFLOW_FIELD(ctx, mp_capable)) {
+		watch_state(ops);
+		emit(ops, sk, ctx, MPO_EV_SUBFLOW_ESTABLISHED, MPO_DIR_ACTIVE, MPO_KIND_INITIAL, MPO_REASON_NONE,
+		     first_rtt_ns(sk));
+	} else {
+		emit(ops, sk, ctx, MPO_EV_FALLBACK, MPO_DIR_ACTIVE, MPO_KIND_INITIAL, MPO_REASON_NO_MPTCP,
+		     first_rtt_ns(sk));
+	}
 }
 
 /* An inbound subflow is a join (MP_JOIN) or the initial one (MP_CAPABLE);
@@ -367,10 +394,8 @@ static __always_inline void on_passive_established(struct bpf_sock_ops *ops, str
 	if (kind == MPO_KIND_NONE)
 		return;
 	watch_state(ops);
-	/* The SYN's arrival time is gone with the request socket; the kernel's
-	 * first RTT sample (SYN-ACK to ACK) is the handshake time we can see. */
-	__u64 srtt_us = ((struct tcp_sock *)sk)->srtt_us >> 3;
-	emit(ops, sk, ctx, MPO_EV_SUBFLOW_ESTABLISHED, MPO_DIR_PASSIVE, kind, MPO_REASON_NONE, srtt_us * 1000);
+	/* The SYN's arrival time is gone with the request socket. */
+	emit(ops, sk, ctx, MPO_EV_SUBFLOW_ESTABLISHED, MPO_DIR_PASSIVE, kind, MPO_REASON_NONE, first_rtt_ns(sk));
 }
 
 static __always_inline void listener_opened(struct mpo_listener_key *key)

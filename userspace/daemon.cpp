@@ -374,7 +374,11 @@ void Daemon::start_path_manager_events() {
   // table learns backup flags from snapshots too): hear it while a stream
   // is open, and spare the host the kernel's per-connection messages
   // otherwise.
-  if (pm_->active()) hub_.on_watched([pm = pm_.get()](bool watched) { pm->set_listening(watched); });
+  // BPF likewise sends an outbound initial subflow's SYN only then.
+  hub_.on_watched([this](bool watched) {
+    if (pm_->active()) pm_->set_listening(watched);
+    if (bpf_) bpf_->set_stream_watched(watched);
+  });
 }
 
 void Daemon::start_reconciler() {

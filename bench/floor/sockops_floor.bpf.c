@@ -13,11 +13,13 @@
  *                    run, it shows which callbacks that one brings.
  *
  * Which subflows: subflow_tracer.bpf.c asks for state changes on every MPTCP
- * subflow it reports (outbound at TCP_CONNECT_CB, inbound at
+ * subflow it reports (an outbound join at TCP_CONNECT_CB, an outbound
+ * initial subflow once established as MPTCP, inbound at
  * PASSIVE_ESTABLISHED_CB) and on MPTCP listeners, and for every segment's
  * header options on an outbound join from its SYN-ACK until the peer accepts
  * it (usually the next segment). Here the same tests are made with the
- * fewest reads: tcp_sock.is_mptcp, and request_join for the join.
+ * fewest reads: tcp_sock.is_mptcp, request_join for the join, mp_capable
+ * for the initial subflow.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -46,12 +48,22 @@ static __always_inline bool outbound_join(struct tcp_sock *tp)
 	return BPF_CORE_READ_BITFIELD_PROBED(ctx, request_join);
 }
 
+static __always_inline bool mp_capable(struct tcp_sock *tp)
+{
+	struct mptcp_subflow_context *ctx = tp->inet_conn.icsk_ulp_data;
+	return BPF_CORE_READ_BITFIELD_PROBED(ctx, mp_capable);
+}
+
 SEC("sockops")
 int mpo_floor_flags(struct bpf_sock_ops *ops)
 {
 	struct tcp_sock *tp;
 	switch (ops->op) {
 	case BPF_SOCK_OPS_TCP_CONNECT_CB:
+		tp = mptcp_subflow(ops);
+		if (tp && outbound_join(tp))
+			bpf_sock_ops_cb_flags_set(ops, ops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
+		break;
 	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
 	case BPF_SOCK_OPS_TCP_LISTEN_CB:
 		if (mptcp_subflow(ops))
@@ -62,6 +74,8 @@ int mpo_floor_flags(struct bpf_sock_ops *ops)
 		if (tp && outbound_join(tp))
 			bpf_sock_ops_cb_flags_set(ops, ops->bpf_sock_ops_cb_flags |
 							       BPF_SOCK_OPS_PARSE_ALL_HDR_OPT_CB_FLAG);
+		else if (tp && mp_capable(tp))
+			bpf_sock_ops_cb_flags_set(ops, ops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
 		break;
 	case BPF_SOCK_OPS_PARSE_HDR_OPT_CB:
 		/* The daemon stops at the segment that accepts the join. */

@@ -21,9 +21,9 @@ MptcpEvent with_token(uint32_t token) {
   return e;
 }
 
-std::vector<uint32_t> tokens(const std::vector<MptcpEvent> &events) {
+std::vector<uint32_t> tokens(const std::vector<SharedEvent> &events) {
   std::vector<uint32_t> out;
-  for (const auto &e : events) out.push_back(e.token);
+  for (const auto &e : events) out.push_back(e->event.token);
   return out;
 }
 }  // namespace
@@ -132,13 +132,32 @@ TEST_CASE("next() wakes as soon as an event is published", "[event_hub]") {
     hub.publish(with_token(42));
   });
   const auto start = std::chrono::steady_clock::now();
-  std::vector<MptcpEvent> got;
+  std::vector<SharedEvent> got;
   // Spurious or early wake-ups may return nothing; keep asking for a while.
   while (got.empty() && std::chrono::steady_clock::now() - start < 10s) got = s->next(10s);
   const auto waited = std::chrono::steady_clock::now() - start;
   producer.join();
   CHECK(tokens(got) == std::vector<uint32_t>{42});
   CHECK(waited < 5s);
+}
+
+TEST_CASE("every subscriber shares one copy of an event, rendered once", "[event_hub]") {
+  EventHub hub;
+  auto a = hub.subscribe();
+  auto b = hub.subscribe();
+  hub.publish(with_token(7));
+  const auto from_a = a->next(0ms), from_b = b->next(0ms);
+  REQUIRE(from_a.size() == 1);
+  REQUIRE(from_b.size() == 1);
+  CHECK(from_a[0] == from_b[0]);
+  int renders = 0;
+  const auto render = [&](const MptcpEvent &e) {
+    ++renders;
+    return std::to_string(e.token);
+  };
+  CHECK(from_a[0]->text(render) == "7");
+  CHECK(from_b[0]->text(render) == "7");
+  CHECK(renders == 1);
 }
 
 // Bug: EventHub::dropped_total() (userspace/table/event_hub.cpp) sums the

@@ -357,6 +357,81 @@ TEST_CASE("event_json of path-manager events names neither a direction nor a soc
   }
 }
 
+// The stream's text, byte for byte: the API's key order, compact, as
+// nlohmann's dump writes the same record. Wall times before 1970 floor to
+// the second.
+TEST_CASE("append_event_json writes the stream's compact record", "[table_json]") {
+  MptcpEvent established = sample_event(EventType::subflow_established);
+  established.duration_ns = 2500 * kUs;
+  established.first_join_delay_ns = 40 * kMs;
+  established.ifindex = 3;
+  established.backup = true;
+  MptcpEvent reset = sample_event(EventType::subflow_closed);
+  reset.duration_ns = 7 * kSec;
+  reset.reason = Reason::reset;
+  reset.reset_seen = true;
+  reset.reset_reason = 6;
+  reset.tcp_error = 104;
+  reset.token = 0xdeadbeef;
+  reset.local = address("[2001:db8::1]:40000");
+  reset.remote = address("[::ffff:10.0.0.2]:443");
+  MptcpEvent closed = sample_event(EventType::connection_closed);
+  closed.duration_ns = 90 * kSec;
+  closed.subflow_count = 4;
+  MptcpEvent announced = sample_event(EventType::address_announced);
+  announced.remote_id = 7;
+  MptcpEvent before_1970 = sample_event(EventType::address_removed);
+  before_1970.timestamp_ns = 0;
+  struct Case {
+    MptcpEvent event;
+    Clock clock;
+    const char *text;
+  };
+  const auto c = GENERATE_COPY(values<Case>({
+      {established, test_clock(),
+       R"({"type":"subflow_established","time":"2024-01-02T03:04:05.678Z","netns":4026531840,"token":"00001234",)"
+       R"("direction":"outbound","kind":"join","family":"ipv4","local":"10.0.1.1:40001","remote":"10.0.0.2:8684",)"
+       R"("local_id":1,"remote_id":0,"backup":true,"ifindex":3,"cookie":77,"handshake_us":2500,)"
+       R"("first_join_delay_us":40000})"},
+      {reset, test_clock(),
+       R"({"type":"subflow_closed","time":"2024-01-02T03:04:05.678Z","netns":4026531840,"token":"deadbeef",)"
+       R"("direction":"outbound","kind":"join","family":"ipv6","local":"[2001:db8::1]:40000",)"
+       R"("remote":"10.0.0.2:443","local_id":1,"remote_id":0,"backup":false,"cookie":77,"reason":"reset",)"
+       R"("mp_rst_reason":6,"tcp_error":104,"lifetime_us":7000000})"},
+      {closed, test_clock(),
+       R"({"type":"connection_closed","time":"2024-01-02T03:04:05.678Z","netns":4026531840,"token":"00001234",)"
+       R"("direction":"outbound","lifetime_us":90000000,"subflows_ever":4})"},
+      {announced, test_clock(),
+       R"({"type":"address_announced","time":"2024-01-02T03:04:05.678Z","netns":4026531840,"token":"00001234",)"
+       R"("remote_id":7,"address":"10.0.0.2:8684"})"},
+      {before_1970, Clock{0, -1500 * static_cast<int64_t>(kMs)},
+       R"({"type":"address_removed","time":"1969-12-31T23:59:58.500Z","netns":4026531840,"token":"00001234",)"
+       R"("remote_id":0})"},
+  }));
+  std::string out = "data: ";
+  append_event_json(out, c.event, c.clock);
+  CHECK(out == std::string("data: ") + c.text);
+}
+
+TEST_CASE("append_event_json writes the longest record whole", "[table_json]") {
+  MptcpEvent e = sample_event(EventType::subflow_established);
+  e.netns = e.ifindex = e.tcp_error = UINT32_MAX;
+  e.token = UINT32_MAX;
+  e.cookie = e.duration_ns = e.first_join_delay_ns = UINT64_MAX;
+  e.local_id = e.remote_id = e.reset_reason = UINT8_MAX;
+  e.reset_seen = true;
+  e.reason = Reason::rejected_by_peer;
+  e.local = address("[ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe]:65535");
+  e.remote = address("[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535");
+  std::string out = "before ";
+  append_event_json(out, e, test_clock());
+  REQUIRE(out.rfind("before {", 0) == 0);
+  const auto j = nlohmann::ordered_json::parse(out.substr(7));
+  CHECK(j["remote"] == "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535");
+  CHECK(j["first_join_delay_us"] == UINT64_MAX / 1000);
+  CHECK(j.size() == 19);
+}
+
 TEST_CASE("events derived by the table render as the API shows them", "[table_json]") {
   ConnectionTable table;
   MptcpEvent initial = sample_event(EventType::subflow_established);

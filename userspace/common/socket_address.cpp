@@ -103,9 +103,7 @@ char *write_ip(const sockaddr *sa, char *p, char *end, bool &ipv6) {
   *p = '?';
   return p + 1;
 }
-
-// Enough for "[" IPv6 "]:" port.
-constexpr size_t kEndpointTextMax = INET6_ADDRSTRLEN + 8;
+}  // namespace
 
 char *write_endpoint(const sockaddr *sa, char *buf) {
   bool ipv6 = false;
@@ -121,7 +119,6 @@ char *write_endpoint(const sockaddr *sa, char *buf) {
   if (begin != buf) std::memmove(buf, begin, static_cast<size_t>(p - begin));
   return buf + (p - begin);
 }
-}  // namespace
 
 std::string format_ip(const sockaddr *sa) {
   char buf[INET6_ADDRSTRLEN];

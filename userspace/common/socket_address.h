@@ -32,6 +32,10 @@ int port_of(const sockaddr *sa);
 // "ip:port", with IPv6 in brackets.
 std::string format_endpoint(const sockaddr *sa);
 inline std::string format_endpoint(const SocketAddress &a) { return format_endpoint(a.get()); }
+// The same, written at `buf`, which has room for kEndpointTextMax bytes
+// ("[" IPv6 "]:" port); returns the end of what it wrote.
+inline constexpr size_t kEndpointTextMax = INET6_ADDRSTRLEN + 8;
+char *write_endpoint(const sockaddr *sa, char *buf);
 // The same, appended to `out` without a string of its own.
 void append_endpoint(std::string &out, const sockaddr *sa);
 inline void append_endpoint(std::string &out, const SocketAddress &a) { append_endpoint(out, a.get()); }

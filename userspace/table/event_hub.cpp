@@ -4,7 +4,7 @@
 
 namespace observer {
 
-void EventHub::Subscription::push(const MptcpEvent &e) {
+void EventHub::Subscription::push(const SharedEvent &e) {
   {
     std::lock_guard lock(mu_);
     if (queue_.size() >= capacity_) {
@@ -17,10 +17,10 @@ void EventHub::Subscription::push(const MptcpEvent &e) {
   cv_.notify_one();
 }
 
-std::vector<MptcpEvent> EventHub::Subscription::next(std::chrono::milliseconds timeout) {
+std::vector<SharedEvent> EventHub::Subscription::next(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mu_);
   cv_.wait_for(lock, timeout, [&] { return !queue_.empty(); });
-  std::vector<MptcpEvent> out(queue_.begin(), queue_.end());
+  std::vector<SharedEvent> out(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
   queue_.clear();
   return out;
 }
@@ -63,8 +63,12 @@ void EventHub::Watch::changed(int by) {
 
 void EventHub::publish(const MptcpEvent &e) {
   std::lock_guard lock(mu_);
+  SharedEvent shared;  // made only when someone listens
   for (const auto &w : subscribers_) {
-    if (auto s = w.lock()) s->push(e);
+    if (auto s = w.lock()) {
+      if (!shared) shared = std::make_shared<const PublishedEvent>(e);
+      s->push(shared);
+    }
   }
 }
 

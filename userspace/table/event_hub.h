@@ -4,6 +4,7 @@
 // loses its own oldest events, counted, and never slows the producer.
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -11,11 +12,42 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "events/mptcp_event.h"
 
 namespace observer {
+
+// A published event as every subscription holds it: one copy shared by all
+// of them, with room for the text a stream writes for it, which the first
+// stream to write it renders once for every stream.
+class PublishedEvent {
+ public:
+  explicit PublishedEvent(const MptcpEvent &e) : event(e) {}
+  const MptcpEvent event;
+
+  // render(event) -> std::string, called once whichever thread asks first.
+  // Not std::call_once: glibc's pthread_once makes a futex call each time
+  // it runs a function, which here would be a system call per event.
+  template <typename Render>
+  const std::string &text(Render &&render) const {
+    if (!rendered_.load(std::memory_order_acquire)) {
+      std::lock_guard lock(render_mu_);
+      if (!rendered_.load(std::memory_order_relaxed)) {
+        text_ = render(event);
+        rendered_.store(true, std::memory_order_release);
+      }
+    }
+    return text_;
+  }
+
+ private:
+  mutable std::mutex render_mu_;
+  mutable std::atomic<bool> rendered_{false};
+  mutable std::string text_;
+};
+using SharedEvent = std::shared_ptr<const PublishedEvent>;
 
 class EventHub {
  public:
@@ -24,15 +56,15 @@ class EventHub {
     Subscription(size_t capacity, std::shared_ptr<std::atomic<uint64_t>> hub_dropped)
         : capacity_(std::max<size_t>(1, capacity)), hub_dropped_(std::move(hub_dropped)) {}
     // Waits up to `timeout` for events; returns what is queued (maybe none).
-    std::vector<MptcpEvent> next(std::chrono::milliseconds timeout);
+    std::vector<SharedEvent> next(std::chrono::milliseconds timeout);
     uint64_t dropped() const;
 
    private:
     friend class EventHub;
-    void push(const MptcpEvent &e);
+    void push(const SharedEvent &e);
     mutable std::mutex mu_;
     std::condition_variable cv_;
-    std::deque<MptcpEvent> queue_;
+    std::deque<SharedEvent> queue_;
     size_t capacity_;
     uint64_t dropped_ = 0;
     // The hub's total survives the subscription, so the total never goes back.

@@ -157,6 +157,11 @@ int BpfSubflowSource::on_record(void *ctx, void *data, size_t size) {
   return 0;
 }
 
+void BpfSubflowSource::set_stream_watched(bool watched) {
+  // A global of the program, in its memory-mapped .bss: the next run sees it.
+  __atomic_store_n(&skeleton_->bss->mpo_stream_watched, watched ? 1u : 0u, __ATOMIC_RELAXED);
+}
+
 void BpfSubflowSource::sync_listeners(uint32_t netns, const std::vector<uint16_t> &ports) {
   const int fd = bpf_map__fd(skeleton_->maps.mpo_listeners);
   std::vector<mpo_listener_key> stale;

@@ -42,6 +42,9 @@ class BpfSubflowSource {
   BpfCounters counters() const;
   // Still delivering events: false after the ring buffer failed.
   bool running() const { return running_; }
+  // Whether an event stream is open: the BPF side sends what only the
+  // stream shows (an outbound initial subflow's created event) only then.
+  void set_stream_watched(bool watched);
   // Makes the kernel's MPTCP-listener set for one namespace equal `ports`.
   void sync_listeners(uint32_t netns, const std::vector<uint16_t> &ports);
   const std::string &cgroup_path() const { return cgroup_path_; }

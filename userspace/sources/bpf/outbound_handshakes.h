@@ -1,10 +1,11 @@
 #pragma once
-// Times outbound subflows from their SYN. The BPF side keeps no state per
+// Times outbound joins from their SYN. The BPF side keeps no state per
 // subflow (creating and freeing socket storage for each would be most of
-// its cost under connection churn), so the time from an outbound subflow's
-// created event to its establishment (for a join: the peer's acceptance of
-// it, one round trip after its SYN-ACK), its fallback or its failed join is
-// measured here, from the events' kernel timestamps. Used by the one
+// its cost under connection churn), so the time from a join's created event
+// to its establishment (the peer's acceptance of it, one round trip after
+// its SYN-ACK) or its failure is measured here, from the events' kernel
+// timestamps. An initial subflow's established or fallback event carries
+// the kernel's first RTT sample instead, which is kept. Used by the one
 // ring-buffer consumer thread: no lock.
 #include <cstddef>
 #include <cstdint>

@@ -80,6 +80,9 @@ void serve_connections(LockedConnectionTable &table, const std::function<LocalSe
   res.set_content(body, "application/json");
 }
 
+// Room for one event's frame: its JSON at its longest, and the SSE lines.
+constexpr size_t kEventFrameBytes = 768;
+
 void serve_events(const http::HttplibServer &server, EventHub &hub, const httplib::Request &req,
                   httplib::Response &res) {
   std::string error;
@@ -94,7 +97,7 @@ void serve_events(const http::HttplibServer &server, EventHub &hub, const httpli
   }
   res.set_header("Cache-Control", "no-store");
   res.set_chunked_content_provider(
-      "text/event-stream", [&server, subscription, netns](size_t, httplib::DataSink &sink) mutable {
+      "text/event-stream", [&server, subscription, netns, out = std::string()](size_t, httplib::DataSink &sink) mutable {
         if (server.stopping()) {
           sink.done();
           return true;
@@ -104,11 +107,21 @@ void serve_events(const http::HttplibServer &server, EventHub &hub, const httpli
         // only a write tells that the client hung up (the second write
         // after its FIN fails), so the slot is free again within seconds.
         const auto events = subscription->next(std::chrono::milliseconds(1000));
-        std::string out;
+        out.clear();  // its room is kept from one write to the next
         const auto clock = Clock::now();
-        for (const auto &e : events) {
-          if (netns && e.netns != *netns) continue;
-          out += "event: " + std::string(event_type_name(e.type)) + "\ndata: " + event_json(e, clock).dump() + "\n\n";
+        const auto render = [&clock](const MptcpEvent &e) {
+          std::string frame;
+          frame.reserve(kEventFrameBytes);
+          frame += "event: ";
+          frame += event_type_name(e.type);
+          frame += "\ndata: ";
+          append_event_json(frame, e, clock);
+          frame += "\n\n";
+          return frame;
+        };
+        for (const auto &published : events) {
+          if (netns && published->event.netns != *netns) continue;
+          out += published->text(render);  // rendered once for every stream
         }
         if (out.empty()) out = ":\n";
         return sink.write(out.data(), out.size());

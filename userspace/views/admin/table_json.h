@@ -22,6 +22,12 @@ nlohmann::ordered_json connection_json(const ConnectionRecord &c, const Clock &c
 // subflows and a diagnosis of two findings take 1 to 2 KB, pretty-printed.
 inline constexpr size_t kExpectedBytesPerConnection = 2048;
 
+// One event of the stream as compact JSON, appended to `out`: written field
+// by field rather than through nlohmann (a fixed shape, and the stream writes
+// one per event: nlohmann's tree and serializer were most of its cost).
+void append_event_json(std::string &out, const MptcpEvent &e, const Clock &clock);
+// The same event as a JSON value (parsed from what append_event_json writes).
 nlohmann::ordered_json event_json(const MptcpEvent &e, const Clock &clock);
+std::string token_hex(uint32_t token);
 
 }  // namespace observer::admin
