@@ -35,12 +35,6 @@ constexpr auto kDrainMax = std::chrono::seconds(5);
 constexpr size_t kDrainBytesPerTurn = 256 * 1024;
 // How long a loop stops accepting after accept() failed for want of fds or memory.
 constexpr auto kAcceptPause = std::chrono::milliseconds(100);
-// A woken loop accepts a batch, so without a check one loop would take
-// most connections of a burst (500 keep-alive clients: one loop busy, the
-// other idle most of the time). Past its share of the open connections by
-// this many, a loop leaves new ones to the others for a moment.
-constexpr size_t kShareSlack = 8;
-constexpr auto kSharePause = std::chrono::milliseconds(5);
 // A deferred answer's own deadline ends it; this only backs it up.
 constexpr auto kDeferredBackstop = std::chrono::seconds(120);
 }  // namespace
@@ -83,11 +77,7 @@ void EventLoop::run() {
   epoll_event events[64];
   auto next_sweep = Clock::now() + std::chrono::seconds(1);
   while (!server_.stopping()) {
-    auto timeout = std::chrono::milliseconds(1000);
-    for (const auto &[listener, at] : paused_listeners_) {
-      timeout = std::min(timeout, std::chrono::ceil<std::chrono::milliseconds>(at - Clock::now()));
-    }
-    timeout = std::max(timeout, std::chrono::milliseconds(1));
+    auto timeout = std::chrono::milliseconds(paused_listeners_.empty() ? 1000 : 20);
     if (!deferred_.empty()) timeout = std::min(timeout, time_to_next_poll(Clock::now()));
     const int n = epoll_wait(epoll_.get(), events, 64, static_cast<int>(timeout.count()));
     if (n < 0 && errno != EINTR) {
@@ -138,15 +128,8 @@ void EventLoop::accept_from(size_t index) {
   const int listen_fd = listener.fd.get();
   const auto &limits = server_.limits_;
   auto &counters = server_.counters_;
-  // A bounded batch: the loop's other connections wait meanwhile. At
-  // least one connection per call, so a loop past its share still makes
-  // progress when the others do not accept.
+  // A bounded batch: the loop's other connections wait meanwhile.
   for (int batch = 0; batch < 64; ++batch) {
-    if (batch > 0 && over_share()) {
-      epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, listen_fd, nullptr);
-      paused_listeners_.emplace_back(index, Clock::now() + kSharePause);
-      return;
-    }
     UniqueFd fd(accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
     if (!fd) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;
@@ -200,13 +183,6 @@ void EventLoop::accept_from(size_t index) {
     ++counters.open;
     arm(c, EPOLLIN | EPOLLRDHUP, EPOLL_CTL_ADD);
   }
-}
-
-bool EventLoop::over_share() const {
-  const size_t loops = server_.limits_.loops;
-  if (loops < 2) return false;
-  const size_t open = server_.counters_.open.load(std::memory_order_relaxed);
-  return connections_.size() > open / loops + kShareSlack;
 }
 
 void EventLoop::on_ready(Connection *c, uint32_t events) {

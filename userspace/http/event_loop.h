@@ -55,9 +55,6 @@ class EventLoop {
   // shut the sending side and drain what arrives until the client closes,
   // or for a second.
   void close_after_answer(Connection *c);
-  // Whether this loop holds more than its share of the server's open
-  // connections (then it leaves new ones to the other loops).
-  bool over_share() const;
 
   HttpServer &server_;
   size_t index_;
