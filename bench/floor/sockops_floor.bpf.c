@@ -86,9 +86,7 @@ int mpo_floor_flags(struct bpf_sock_ops *ops)
 	return 1;
 }
 
-/* Callbacks by op; past the ops, state changes by the state entered. */
-#define CENSUS_OPS 32
-#define CENSUS_STATES 16
+#include "census.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "census.h"
 #include "sockops_floor.skel.h"
 
 namespace {
@@ -56,7 +57,7 @@ constexpr const char *kStateNames[] = {
     "0",         "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT", "CLOSE",
     "CLOSE_WAIT", "LAST_ACK",   "LISTEN",   "CLOSING",  "NEW_SYN_RECV", "BOUND_INACTIVE", "14", "15",
 };
-constexpr uint32_t kCensusOps = 32, kCensusStates = 16;  // as in sockops_floor.bpf.c
+constexpr uint32_t kCensusOps = CENSUS_OPS, kCensusStates = CENSUS_STATES;
 
 int usage(const char *why) {
   std::fprintf(stderr,
