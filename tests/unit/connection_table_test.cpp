@@ -909,3 +909,35 @@ TEST_CASE("getsockopt on the checker's socket adds what no other source reported
   CHECK_FALSE(t.lookup({kNetns, 0x40}));
   check_gauges_match(t);
 }
+
+TEST_CASE("the table finds every connection it holds, and none it removed, also after a move", "[connection_table]") {
+  // Lookups go through a hash index beside the ordered tree; every way in
+  // and out of the tree must keep the two in step.
+  ConnectionTable t;
+  for (uint32_t token = 1; token <= 1000; ++token) apply(t, established(token, token, token * kMs));
+  for (uint32_t token = 2; token <= 1000; token += 2) apply(t, closed(token, token, 2 * kSec));
+  // A snapshot of another namespace adds one through getsockopt's merge too.
+  const auto merged = t.merge_getsockopt({kNetns + 1, 7}, Direction::inbound, {}, 3 * kSec);
+  CHECK(merged.created);
+  CHECK(t.merge_getsockopt({kNetns + 1, 7}, Direction::inbound, {}, 4 * kSec).record == merged.record);
+  const auto check = [](const ConnectionTable &table) {
+    for (uint32_t token = 1; token <= 1000; ++token) {
+      INFO("token " << token);
+      const ConnectionRecord *r = table.lookup({kNetns, token});
+      if (token % 2) {
+        REQUIRE(r);
+        CHECK(r->key.token == token);
+      } else {
+        CHECK_FALSE(r);
+      }
+    }
+    CHECK(table.lookup({kNetns + 1, 7}));
+    CHECK(table.size() == 501);
+  };
+  check(t);
+  ConnectionTable moved = std::move(t);
+  check(moved);
+  apply(moved, closed(1, 1, 5 * kSec));
+  CHECK_FALSE(moved.lookup({kNetns, 1}));
+  CHECK(moved.page(std::nullopt, 1000).size() == 500);
+}

@@ -44,7 +44,7 @@ SubflowRecord record_from(const DiagSubflow &d, Direction direction, uint64_t sn
 
 ConnectionRecord *ConnectionTable::upsert(const ConnectionKey &key, Direction direction, uint8_t family,
                                           uint64_t now_ns, bool *created) {
-  auto it = connections_.find(key);
+  auto it = find_connection(key);
   if (it == connections_.end()) {
     if (connections_.size() >= max_connections_) {
       ++overflowed_;
@@ -56,6 +56,7 @@ ConnectionRecord *ConnectionTable::upsert(const ConnectionKey &key, Direction di
     c.family = family;
     c.updated_ns = now_ns;
     it = connections_.emplace(key, std::move(c)).first;
+    index_.emplace(key, it);
     ++gauges_.connections[dir_index(direction)];
     if (created) *created = true;
   }
@@ -140,6 +141,7 @@ MptcpEvent ConnectionTable::close_connection(std::map<ConnectionKey, ConnectionR
     by_cookie_.erase(s.cookie);
   }
   --gauges_.connections[dir_index(c.direction)];
+  index_.erase(it->first);
   connections_.erase(it);
   return e;
 }
@@ -201,15 +203,15 @@ void ConnectionTable::apply_closed(MptcpEvent &e, std::vector<MptcpEvent> &deriv
 // By the event's key or, failing that, by the subflow's cookie.
 std::map<ConnectionKey, ConnectionRecord>::iterator ConnectionTable::connection_of_subflow(const ConnectionKey &key,
                                                                                           uint64_t cookie) {
-  const auto it = connections_.find(key);
+  const auto it = find_connection(key);
   if (it != connections_.end()) return it;
   const auto k = by_cookie_.find(cookie);
-  return k == by_cookie_.end() ? connections_.end() : connections_.find(k->second);
+  return k == by_cookie_.end() ? connections_.end() : find_connection(k->second);
 }
 
 // MP_PRIO: the path manager names the subflow by its addresses.
 void ConnectionTable::apply_priority(const MptcpEvent &e) {
-  const auto it = connections_.find({e.netns, e.token});
+  const auto it = find_connection({e.netns, e.token});
   if (it == connections_.end()) return;
   const Endpoint local = Endpoint::from(e.local), remote = Endpoint::from(e.remote);
   for (auto &s : it->second.subflows) {
@@ -221,7 +223,7 @@ void ConnectionTable::apply_priority(const MptcpEvent &e) {
 }
 
 void ConnectionTable::apply_join_failed(const MptcpEvent &e) {
-  const auto it = connections_.find({e.netns, e.token});
+  const auto it = find_connection({e.netns, e.token});
   if (it == connections_.end()) return;
   ConnectionRecord &c = it->second;
   ++c.join_failures;
@@ -367,9 +369,14 @@ std::vector<ConnectionRecord> ConnectionTable::page(std::optional<ConnectionKey>
   return out;
 }
 
+ConnectionTable::Connections::iterator ConnectionTable::find_connection(const ConnectionKey &key) {
+  const auto it = index_.find(key);
+  return it == index_.end() ? connections_.end() : it->second;
+}
+
 const ConnectionRecord *ConnectionTable::lookup(const ConnectionKey &key) const {
-  const auto it = connections_.find(key);
-  return it == connections_.end() ? nullptr : &it->second;
+  const auto it = index_.find(key);
+  return it == index_.end() ? nullptr : &it->second->second;
 }
 
 }  // namespace observer

@@ -31,6 +31,12 @@ struct ConnectionKey {
   auto operator<=>(const ConnectionKey &) const = default;
 };
 
+struct ConnectionKeyHash {
+  size_t operator()(const ConnectionKey &k) const noexcept {
+    return std::hash<uint64_t>{}(static_cast<uint64_t>(k.netns) << 32 | k.token);
+  }
+};
+
 enum SourceBit : uint8_t { kFromBpf = 1, kFromSockDiag = 2, kFromGetsockopt = 4 };
 
 struct SubflowRecord {
@@ -88,6 +94,12 @@ struct ReconcileResult {
 class ConnectionTable {
  public:
   explicit ConnectionTable(size_t max_connections = defaults::kMaxTrackedConnections) : max_connections_(max_connections) {}
+  // The index points into the tree's nodes: a copy would point into the
+  // original, while a move takes the nodes along.
+  ConnectionTable(const ConnectionTable &) = delete;
+  ConnectionTable &operator=(const ConnectionTable &) = delete;
+  ConnectionTable(ConnectionTable &&) = default;
+  ConnectionTable &operator=(ConnectionTable &&) = default;
 
   // Applies one BPF event; returns the connection-level events it implies
   // (connection_established, connection_closed), and completes `event`
@@ -166,7 +178,14 @@ class ConnectionTable {
 
   size_t max_connections_;
   std::optional<Reconciling> reconciling_;
-  std::map<ConnectionKey, ConnectionRecord> connections_;
+  using Connections = std::map<ConnectionKey, ConnectionRecord>;
+  // The record of a key, or end(): by the hash index, not the tree, whose
+  // lookup is a chain of cache misses in a large table (the checker looks
+  // up its connection on every request).
+  Connections::iterator find_connection(const ConnectionKey &key);
+
+  Connections connections_;  // in key order, for pagination
+  std::unordered_map<ConnectionKey, Connections::iterator, ConnectionKeyHash> index_;  // every key of connections_
   std::unordered_map<uint64_t, ConnectionKey> by_cookie_;
   TableGauges gauges_;
   uint64_t overflowed_ = 0;
