@@ -82,44 +82,14 @@ nlohmann::ordered_json connection_json(const ConnectionRecord &c, const Clock &c
 }
 
 namespace {
-// Days since 1970-01-01 to a civil date (H. Hinnant's days_from_civil
-// inverted, proleptic Gregorian): the stream writes a wall time per event,
-// and gmtime_r with snprintf would be a tenth of its rendering.
-void civil_from_days(int64_t days, int64_t &year, unsigned &month, unsigned &day) {
-  days += 719468;
-  const int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(days - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  day = doy - (153 * mp + 2) / 5 + 1;
-  month = mp < 10 ? mp + 3 : mp - 9;
-  year = static_cast<int64_t>(yoe) + era * 400 + (month <= 2);
-}
-
-void put_digits(char *at, unsigned value, int width) {
-  for (int i = width - 1; i >= 0; --i, value /= 10) at[i] = static_cast<char>('0' + value % 10);
-}
-
 // As rfc3339() writes it, in quotes: "2024-01-02T03:04:05.678Z".
 char *write_wall_time(char *p, uint64_t monotonic_ns, const Clock &clock) {
-  const auto floor_div = [](int64_t a, int64_t b) { return a / b - (a % b < 0); };
-  const int64_t ms = floor_div(static_cast<int64_t>(monotonic_ns) + clock.realtime_minus_monotonic_ns, 1000000);
-  const int64_t days = floor_div(ms, 86400000);
-  const auto ms_of_day = static_cast<unsigned>(ms - days * 86400000);
-  int64_t year;
-  unsigned month, day;
-  civil_from_days(days, year, month, day);
-  static constexpr char kShape[] = "\"0000-00-00T00:00:00.000Z\"";
-  std::memcpy(p, kShape, sizeof kShape - 1);
-  put_digits(p + 1, static_cast<unsigned>(year), 4);
-  put_digits(p + 6, month, 2);
-  put_digits(p + 9, day, 2);
-  put_digits(p + 12, ms_of_day / 3600000, 2);
-  put_digits(p + 15, ms_of_day / 60000 % 60, 2);
-  put_digits(p + 18, ms_of_day / 1000 % 60, 2);
-  put_digits(p + 21, ms_of_day % 1000, 3);
-  return p + sizeof kShape - 1;
+  const int64_t ns = static_cast<int64_t>(monotonic_ns) + clock.realtime_minus_monotonic_ns;
+  const int64_t ms = ns / 1000000 - (ns % 1000000 < 0);  // floored: before 1970 too
+  *p++ = '"';
+  p = write_rfc3339(p, ms);
+  *p++ = '"';
+  return p;
 }
 
 // The longest record: every key, two IPv6 endpoints, every number at its

@@ -30,36 +30,12 @@ std::array<http::HeaderField, 4> checker_headers(const CheckerReport &r) {
            {"Cache-Control", "no-store"}}};
 }
 
-// RFC 3339 with milliseconds, as rfc3339_now() writes it, but formatting
-// the date only once a second per thread: it is in every answer.
-std::string timestamp_now() {
-  using namespace std::chrono;
-  const auto now = system_clock::now();
-  const auto second = floor<seconds>(now);
-  thread_local system_clock::time_point cached_second{};
-  thread_local std::string prefix;  // "2026-11-25T04:50:01."
-  if (second != cached_second || prefix.empty()) {
-    prefix = rfc3339(second);
-    prefix.resize(prefix.size() - 4);  // drop "000Z"
-    cached_second = second;
-  }
-  const auto millis = static_cast<int>(duration_cast<milliseconds>(now - second).count());
-  std::string out;
-  out.reserve(prefix.size() + 4);
-  out += prefix;
-  out += static_cast<char>('0' + millis / 100);
-  out += static_cast<char>('0' + millis / 10 % 10);
-  out += static_cast<char>('0' + millis % 10);
-  out += 'Z';
-  return out;
-}
-
 CheckerReport observe(const http::Exchange &ex) {
   CheckerReport r;
   r.status = sockopt::read_mptcp_status(ex.socket(), ex.peer());
   r.client = ex.peer_text();
   r.server = ex.local_text();
-  r.timestamp = timestamp_now();
+  r.timestamp = rfc3339_now();
   return r;
 }
 
@@ -152,7 +128,7 @@ struct JoinWait {
         hooks.enrich(report.status).tracing_pending) {
       return;
     }
-    report.timestamp = timestamp_now();
+    report.timestamp = rfc3339_now();
     report.waited = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
     send_verdict(ex, hooks, report, format);
   }
