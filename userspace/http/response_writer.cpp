@@ -2,7 +2,8 @@
 
 #include <charconv>
 #include <cstdio>
-#include <cstring>
+
+#include "common/text.h"
 
 namespace observer::http {
 
@@ -25,20 +26,6 @@ const char *status_message(int status) {
   }
 }
 
-namespace {
-// Writes pieces into room reserved beforehand: a head is a dozen short
-// pieces on every answer, and std::string::append checks and grows the
-// string once per piece.
-struct Pieces {
-  char *at;
-  void put(std::string_view s) {
-    std::memcpy(at, s.data(), s.size());
-    at += s.size();
-  }
-  void put_number(uint64_t v) { at = std::to_chars(at, at + 20, v).ptr; }
-};
-}  // namespace
-
 void append_response_head(std::string &out, const ResponseHead &head) {
   const std::string_view reason = status_message(head.status);
   constexpr size_t kFixed = 128;  // the fixed text, the status and the length
@@ -46,7 +33,7 @@ void append_response_head(std::string &out, const ResponseHead &head) {
   for (const auto &f : head.fields) room += f.name.size() + f.value.size() + 4;
   const size_t start = out.size();
   out.resize(start + room);
-  Pieces p{out.data() + start};
+  RoomWriter p{out.data() + start};
   p.put("HTTP/1.1 ");
   p.put_number(static_cast<uint64_t>(head.status));
   p.put(" ");

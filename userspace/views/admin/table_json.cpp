@@ -4,13 +4,12 @@
 
 #include <charconv>
 #include <chrono>
-#include <cstdio>
 #include <cstring>
 #include <string_view>
-#include <ctime>
 
 #include "common/clocks.h"
 #include "common/mptcp_terms.h"
+#include "common/text.h"
 #include "common/timestamp.h"
 #include "views/checker/report.h"
 
@@ -100,62 +99,56 @@ constexpr size_t kEventJsonMax = 640;
 // The members below are written in order, each as ,"key":value (the first
 // without the comma). Keys and the names written as strings are fixed ASCII
 // words and endpoints: nothing in them needs escaping.
-struct EventObject {
-  char *p;
+struct EventObject : RoomWriter {
   char open = '{';
-  void raw(std::string_view text) {
-    std::memcpy(p, text.data(), text.size());
-    p += text.size();
-  }
   void key(std::string_view k) {
-    *p++ = open;
+    put(open);
     open = ',';
-    *p++ = '"';
-    raw(k);
-    *p++ = '"';
-    *p++ = ':';
+    put('"');
+    put(k);
+    put('"');
+    put(':');
   }
   template <typename Integer>
   void number(std::string_view k, Integer v) {
     key(k);
-    p = std::to_chars(p, p + 24, v).ptr;
+    put_number(v);
   }
   void word(std::string_view k, std::string_view v) {
     key(k);
-    *p++ = '"';
-    raw(v);
-    *p++ = '"';
+    put('"');
+    put(v);
+    put('"');
   }
   void boolean(std::string_view k, bool v) {
     key(k);
-    raw(v ? "true" : "false");
+    put(v ? "true" : "false");
   }
   void endpoint(std::string_view k, const SocketAddress &a) {
     key(k);
-    *p++ = '"';
-    p = write_endpoint(a.get(), p);
-    *p++ = '"';
+    put('"');
+    at = write_endpoint(a.get(), at);
+    put('"');
   }
   void time(std::string_view k, uint64_t monotonic_ns, const Clock &clock) {
     key(k);
-    p = write_wall_time(p, monotonic_ns, clock);
+    at = write_wall_time(at, monotonic_ns, clock);
   }
   void token(std::string_view k, uint32_t token) {
     key(k);
-    *p++ = '"';
-    for (int i = 7; i >= 0; --i, token >>= 4) p[i] = "0123456789abcdef"[token & 0xf];
-    p += 8;
-    *p++ = '"';
+    put('"');
+    at = write_token(at, token);
+    put('"');
   }
   char *close() {
-    if (open == '{') *p++ = '{';
-    *p++ = '}';
-    return p;
+    if (open == '{') put('{');
+    put('}');
+    return at;
   }
 };
 
 char *write_event_json(char *at, const MptcpEvent &e, const Clock &clock) {
-  EventObject j{at};
+  EventObject j{{at}};
   j.word("type", event_type_name(e.type));
   j.time("time", e.timestamp_ns, clock);
   j.number("netns", e.netns);
