@@ -96,11 +96,22 @@ struct {
  * initial subflow's SYN, is sent only then. */
 __u32 mpo_stream_watched = 0;
 
-static __always_inline void count(__u32 which)
+/* When to wake the consumer (see emit): once the ring holds more than
+ * mpo_wake_above_bytes, looked at on every (mpo_wake_check_mask + 1)-th
+ * event of a CPU. User space sets both before loading, from the ring's size
+ * and the number of CPUs (sources/bpf/ring_wakeup), so that the events a
+ * CPU queues between two looks cannot fill the ring. */
+const volatile __u64 mpo_wake_above_bytes = MPO_DEFAULT_RINGBUF_BYTES / 4;
+const volatile __u64 mpo_wake_check_mask = 0;
+
+/* Returns the counter's new value, 0 if it could not be counted. */
+static __always_inline __u64 count(__u32 which)
 {
 	__u64 *v = bpf_map_lookup_elem(&mpo_counters, &which);
-	if (v)
-		*v += 1;
+	if (!v)
+		return 0;
+	*v += 1;
+	return *v;
 }
 
 /* sk comes from bpf_skc_to_tcp_sock(), a pointer the verifier knows the
@@ -183,13 +194,14 @@ static __always_inline void emit(struct bpf_sock_ops *ops, struct sock *sk,
 	/* A wake-up per event costs the consumer a context switch per event,
 	 * which under churn costs more than the events themselves: user space
 	 * drains the ring every few milliseconds, and is woken early only when
-	 * the ring is a quarter full. */
-	__u64 flags = bpf_ringbuf_query(&mpo_events, BPF_RB_AVAIL_DATA) >
-			      bpf_ringbuf_query(&mpo_events, BPF_RB_RING_SIZE) / 4
-		      ? BPF_RB_FORCE_WAKEUP
-		      : BPF_RB_NO_WAKEUP;
+	 * the ring is a quarter full. Reading the ring's fill level pulls the
+	 * consumer's position from the CPU that wrote it: looked at only on
+	 * every few events of this CPU. */
+	__u64 flags = BPF_RB_NO_WAKEUP;
+	if ((count(MPO_CNT_EVENTS) & mpo_wake_check_mask) == 0 &&
+	    bpf_ringbuf_query(&mpo_events, BPF_RB_AVAIL_DATA) > mpo_wake_above_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
 	bpf_ringbuf_submit(e, flags);
-	count(MPO_CNT_EVENTS);
 }
 
 /* The callbacks asked for on this socket. Read once per callback: the

@@ -18,6 +18,7 @@
 #include "common/unique_fd.h"
 #include "sources/bpf/cgroup_mount.h"
 #include "sources/bpf/event_record_decode.h"
+#include "sources/bpf/ring_wakeup.h"
 #include "mptcp_events.h"
 #include "subflow_tracer.skel.h"
 
@@ -97,6 +98,10 @@ std::unique_ptr<BpfSubflowSource> BpfSubflowSource::start(const BpfOptions &opti
   // page size; where pages are larger, libbpf rounds the size up to one
   // (libbpf 1.0, 597fbc468296).
   bpf_map__set_max_entries(self->skeleton_->maps.mpo_events, options.ringbuf_bytes);
+  const int cpus = libbpf_num_possible_cpus();
+  const RingWakeup wakeup = ring_wakeup_for(options.ringbuf_bytes, cpus > 0 ? static_cast<unsigned>(cpus) : 1024);
+  self->skeleton_->rodata->mpo_wake_above_bytes = wakeup.above_bytes;
+  self->skeleton_->rodata->mpo_wake_check_mask = wakeup.check_mask;
   if (const int err = subflow_tracer__load(self->skeleton_.get()); err != 0) {
     why = explain_load_error(-err);
     return nullptr;
