@@ -261,7 +261,7 @@ bool Daemon::open_admin() {
   return true;
 }
 
-void Daemon::on_event(MptcpEvent event) {
+void Daemon::on_event(MptcpEvent &event) {
   auto derived = table_.with([&](ConnectionTable &t) { return t.apply(event); });
   publish(event);
   for (const auto &d : derived) publish(d);
@@ -350,7 +350,7 @@ void Daemon::start_bpf() {
     bpf::BpfOptions bo;
     bo.cgroup_path = options_.cgroup;
     bo.ringbuf_bytes = options_.bpf_ringbuf_bytes;
-    bpf_ = bpf::BpfSubflowSource::start(bo, [this](const MptcpEvent &e) { on_event(e); }, bpf_inactive_reason_);
+    bpf_ = bpf::BpfSubflowSource::start(bo, [this](MptcpEvent &e) { on_event(e); }, bpf_inactive_reason_);
     if (bpf_) {
       log::info("bpf", "tracing MPTCP subflows below " + bpf_->cgroup_path());
     } else {

@@ -49,8 +49,9 @@ class Daemon {
   void start_bpf();
   void start_reconciler();
   void start_path_manager_events();
-  // Merges an event into the table, then publishes it and what it implies.
-  void on_event(MptcpEvent event);
+  // Merges an event into the table (which completes it), then publishes it
+  // and what it implies.
+  void on_event(MptcpEvent &event);
   void publish(const MptcpEvent &event);
   // What each source is doing now, for /metrics and the admin /healthz.
   SourceHealth source_health() const;

@@ -52,7 +52,7 @@ MptcpEvent event(const Subflow &s) {
   return e;
 }
 
-std::vector<MptcpEvent> apply(ConnectionTable &t, const Subflow &s) {
+DerivedEvents apply(ConnectionTable &t, const Subflow &s) {
   auto e = event(s);
   return t.apply(e);
 }

@@ -55,6 +55,8 @@ ConnectionRecord *ConnectionTable::upsert(const ConnectionKey &key, Direction di
     c.direction = direction;
     c.family = family;
     c.updated_ns = now_ns;
+    // The initial subflow and a join, in one allocation.
+    c.subflows.reserve(2);
     it = connections_.emplace(key, std::move(c)).first;
     index_.emplace(key, it);
     ++gauges_.connections[dir_index(direction)];
@@ -146,8 +148,8 @@ MptcpEvent ConnectionTable::close_connection(std::map<ConnectionKey, ConnectionR
   return e;
 }
 
-std::vector<MptcpEvent> ConnectionTable::apply(MptcpEvent &e) {
-  std::vector<MptcpEvent> derived;
+DerivedEvents ConnectionTable::apply(MptcpEvent &e) {
+  DerivedEvents derived;
   switch (e.type) {
     case EventType::subflow_established: apply_established(e, derived); break;
     case EventType::subflow_closed: apply_closed(e, derived); break;
@@ -158,13 +160,13 @@ std::vector<MptcpEvent> ConnectionTable::apply(MptcpEvent &e) {
   return derived;
 }
 
-void ConnectionTable::apply_established(MptcpEvent &e, std::vector<MptcpEvent> &derived) {
+void ConnectionTable::apply_established(MptcpEvent &e, DerivedEvents &derived) {
   if (e.token == 0) return;
   const uint8_t family = Endpoint::from(e.local).family;
   ConnectionRecord *c = upsert({e.netns, e.token}, e.direction, family, e.timestamp_ns);
   if (!c) return;
   if (e.kind == SubflowKind::initial) {
-    if (!c->established_ns) derived.push_back(establish_connection(*c, e));
+    if (!c->established_ns) derived.set(establish_connection(*c, e));
   } else if (!c->first_join_ns) {
     c->first_join_ns = e.timestamp_ns;
     if (c->established_ns && e.timestamp_ns > c->established_ns) {
@@ -186,7 +188,7 @@ MptcpEvent ConnectionTable::establish_connection(ConnectionRecord &c, const Mptc
   return up;
 }
 
-void ConnectionTable::apply_closed(MptcpEvent &e, std::vector<MptcpEvent> &derived) {
+void ConnectionTable::apply_closed(MptcpEvent &e, DerivedEvents &derived) {
   const auto it = connection_of_subflow({e.netns, e.token}, e.cookie);
   if (it == connections_.end()) return;
   const auto s = remove_subflow(it->second, e.cookie);
@@ -197,7 +199,7 @@ void ConnectionTable::apply_closed(MptcpEvent &e, std::vector<MptcpEvent> &deriv
     e.duration_ns = e.timestamp_ns - s->established_ns;
   }
   it->second.updated_ns = std::max(it->second.updated_ns, e.timestamp_ns);
-  if (it->second.subflows.empty()) derived.push_back(close_connection(it, e.timestamp_ns));
+  if (it->second.subflows.empty()) derived.set(close_connection(it, e.timestamp_ns));
 }
 
 // By the event's key or, failing that, by the subflow's cookie.

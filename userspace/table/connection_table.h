@@ -91,6 +91,22 @@ struct ReconcileResult {
   std::vector<MptcpEvent> events;  // connection_closed for what was removed
 };
 
+// What one subflow event implies for its connection: at most one event
+// (connection_established or connection_closed), held without allocating,
+// for apply() runs for every BPF event.
+class DerivedEvents {
+ public:
+  void set(MptcpEvent e) { event_ = std::move(e); }
+  bool empty() const { return !event_; }
+  size_t size() const { return event_ ? 1 : 0; }
+  const MptcpEvent &operator[](size_t) const { return *event_; }
+  const MptcpEvent *begin() const { return event_ ? &*event_ : nullptr; }
+  const MptcpEvent *end() const { return event_ ? &*event_ + 1 : nullptr; }
+
+ private:
+  std::optional<MptcpEvent> event_;
+};
+
 class ConnectionTable {
  public:
   explicit ConnectionTable(size_t max_connections = defaults::kMaxTrackedConnections) : max_connections_(max_connections) {}
@@ -104,7 +120,7 @@ class ConnectionTable {
   // Applies one BPF event; returns the connection-level events it implies
   // (connection_established, connection_closed), and completes `event`
   // (first_join_delay_ns) in place.
-  std::vector<MptcpEvent> apply(MptcpEvent &event);
+  DerivedEvents apply(MptcpEvent &event);
 
   // Makes the connections of one network namespace match a sock_diag
   // snapshot taken at snapshot_ns: adds what is missing, and removes what
@@ -152,9 +168,9 @@ class ConnectionTable {
 
  private:
   // apply(), one event type each; `derived` gets the connection-level events.
-  void apply_established(MptcpEvent &e, std::vector<MptcpEvent> &derived);
+  void apply_established(MptcpEvent &e, DerivedEvents &derived);
   MptcpEvent establish_connection(ConnectionRecord &c, const MptcpEvent &initial);
-  void apply_closed(MptcpEvent &e, std::vector<MptcpEvent> &derived);
+  void apply_closed(MptcpEvent &e, DerivedEvents &derived);
   std::map<ConnectionKey, ConnectionRecord>::iterator connection_of_subflow(const ConnectionKey &key, uint64_t cookie);
   void apply_priority(const MptcpEvent &e);
   void apply_join_failed(const MptcpEvent &e);

@@ -32,9 +32,7 @@ uint64_t EventHub::Subscription::dropped() const {
 
 std::shared_ptr<EventHub::Subscription> EventHub::subscribe() {
   std::lock_guard lock(mu_);
-  subscribers_.erase(std::remove_if(subscribers_.begin(), subscribers_.end(),
-                                    [](const auto &w) { return w.expired(); }),
-                     subscribers_.end());
+  prune();
   if (subscribers_.size() >= max_subscribers_) return nullptr;
   auto made = std::make_unique<Subscription>(queue_capacity_, dropped_);
   watch_->changed(+1);
@@ -44,6 +42,7 @@ std::shared_ptr<EventHub::Subscription> EventHub::subscribe() {
     watch->changed(-1);
   });
   subscribers_.push_back(s);
+  listed_.store(subscribers_.size(), std::memory_order_release);
   return s;
 }
 
@@ -62,14 +61,26 @@ void EventHub::Watch::changed(int by) {
 }
 
 void EventHub::publish(const MptcpEvent &e) {
+  if (listed_.load(std::memory_order_acquire) == 0) return;
   std::lock_guard lock(mu_);
   SharedEvent shared;  // made only when someone listens
+  bool gone = false;
   for (const auto &w : subscribers_) {
     if (auto s = w.lock()) {
       if (!shared) shared = std::make_shared<const PublishedEvent>(e);
       s->push(shared);
+    } else {
+      gone = true;
     }
   }
+  if (gone) prune();
+}
+
+void EventHub::prune() {
+  subscribers_.erase(std::remove_if(subscribers_.begin(), subscribers_.end(),
+                                    [](const auto &w) { return w.expired(); }),
+                     subscribers_.end());
+  listed_.store(subscribers_.size(), std::memory_order_release);
 }
 
 size_t EventHub::subscribers() const {

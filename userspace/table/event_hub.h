@@ -86,8 +86,12 @@ class EventHub {
   uint64_t dropped_total() const;
 
  private:
+  void prune();  // drops released subscriptions; with mu_ held
   mutable std::mutex mu_;
   std::vector<std::weak_ptr<Subscription>> subscribers_;
+  // subscribers_.size(), readable without the lock: with nobody listening
+  // (the usual case) publish() takes no lock, for it runs for every event.
+  std::atomic<size_t> listed_{0};
   size_t max_subscribers_, queue_capacity_;
   std::shared_ptr<std::atomic<uint64_t>> dropped_ = std::make_shared<std::atomic<uint64_t>>(0);
 

@@ -33,7 +33,8 @@ struct BpfCounters {
 
 class BpfSubflowSource {
  public:
-  using Sink = std::function<void(const MptcpEvent &)>;
+  // Given the decoded event to complete and keep as it likes: no copy per event.
+  using Sink = std::function<void(MptcpEvent &)>;
 
   // nullptr with `why` set when the source cannot run here.
   static std::unique_ptr<BpfSubflowSource> start(const BpfOptions &options, Sink sink, std::string &why);

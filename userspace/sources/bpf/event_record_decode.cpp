@@ -16,8 +16,9 @@ bool v4_mapped(const mpo_u8 *a) {
   return std::memcmp(a, prefix, sizeof prefix) == 0;
 }
 
-SocketAddress make_address(int family, const mpo_u8 *addr, uint16_t port) {
-  SocketAddress a;
+// Into a's zeroed storage, where the address stays: no copy of a
+// sockaddr_storage per address.
+void fill_address(SocketAddress &a, int family, const mpo_u8 *addr, uint16_t port) {
   if (family == AF_INET) {
     auto *in = reinterpret_cast<sockaddr_in *>(&a.storage);
     in->sin_family = AF_INET;
@@ -31,15 +32,13 @@ SocketAddress make_address(int family, const mpo_u8 *addr, uint16_t port) {
     std::memcpy(&in6->sin6_addr, addr, 16);
     a.length = sizeof(sockaddr_in6);
   }
-  return a;
 }
-}  // namespace
 
-std::optional<MptcpEvent> decode_event(std::span<const std::byte> record) {
+// Fills every field a record carries into a freshly made event.
+bool decode_into(std::span<const std::byte> record, MptcpEvent &e) {
   mpo_event raw{};
-  if (record.size() != sizeof raw) return std::nullopt;
+  if (record.size() != sizeof raw) return false;
   std::memcpy(&raw, record.data(), sizeof raw);
-  MptcpEvent e;
   switch (raw.type) {
     case MPO_EV_SUBFLOW_CREATED: e.type = EventType::subflow_created; break;
     case MPO_EV_SUBFLOW_ESTABLISHED: e.type = EventType::subflow_established; break;
@@ -47,10 +46,10 @@ std::optional<MptcpEvent> decode_event(std::span<const std::byte> record) {
     case MPO_EV_JOIN_FAILED: e.type = EventType::join_failed; break;
     case MPO_EV_FALLBACK: e.type = EventType::fallback; break;
     case MPO_EV_LISTENER: e.type = EventType::listener; break;
-    default: return std::nullopt;
+    default: return false;
   }
-  if (raw.direction > MPO_DIR_PASSIVE || raw.kind > MPO_KIND_JOIN || raw.reason >= MPO_REASON_COUNT) return std::nullopt;
-  if (raw.family != AF_INET && raw.family != AF_INET6) return std::nullopt;
+  if (raw.direction > MPO_DIR_PASSIVE || raw.kind > MPO_KIND_JOIN || raw.reason >= MPO_REASON_COUNT) return false;
+  if (raw.family != AF_INET && raw.family != AF_INET6) return false;
   e.direction = raw.direction == MPO_DIR_ACTIVE ? Direction::outbound : Direction::inbound;
   e.kind = raw.kind == MPO_KIND_INITIAL ? SubflowKind::initial : SubflowKind::join;
   e.reason = static_cast<Reason>(raw.reason);
@@ -73,9 +72,19 @@ std::optional<MptcpEvent> decode_event(std::span<const std::byte> record) {
     local += 12;
     remote += 12;
   }
-  e.local = make_address(family, local, raw.local_port);
-  e.remote = make_address(family, remote, raw.remote_port);
-  return e;
+  fill_address(e.local, family, local, raw.local_port);
+  fill_address(e.remote, family, remote, raw.remote_port);
+  return true;
+}
+}  // namespace
+
+std::optional<MptcpEvent> decode_event(std::span<const std::byte> record) {
+  // Built in place and returned as the one named object, so that the
+  // compiler elides the copy: an event is several hundred bytes, and this
+  // runs for every record.
+  std::optional<MptcpEvent> decoded(std::in_place);
+  if (!decode_into(record, *decoded)) decoded.reset();
+  return decoded;
 }
 
 }  // namespace observer::bpf
