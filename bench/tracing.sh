@@ -12,6 +12,9 @@
 #   floor   an empty sock_ops program (bench/floor: mpo_floor_empty)
 #   flags   the floor asking for the callbacks the daemon asks for, on the
 #           same subflows, doing nothing in them (mpo_floor_flags)
+#   ring    the flags, plus a ring-buffer record of the daemon's size
+#           wherever the daemon sends an event, drained by a reader that does
+#           nothing with it (mpo_floor_ring): the cost of carrying the events
 #   daemon  the daemon as it ships
 #   stream  the daemon with an /api/v1/events stream open (which also joins
 #           the path manager's netlink group in every namespace)
@@ -21,11 +24,12 @@
 # the op census (bench/floor: mpo_census) beside it, and, with --perf, a
 # perf stat and a perf record of one churn each for off, floor and daemon.
 
-TRACING_VARIANTS=(floor flags daemon stream)
+TRACING_VARIANTS=(floor flags ring daemon stream)
 declare -A TRACING_LABEL=(
   [off]="no daemon"
   [floor]="floor: empty sock_ops program"
   [flags]="floor + the daemon's callback flags"
+  [ring]="flags + the daemon's events through a ring, empty reader"
   [daemon]="daemon as it ships"
   [stream]="daemon, event stream open"
 )
@@ -84,6 +88,7 @@ variant_start() {
     off) ;;
     floor) floor_attach empty "$WORK/floor.out"; FLOOR_PID=$LOADER_PID ;;
     flags) floor_attach flags "$WORK/floor.out"; FLOOR_PID=$LOADER_PID ;;
+    ring) floor_attach ring "$WORK/floor.out"; FLOOR_PID=$LOADER_PID ;;
     daemon) start_daemon ;;
     stream)
       start_daemon
@@ -96,7 +101,7 @@ variant_start() {
 
 variant_stop() {
   case $1 in
-    floor | flags) floor_detach "$FLOOR_PID"; FLOOR_PID="" ;;
+    floor | flags | ring) floor_detach "$FLOOR_PID"; FLOOR_PID="" ;;
     daemon) stop_daemon ;;
     stream) kill "$STREAM_PID" 2>/dev/null; wait "$STREAM_PID" 2>/dev/null; STREAM_PID=""; stop_daemon ;;
   esac
@@ -161,7 +166,7 @@ churn_measured() {
 variant_prog_id() {
   local id
   case $1 in
-    floor | flags) awk '/^attached/ {print $3; exit}' "$WORK/floor.out" ;;
+    floor | flags | ring) awk '/^attached/ {print $3; exit}' "$WORK/floor.out" ;;
     daemon | stream)
       for id in $(awk '/^prog_id:/ {print $2}' /proc/"$DAEMON"/fdinfo/* 2>/dev/null | sort -u); do
         [[ $(bpftool prog show id "$id" -j | jq -r .name) == mpo_sockops ]] && { echo "$id"; return; }
@@ -193,6 +198,8 @@ stats_and_census() {
   fi
   [[ $v == stream ]] && streamed=$(grep -c '^event:' "$WORK/stream.txt")
   variant_stop "$v"
+  # The ring's reader says at exit how many records it drained: this churn's.
+  [[ $v == ring ]] && e=$(awk '/^records/ {print $2}' "$WORK/floor.out")
   floor_detach "$CENSUS_PID"; CENSUS_PID=""
   awk -v n="$CHURN" '/^census/ {printf "%s %.2f\n", $2, $3 / n}' "$WORK/census.out" >"$WORK/census.$v"
   if [[ -n $id ]]; then
@@ -267,8 +274,10 @@ tracing_section() {  # OUT
     echo "Each tracer is attached where the daemon attaches (the root of the cgroup v2 hierarchy, $TRACING_CG):"
     echo "the floor is an empty sock_ops program; the floor with the daemon's callback flags asks, on the subflows the daemon"
     echo "asks on, for state changes (every MPTCP subflow and listener) and for a join's segments until the one after its"
-    echo "SYN-ACK, and does nothing in them (\`bench/floor/sockops_floor.bpf.c\`). Each traced run is paired with an untraced"
-    echo "run beside it, $pairs_per_variant pairs a tracer, alternating which goes first; the ratio is the median of those pairs."
+    echo "SYN-ACK, and does nothing in them; the ring row adds a zeroed record of the daemon's size wherever the daemon"
+    echo "sends an event, through a ring buffer with the daemon's wake-up policy to a reader that does nothing with it"
+    echo "(\`bench/floor/sockops_floor.bpf.c\`). Each traced run is paired with an untraced run beside it, $pairs_per_variant pairs"
+    echo "a tracer, alternating which goes first; the ratio is the median of those pairs."
     echo "CPU is the whole machine's busy time (both cores, every process and the kernel) per connection, median of the"
     echo "runs; the program's runs and time come from one more churn each with \`kernel.bpf_stats_enabled\`."
     echo "Load average when this section started: $TRACING_LOADAVG."
@@ -309,32 +318,44 @@ tracing_section() {  # OUT
 
 # What the table says about the issue's target, from the figures above.
 tracing_summary() {  # OFF_CPU
-  local off_cpu=$1 floor_cpu flags_cpu daemon_cpu stream_cpu r_floor r_daemon events streamed pm
-  floor_cpu=$(median <"$WORK/t.floor.cpu"); flags_cpu=$(median <"$WORK/t.flags.cpu")
+  local off_cpu=$1 floor_cpu flags_cpu ring_cpu daemon_cpu stream_cpu r_floor r_ring r_daemon
+  local events streamed pm records flags_ns ring_ns daemon_ns
+  floor_cpu=$(median <"$WORK/t.floor.cpu"); flags_cpu=$(median <"$WORK/t.flags.cpu"); ring_cpu=$(median <"$WORK/t.ring.cpu")
   daemon_cpu=$(median <"$WORK/t.daemon.cpu"); stream_cpu=$(median <"$WORK/t.stream.cpu")
-  r_floor=$(median <"$WORK/t.floor.pairs"); r_daemon=$(median <"$WORK/t.daemon.pairs")
-  read -r _ _ events _ _ <"$WORK/s.daemon"
+  r_floor=$(median <"$WORK/t.floor.pairs"); r_ring=$(median <"$WORK/t.ring.pairs"); r_daemon=$(median <"$WORK/t.daemon.pairs")
+  read -r _ flags_ns _ _ _ <"$WORK/s.flags"
+  read -r _ ring_ns records _ _ <"$WORK/s.ring"
+  read -r _ daemon_ns events _ _ <"$WORK/s.daemon"
   read -r _ _ _ streamed pm <"$WORK/s.stream"
-  awk -v off="$off_cpu" -v floor="$floor_cpu" -v flags="$flags_cpu" -v daemon="$daemon_cpu" -v stream="$stream_cpu" \
-      -v rf="$r_floor" -v rd="$r_daemon" -v ev="$events" -v st="$streamed" -v pm="$pm" -v lost="$LOST" '
+  awk -v off="$off_cpu" -v floor="$floor_cpu" -v flags="$flags_cpu" -v ring="$ring_cpu" -v daemon="$daemon_cpu" \
+      -v stream="$stream_cpu" -v rf="$r_floor" -v rr="$r_ring" -v rd="$r_daemon" -v ev="$events" -v rec="$records" \
+      -v fns="$flags_ns" -v rns="$ring_ns" -v dns="$daemon_ns" -v st="$streamed" -v pm="$pm" -v lost="$LOST" '
     BEGIN {
-      fl = floor - off; above = daemon - floor
+      fl = floor - off; above = daemon - floor; carry = ring - floor
       printf "The floor costs %.1f us of machine CPU per connection above no daemon; asking for the daemon'"'"'s callbacks\n", fl
-      printf "%.1f us more; the daemon as it ships %.1f us above the floor (%.1f above no daemon), with %.1f BPF events per\n", flags - floor, above, daemon - off, ev
-      printf "connection (%s lost in its statistics churn). With an event stream open it costs %.1f us above the daemon\n", lost, stream - daemon
-      printf "without one: %.1f events streamed and %.1f path-manager netlink events per connection.\n", st, pm
+      printf "%.1f us more. Carrying %.1f records a connection through a ring buffer, where the daemon sends its %.1f events,\n", flags - floor, rec, ev
+      printf "to a reader that does nothing with them costs %.1f us more (%.2f us of program time above the flags'"'"' alone, %.0f ns\n", ring - flags, rns - fns, (rec > 0 ? (rns - fns) * 1000 / rec : 0)
+      printf "a record in the kernel). The daemon as it ships, reading what it reports from each socket and keeping the\n"
+      printf "table and the metrics, costs %.1f us above the floor (%.1f above no daemon; %.2f us of program time), %.1f us\n", above, daemon - off, dns, daemon - ring
+      printf "above carrying its events alone (%s lost in its statistics churn). With an event stream open it costs %.1f us\n", lost, stream - daemon
+      printf "above the daemon without one: %.1f events streamed and %.1f path-manager netlink events per connection.\n", st, pm
       print ""
       target = fl / 3
       printf "Target: tracing above the floor at most a third of the floor above no daemon, here %.1f us: ", target
-      if (above <= target) print "met."; else printf "missed, %.1f us (%.1fx the target).\n", above, (target > 0 ? above / target : 0)
+      if (above <= target) print "met."; else printf "missed, %.1f us.\n", above
       if (rf + 0 < 0.97) {
         printf "The floor alone churns %.3f of no daemon'"'"'s connections per second, below 0.97: the churn target is the\n", rf
         printf "ratio to the floor, here %.3f (daemon %.3f over floor %.3f): %s.\n", rd / rf, rd, rf, (rd / rf >= 0.97 ? "met" : "missed")
       } else {
         printf "The floor allows 0.97 (it churns %.3f of no daemon'"'"'s rate); the daemon churns %.3f: %s.\n", rf, rd, (rd >= 0.97 ? "met" : "missed")
       }
+      printf "Carrying the events alone costs %.1f us above the floor and churns %.3f of no daemon'"'"'s rate: ", carry, rr
+      if (carry > target || rr < 0.97)
+        print "a tracer that sends\neach subflow'"'"'s establishment and close to user space misses the target before it reads a field or keeps a record."
+      else
+        print "within the target, so\nthe daemon'"'"'s own work is what misses it."
       print "The conn/s ratios move by several hundredths between runs of bench/run on a shared two-core machine;"
-      print "CPU per connection is the steadier measure."
+      print "CPU per connection is the steadier measure, and program time (bpf_stats) the steadiest."
       print ""
     }'
 }

@@ -8,6 +8,13 @@
  *   mpo_floor_flags  asks for the callbacks the daemon asks for, on the
  *                    subflows it asks for them on, and does nothing in them:
  *                    the floor plus the cost of the callbacks themselves.
+ *   mpo_floor_ring   the flags, plus one ring-buffer record of the daemon's
+ *                    size where the daemon sends an event, zeroed and
+ *                    submitted with the daemon's wake-up policy, for a
+ *                    reader that does nothing with it (sockops_floor ring):
+ *                    what carrying the daemon's events to user space costs
+ *                    before anything is read from the socket or done with
+ *                    the event.
  *   mpo_census       counts callbacks by op (and state changes by new
  *                    state); attached beside one of the others in a short
  *                    run, it shows which callbacks that one brings.
@@ -25,7 +32,13 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 
+#include "mptcp_events.h"
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define TCP_SYN_RECV_STATE 3
+#define TCP_CLOSE_STATE 7
+#define TCP_LISTEN_STATE 10
 
 SEC("sockops")
 int mpo_floor_empty(struct bpf_sock_ops *ops)
@@ -81,6 +94,88 @@ int mpo_floor_flags(struct bpf_sock_ops *ops)
 		/* The daemon stops at the segment that accepts the join. */
 		bpf_sock_ops_cb_flags_set(ops, ops->bpf_sock_ops_cb_flags &
 						       ~BPF_SOCK_OPS_PARSE_ALL_HDR_OPT_CB_FLAG);
+		break;
+	}
+	return 1;
+}
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, MPO_DEFAULT_RINGBUF_BYTES);
+} mpo_floor_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} mpo_floor_queued SEC(".maps");
+
+/* The daemon's policy (subflow_tracer.bpf.c, emit), with the values
+ * sources/bpf/ring_wakeup gives its default ring on a machine of up to 16
+ * CPUs. */
+static __always_inline void send_record(void)
+{
+	struct mpo_event *e = bpf_ringbuf_reserve(&mpo_floor_events, sizeof(*e), 0);
+	if (!e)
+		return;
+	__builtin_memset(e, 0, sizeof(*e));
+	__u32 zero = 0;
+	__u64 *queued = bpf_map_lookup_elem(&mpo_floor_queued, &zero);
+	__u64 flags = BPF_RB_NO_WAKEUP;
+	if (queued && (++*queued & 15) == 0 &&
+	    bpf_ringbuf_query(&mpo_floor_events, BPF_RB_AVAIL_DATA) > MPO_DEFAULT_RINGBUF_BYTES / 4)
+		flags = BPF_RB_FORCE_WAKEUP;
+	bpf_ringbuf_submit(e, flags);
+}
+
+/* Where the daemon sends its events on a churned connection: a join's SYN
+ * (created), an initial subflow established as MPTCP, a join accepted (its
+ * first segment after the SYN-ACK), every accepted subflow, and every
+ * subflow's close. */
+SEC("sockops")
+int mpo_floor_ring(struct bpf_sock_ops *ops)
+{
+	struct tcp_sock *tp;
+	switch (ops->op) {
+	case BPF_SOCK_OPS_TCP_CONNECT_CB:
+		tp = mptcp_subflow(ops);
+		if (tp && outbound_join(tp)) {
+			bpf_sock_ops_cb_flags_set(ops, ops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
+			send_record();
+		}
+		break;
+	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
+		if (mptcp_subflow(ops)) {
+			bpf_sock_ops_cb_flags_set(ops, ops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
+			send_record();
+		}
+		break;
+	case BPF_SOCK_OPS_TCP_LISTEN_CB:
+		if (mptcp_subflow(ops))
+			bpf_sock_ops_cb_flags_set(ops, ops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
+		break;
+	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
+		tp = mptcp_subflow(ops);
+		if (tp && outbound_join(tp)) {
+			bpf_sock_ops_cb_flags_set(ops, ops->bpf_sock_ops_cb_flags |
+							       BPF_SOCK_OPS_PARSE_ALL_HDR_OPT_CB_FLAG);
+		} else if (tp && mp_capable(tp)) {
+			bpf_sock_ops_cb_flags_set(ops, ops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
+			send_record();
+		}
+		break;
+	case BPF_SOCK_OPS_PARSE_HDR_OPT_CB:
+		bpf_sock_ops_cb_flags_set(ops, ops->bpf_sock_ops_cb_flags &
+						       ~BPF_SOCK_OPS_PARSE_ALL_HDR_OPT_CB_FLAG);
+		send_record();
+		break;
+	case BPF_SOCK_OPS_STATE_CB:
+		/* A listener's close, a second CLOSE, or a child that never got
+		 * past SYN_RECV: the daemon sends nothing for those. */
+		if (ops->args[1] == TCP_CLOSE_STATE && ops->args[0] != TCP_CLOSE_STATE &&
+		    ops->args[0] != TCP_LISTEN_STATE && ops->args[0] != TCP_SYN_RECV_STATE && mptcp_subflow(ops))
+			send_record();
 		break;
 	}
 	return 1;

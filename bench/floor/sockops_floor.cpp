@@ -3,12 +3,15 @@
 // does), and holds it until SIGTERM or SIGINT, its parent's exit, or
 // --max-seconds.
 //
-//   sockops_floor --cgroup DIR [--census] [--max-seconds N] [empty|flags]
+//   sockops_floor --cgroup DIR [--census] [--max-seconds N] [empty|flags|ring]
 //
 // Prints "attached NAME ID" for each program once it runs, so that bench/run
 // can find its kernel run-time statistics by id. With --census the op
 // counter is attached too, and at exit prints "census OP COUNT" for every
-// callback it saw (state changes as "census state:STATE COUNT").
+// callback it saw (state changes as "census state:STATE COUNT"). With ring,
+// a thread drains the program's ring buffer as the daemon's consumer does
+// (woken at a quarter full, else every 20 ms) and does nothing with the
+// records: it prints "records N" at exit.
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <fcntl.h>
@@ -20,9 +23,11 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <atomic>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "census.h"
@@ -61,7 +66,7 @@ constexpr uint32_t kCensusOps = CENSUS_OPS, kCensusStates = CENSUS_STATES;
 
 int usage(const char *why) {
   std::fprintf(stderr,
-               "sockops_floor: %s\nusage: sockops_floor --cgroup DIR [--census] [--max-seconds N] [empty|flags]\n", why);
+               "sockops_floor: %s\nusage: sockops_floor --cgroup DIR [--census] [--max-seconds N] [empty|flags|ring]\n", why);
   return 2;
 }
 
@@ -77,6 +82,43 @@ Link attach(bpf_program *prog, int cgroup_fd) {
   std::printf("attached %s %u\n", bpf_program__name(prog), info.id);
   return link;
 }
+
+// Drains a ring buffer the way the daemon's consumer does, and counts.
+class RingReader {
+ public:
+  ~RingReader() { stop(); }
+  bool start(int map_fd) {
+    ring_.reset(ring_buffer__new(map_fd, on_record, this, nullptr));
+    if (!ring_) {
+      std::fprintf(stderr, "sockops_floor: cannot open the ring buffer: %s\n", std::strerror(errno));
+      return false;
+    }
+    thread_ = std::thread([this] {
+      while (!stopping_) {
+        if (ring_buffer__poll(ring_.get(), 20) > 0) ring_buffer__consume(ring_.get());
+      }
+    });
+    return true;
+  }
+  uint64_t stop() {
+    stopping_ = true;
+    if (thread_.joinable()) thread_.join();
+    return records_;
+  }
+
+ private:
+  static int on_record(void *self, void *, size_t) {
+    ++static_cast<RingReader *>(self)->records_;
+    return 0;
+  }
+  struct RingDeleter {
+    void operator()(ring_buffer *r) const { ring_buffer__free(r); }
+  };
+  std::unique_ptr<ring_buffer, RingDeleter> ring_;
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+  uint64_t records_ = 0;
+};
 
 void print_census(sockops_floor *skel) {
   const int cpus = libbpf_num_possible_cpus();
@@ -110,7 +152,7 @@ int main(int argc, char **argv) {
     } else if (arg == "--max-seconds" && i + 1 < argc) {
       max_seconds = std::strtol(argv[++i], nullptr, 10);
       if (max_seconds <= 0) return usage("--max-seconds needs a positive number");
-    } else if ((arg == "empty" || arg == "flags") && which.empty()) {
+    } else if ((arg == "empty" || arg == "flags" || arg == "ring") && which.empty()) {
       which = arg;
     } else {
       return usage(("unexpected argument " + std::string(arg)).c_str());
@@ -144,6 +186,7 @@ int main(int argc, char **argv) {
   // Load only what is attached: an idle program still shows in bpftool.
   bpf_program__set_autoload(skel->progs.mpo_floor_empty, which == "empty");
   bpf_program__set_autoload(skel->progs.mpo_floor_flags, which == "flags");
+  bpf_program__set_autoload(skel->progs.mpo_floor_ring, which == "ring");
   bpf_program__set_autoload(skel->progs.mpo_census, census);
   if (const int err = sockops_floor__load(skel.get()); err != 0) {
     std::fprintf(stderr, "sockops_floor: cannot load: %s (root, or CAP_BPF and CAP_NET_ADMIN, are needed)\n",
@@ -156,14 +199,18 @@ int main(int argc, char **argv) {
   if (census) links.push_back(attach(skel->progs.mpo_census, cgroup_fd));
   if (which == "empty") links.push_back(attach(skel->progs.mpo_floor_empty, cgroup_fd));
   if (which == "flags") links.push_back(attach(skel->progs.mpo_floor_flags, cgroup_fd));
+  if (which == "ring") links.push_back(attach(skel->progs.mpo_floor_ring, cgroup_fd));
   for (const auto &l : links)
     if (!l) return 1;
+  RingReader reader;
+  if (which == "ring" && !reader.start(bpf_map__fd(skel->maps.mpo_floor_events))) return 1;
   std::fflush(stdout);
 
   const timespec limit{max_seconds, 0};
   if (sigtimedwait(&stop, nullptr, &limit) < 0 && errno == EAGAIN)
     std::fprintf(stderr, "sockops_floor: detaching after --max-seconds %ld\n", max_seconds);
   if (census) print_census(skel.get());
+  if (which == "ring") std::printf("records %llu\n", static_cast<unsigned long long>(reader.stop()));
   std::fflush(stdout);
   return 0;  // the links, the skeleton and the cgroup fd close here
 }
