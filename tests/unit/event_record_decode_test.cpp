@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstring>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -17,9 +18,15 @@
 #include "mptcp_events.h"
 
 using namespace observer;
-using observer::bpf::decode_event;
 
 namespace {
+// The decoder fills a freshly made event; nullopt when it refuses the record.
+std::optional<MptcpEvent> decode_event(std::span<const std::byte> record) {
+  std::optional<MptcpEvent> e(std::in_place);
+  if (!bpf::decode_event(record, *e)) e.reset();
+  return e;
+}
+
 void put_ip(mpo_u8 (&out)[16], int family, const char *ip) {
   std::memset(out, 0, sizeof out);
   REQUIRE(inet_pton(family, ip, out) == 1);

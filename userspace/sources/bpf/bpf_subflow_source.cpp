@@ -151,14 +151,16 @@ void BpfSubflowSource::consume() {
 
 int BpfSubflowSource::on_record(void *ctx, void *data, size_t size) {
   auto *self = static_cast<BpfSubflowSource *>(ctx);
-  auto event = decode_event({static_cast<const std::byte *>(data), size});
-  if (!event) {
-    ++self->malformed_;
+  // Only this thread counts: a plain add, not a locked one, per event.
+  const auto bump = [](std::atomic<uint64_t> &n) { n.store(n.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); };
+  MptcpEvent event;
+  if (!decode_event({static_cast<const std::byte *>(data), size}, event)) {
+    bump(self->malformed_);
     return 0;
   }
-  ++self->received_;
-  self->handshakes_.on_event(*event);
-  self->sink_(*event);
+  bump(self->received_);
+  self->handshakes_.on_event(event);
+  self->sink_(event);
   return 0;
 }
 

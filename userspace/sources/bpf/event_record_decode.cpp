@@ -34,8 +34,9 @@ void fill_address(SocketAddress &a, int family, const mpo_u8 *addr, uint16_t por
   }
 }
 
-// Fills every field a record carries into a freshly made event.
-bool decode_into(std::span<const std::byte> record, MptcpEvent &e) {
+}  // namespace
+
+bool decode_event(std::span<const std::byte> record, MptcpEvent &e) {
   mpo_event raw{};
   if (record.size() != sizeof raw) return false;
   std::memcpy(&raw, record.data(), sizeof raw);
@@ -75,16 +76,6 @@ bool decode_into(std::span<const std::byte> record, MptcpEvent &e) {
   fill_address(e.local, family, local, raw.local_port);
   fill_address(e.remote, family, remote, raw.remote_port);
   return true;
-}
-}  // namespace
-
-std::optional<MptcpEvent> decode_event(std::span<const std::byte> record) {
-  // Built in place and returned as the one named object, so that the
-  // compiler elides the copy: an event is several hundred bytes, and this
-  // runs for every record.
-  std::optional<MptcpEvent> decoded(std::in_place);
-  if (!decode_into(record, *decoded)) decoded.reset();
-  return decoded;
 }
 
 }  // namespace observer::bpf
