@@ -100,9 +100,13 @@ class RingReader {
     });
     return true;
   }
+  // Counts what the last poll left too.
   uint64_t stop() {
     stopping_ = true;
-    if (thread_.joinable()) thread_.join();
+    if (thread_.joinable()) {
+      thread_.join();
+      ring_buffer__consume(ring_.get());
+    }
     return records_;
   }
 
