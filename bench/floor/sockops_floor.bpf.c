@@ -67,38 +67,6 @@ static __always_inline bool mp_capable(struct tcp_sock *tp)
 	return BPF_CORE_READ_BITFIELD_PROBED(ctx, mp_capable);
 }
 
-SEC("sockops")
-int mpo_floor_flags(struct bpf_sock_ops *ops)
-{
-	struct tcp_sock *tp;
-	switch (ops->op) {
-	case BPF_SOCK_OPS_TCP_CONNECT_CB:
-		tp = mptcp_subflow(ops);
-		if (tp && outbound_join(tp))
-			bpf_sock_ops_cb_flags_set(ops, ops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
-		break;
-	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
-	case BPF_SOCK_OPS_TCP_LISTEN_CB:
-		if (mptcp_subflow(ops))
-			bpf_sock_ops_cb_flags_set(ops, ops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
-		break;
-	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
-		tp = mptcp_subflow(ops);
-		if (tp && outbound_join(tp))
-			bpf_sock_ops_cb_flags_set(ops, ops->bpf_sock_ops_cb_flags |
-							       BPF_SOCK_OPS_PARSE_ALL_HDR_OPT_CB_FLAG);
-		else if (tp && mp_capable(tp))
-			bpf_sock_ops_cb_flags_set(ops, ops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
-		break;
-	case BPF_SOCK_OPS_PARSE_HDR_OPT_CB:
-		/* The daemon stops at the segment that accepts the join. */
-		bpf_sock_ops_cb_flags_set(ops, ops->bpf_sock_ops_cb_flags &
-						       ~BPF_SOCK_OPS_PARSE_ALL_HDR_OPT_CB_FLAG);
-		break;
-	}
-	return 1;
-}
-
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, MPO_DEFAULT_RINGBUF_BYTES);
@@ -129,12 +97,13 @@ static __always_inline void send_record(void)
 	bpf_ringbuf_submit(e, flags);
 }
 
-/* Where the daemon sends its events on a churned connection: a join's SYN
- * (created), an initial subflow established as MPTCP, a join accepted (its
- * first segment after the SYN-ACK), every accepted subflow, and every
- * subflow's close. */
-SEC("sockops")
-int mpo_floor_ring(struct bpf_sock_ops *ops)
+/* The daemon's callbacks, asked for on the subflows it asks on; with
+ * `carry`, a record wherever the daemon sends an event on a churned
+ * connection: a join's SYN (created), an initial subflow established as
+ * MPTCP, a join accepted (its first segment after the SYN-ACK), every
+ * accepted subflow, and every subflow's close. `carry` is a constant in
+ * each program below, so the flags program holds no ring code at all. */
+static __always_inline int daemon_callbacks(struct bpf_sock_ops *ops, const bool carry)
 {
 	struct tcp_sock *tp;
 	switch (ops->op) {
@@ -142,13 +111,15 @@ int mpo_floor_ring(struct bpf_sock_ops *ops)
 		tp = mptcp_subflow(ops);
 		if (tp && outbound_join(tp)) {
 			bpf_sock_ops_cb_flags_set(ops, ops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
-			send_record();
+			if (carry)
+				send_record();
 		}
 		break;
 	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
 		if (mptcp_subflow(ops)) {
 			bpf_sock_ops_cb_flags_set(ops, ops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
-			send_record();
+			if (carry)
+				send_record();
 		}
 		break;
 	case BPF_SOCK_OPS_TCP_LISTEN_CB:
@@ -162,23 +133,38 @@ int mpo_floor_ring(struct bpf_sock_ops *ops)
 							       BPF_SOCK_OPS_PARSE_ALL_HDR_OPT_CB_FLAG);
 		} else if (tp && mp_capable(tp)) {
 			bpf_sock_ops_cb_flags_set(ops, ops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
-			send_record();
+			if (carry)
+				send_record();
 		}
 		break;
 	case BPF_SOCK_OPS_PARSE_HDR_OPT_CB:
+		/* The daemon stops at the segment that accepts the join. */
 		bpf_sock_ops_cb_flags_set(ops, ops->bpf_sock_ops_cb_flags &
 						       ~BPF_SOCK_OPS_PARSE_ALL_HDR_OPT_CB_FLAG);
-		send_record();
+		if (carry)
+			send_record();
 		break;
 	case BPF_SOCK_OPS_STATE_CB:
 		/* A listener's close, a second CLOSE, or a child that never got
 		 * past SYN_RECV: the daemon sends nothing for those. */
-		if (ops->args[1] == TCP_CLOSE_STATE && ops->args[0] != TCP_CLOSE_STATE &&
+		if (carry && ops->args[1] == TCP_CLOSE_STATE && ops->args[0] != TCP_CLOSE_STATE &&
 		    ops->args[0] != TCP_LISTEN_STATE && ops->args[0] != TCP_SYN_RECV_STATE && mptcp_subflow(ops))
 			send_record();
 		break;
 	}
 	return 1;
+}
+
+SEC("sockops")
+int mpo_floor_flags(struct bpf_sock_ops *ops)
+{
+	return daemon_callbacks(ops, false);
+}
+
+SEC("sockops")
+int mpo_floor_ring(struct bpf_sock_ops *ops)
+{
+	return daemon_callbacks(ops, true);
 }
 
 #include "census.h"
