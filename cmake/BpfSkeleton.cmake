@@ -76,18 +76,23 @@ function(bpf_skeleton name source)
   set(object ${BPF_GENERATED_DIR}/${name}.bpf.o)
   set(skeleton ${BPF_GENERATED_DIR}/${name}.skel.h)
   file(GLOB bpf_headers ${source_dir}/*.h)
-  # Further arguments: more include directories (e.g. bpf/, for the event
-  # record a bench program sends in the daemon's size).
-  set(extra_includes "")
-  foreach(dir ${ARGN})
+  # INCLUDES: more include directories (e.g. bpf/, for the event record a
+  # bench program sends in the daemon's size). DEFINES: macros, so that one
+  # source builds more than one object (e.g. MPO_TYPED_READS).
+  cmake_parse_arguments(ARG "" "" "INCLUDES;DEFINES" ${ARGN})
+  set(extra_flags "")
+  foreach(dir ${ARG_INCLUDES})
     get_filename_component(dir_abs ${dir} ABSOLUTE)
-    list(APPEND extra_includes -I${dir_abs})
+    list(APPEND extra_flags -I${dir_abs})
     file(GLOB more_headers ${dir_abs}/*.h)
     list(APPEND bpf_headers ${more_headers})
   endforeach()
+  foreach(def ${ARG_DEFINES})
+    list(APPEND extra_flags -D${def})
+  endforeach()
   add_custom_command(OUTPUT ${object}
     COMMAND ${CLANG_EXE} -g -O2 -Wall -target bpf -D__TARGET_ARCH_${BPF_TARGET_ARCH}
-            -I${BPF_VMLINUX_DIR} -I${source_dir} ${extra_includes} ${BPF_SYSTEM_INCLUDES} -c ${source_abs} -o ${object}
+            -I${BPF_VMLINUX_DIR} -I${source_dir} ${extra_flags} ${BPF_SYSTEM_INCLUDES} -c ${source_abs} -o ${object}
     DEPENDS ${source_abs} ${bpf_headers} ${BPF_VMLINUX_DEPENDS}
     COMMENT "Compiling BPF ${name}")
   add_custom_command(OUTPUT ${skeleton}

@@ -286,6 +286,7 @@ SourceHealth Daemon::source_health() const {
   if (bpf_) {
     const auto c = bpf_->counters();
     h.bpf.cgroup = bpf_->cgroup_path();
+    h.bpf.reads = bpf::subflow_reads_name(bpf_->reads());
     h.bpf.events = c.received;
     h.bpf.lost = c.lost;
     h.bpf.malformed = c.malformed;
@@ -350,9 +351,14 @@ void Daemon::start_bpf() {
     bpf::BpfOptions bo;
     bo.cgroup_path = options_.cgroup;
     bo.ringbuf_bytes = options_.bpf_ringbuf_bytes;
+    bo.probe_reads = options_.bpf_probe_reads;
     bpf_ = bpf::BpfSubflowSource::start(bo, [this](MptcpEvent &e) { on_event(e); }, bpf_inactive_reason_);
     if (bpf_) {
-      log::info("bpf", "tracing MPTCP subflows below " + bpf_->cgroup_path());
+      log::info("bpf", "tracing MPTCP subflows below " + bpf_->cgroup_path() + "; subflow fields read " +
+                           (bpf_->reads() == bpf::SubflowReads::typed
+                                ? "through typed pointers"
+                                : options_.bpf_probe_reads ? "with probe reads (--bpf-probe-reads)"
+                                                           : "with probe reads (typed reads need Linux 6.2)"));
     } else {
       log::warn("bpf", "tracing is off: " + bpf_inactive_reason_);
     }

@@ -125,6 +125,10 @@ void declare_flags(CommandLine &cl, Options &o, ParsedOptions &p) {
   cl.flag("--no-bpf", "do not load the BPF programs", [&o] { o.bpf = false; });
   cl.text("--cgroup", "PATH", o.cgroup,
           "cgroup v2 directory to trace (default: the root of the cgroup2 mount, i.e. every process)");
+  cl.flag("--bpf-probe-reads",
+          "read subflow fields with a probe read per callback, as on kernels before 6.2, even where the program "
+          "that reads them through a typed pointer (bpf_rdonly_cast, 6.2+, cheaper) loads",
+          [&o] { o.bpf_probe_reads = true; });
   cl.value("--bpf-ringbuf-size", "SIZE",
            "BPF ring buffer, a power of two from " + commands::byte_size_text(kMinRingbufBytes) + " to " +
                commands::byte_size_text(kMaxRingbufBytes) + ". Default " +

@@ -42,6 +42,7 @@ struct Options {
   // tracing
   bool bpf = true;
   std::string cgroup;  // empty: the root of the cgroup2 mount
+  bool bpf_probe_reads = false;  // the probe-read build even where the typed one loads
   uint32_t bpf_ringbuf_bytes = MPO_DEFAULT_RINGBUF_BYTES;
   size_t max_tracked_connections = defaults::kMaxTrackedConnections;
   std::chrono::milliseconds reconcile_interval = defaults::kReconcileInterval;

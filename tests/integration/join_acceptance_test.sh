@@ -24,10 +24,12 @@ ADMIN=http://127.0.0.1:8685
 start_in "$SRV" "$OBSERVER_BIN" --listen '[::]:8684' --admin-listen '' --no-bpf 2>/dev/null
 wait_for_http "http://$SRV4:8684/healthz" || exit 1
 start_in "$CLI" "$OBSERVER_BIN" --listen 127.0.0.1:8684 --admin-listen 127.0.0.1:8685 --cgroup "$TOPO_CGROUP" \
-  --netns-dir '' --reconcile-interval 3600s 2>"$LOG"
+  --netns-dir '' --reconcile-interval 3600s "${DAEMON_FLAGS[@]}" 2>"$LOG"
 DAEMON=$LAST_PID
 wait_for_http "$ADMIN/healthz" || { cat "$LOG"; exit 1; }
 assert_eq "true" "$(in_client curl -s "$ADMIN/healthz" | jq .sources.bpf.active)" "the client's daemon traces"
+assert_eq "$(expected_subflow_reads)" "$(in_client curl -s "$ADMIN/healthz" | jq -r .sources.bpf.reads)" \
+  "the client's daemon loaded the build of the program this kernel and its flags call for"
 
 # A connection from this test's cgroup that carries data, so the client's
 # path manager opens a join, then asks the checker to wait $1 for it.

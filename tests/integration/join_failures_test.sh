@@ -17,7 +17,7 @@ ADMIN=http://127.0.0.1:8685
 # The daemon traces every namespace on the host, other tests' too: every
 # query below names our namespaces. No periodic reconciliation: the last
 # case must see what BPF alone keeps of the listeners.
-start_in "$SRV" "$OBSERVER_BIN" --listen '[::]:8684' --admin-listen 127.0.0.1:8685 --reconcile-interval 3600s 2>"$LOG"
+start_in "$SRV" "$OBSERVER_BIN" --listen '[::]:8684' --admin-listen 127.0.0.1:8685 --reconcile-interval 3600s "${DAEMON_FLAGS[@]}" 2>"$LOG"
 DAEMON=$LAST_PID
 wait_for_http "http://$SRV4:8684/healthz" || { cat "$LOG"; exit 1; }
 

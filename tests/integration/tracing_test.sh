@@ -22,9 +22,11 @@ OLD_CURL=$LAST_PID
 subflows_to_9000() { in_client ss -tnH state established '( dport = :9000 )' | wc -l; }
 assert_eq 2 "$(wait_for_value 2 subflows_to_9000)" "the pre-existing connection has joined (ss shows 2 subflows)"
 
-start_in "$SRV" "$OBSERVER_BIN" --listen '[::]:8684' --admin-listen 127.0.0.1:8685 --reconcile-interval 1s 2>"$LOG"
+start_in "$SRV" "$OBSERVER_BIN" --listen '[::]:8684' --admin-listen 127.0.0.1:8685 --reconcile-interval 1s "${DAEMON_FLAGS[@]}" 2>"$LOG"
 DAEMON=$LAST_PID
 wait_for_http "http://$SRV4:8684/healthz" || { cat "$LOG"; exit 1; }
+assert_eq "$(expected_subflow_reads)" "$(api /healthz | jq -r .sources.bpf.reads)" \
+  "the daemon loaded the build of the program this kernel and its flags call for"
 old_conn() { api "/api/v1/connections?netns=$1" | jq -c '.connections[] | select(((.local // "") | endswith(":9000")) or ((.remote // "") | endswith(":9000")))'; }
 CONN=$(old_conn "$SRV_NS")
 assert_eq "inbound" "$(jq -r .direction <<<"$CONN")" "server side: the old connection is inbound"
@@ -135,7 +137,7 @@ start_in "$CLI" mptcpize run curl -s --limit-rate 200K -o /dev/null "http://$SRV
 RESTART_CURL=$LAST_PID
 assert_eq 2 "$(wait_for_value 2 subflows_to_9000)" "a connection to the untraced server joined under the first daemon"
 kill "$DAEMON"; wait "$DAEMON" 2>/dev/null
-start_in "$SRV" "$OBSERVER_BIN" --listen '[::]:8684' --admin-listen 127.0.0.1:8685 --reconcile-interval 1s 2>>"$LOG"
+start_in "$SRV" "$OBSERVER_BIN" --listen '[::]:8684' --admin-listen 127.0.0.1:8685 --reconcile-interval 1s "${DAEMON_FLAGS[@]}" 2>>"$LOG"
 DAEMON=$LAST_PID
 wait_for_http "http://$SRV4:8684/healthz" || { cat "$LOG"; exit 1; }
 events_start "$ADMIN"

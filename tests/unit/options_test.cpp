@@ -174,13 +174,14 @@ TEST_CASE("parse_options: --admin-listen '' turns the admin listener off", "[opt
 }
 
 TEST_CASE("parse_options reads the tracing flags", "[options]") {
-  const auto p = parse_options({"--no-bpf", "--cgroup", "/sys/fs/cgroup/x", "--bpf-ringbuf-size", "4M",
+  const auto p = parse_options({"--no-bpf", "--cgroup", "/sys/fs/cgroup/x", "--bpf-probe-reads", "--bpf-ringbuf-size", "4M",
                                 "--max-tracked-connections", "9", "--reconcile-interval=250ms", "--netns-dir", "",
                                 "--no-public-metrics", "--connection-metrics", "0"});
   INFO("error: " << p.error);
   REQUIRE(p.error.empty());
   CHECK_FALSE(p.options.bpf);
   CHECK(p.options.cgroup == "/sys/fs/cgroup/x");
+  CHECK(p.options.bpf_probe_reads);
   CHECK(p.options.bpf_ringbuf_bytes == 4u << 20);
   CHECK(p.options.max_tracked_connections == 9);
   CHECK(p.options.reconcile_interval == std::chrono::milliseconds(250));

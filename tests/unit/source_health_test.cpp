@@ -8,14 +8,15 @@ using namespace observer;
 
 TEST_CASE("sources_json shows each running source's counters", "[source_health]") {
   SourceHealth h;
-  h.bpf = {.loaded = true, .up = true, .cgroup = "/sys/fs/cgroup", .events = 10, .lost = 1, .malformed = 2};
+  h.bpf = {.loaded = true, .up = true, .cgroup = "/sys/fs/cgroup", .reads = "typed", .events = 10, .lost = 1,
+           .malformed = 2};
   h.sock_diag = {.up = true, .runs = 3, .namespaces = 2, .repairs = 7, .reason = ""};
   h.getsockopt.up = true;
   h.pm_netlink = {.up = true, .listening = false, .namespaces = 2, .events = 5, .overruns = 1, .reason = ""};
   h.tracked_connections = 4;
   h.table_overflow = 9;  // a metric only
   CHECK(sources_json(h).dump() ==
-        R"({"bpf":{"active":true,"cgroup":"/sys/fs/cgroup","events":10,"lost":1},)"
+        R"({"bpf":{"active":true,"cgroup":"/sys/fs/cgroup","reads":"typed","events":10,"lost":1},)"
         R"("sock_diag":{"active":true,"runs":3,"namespaces":2},)"
         R"("getsockopt":{"active":true},)"
         R"("pm_netlink":{"active":true,"namespaces":2,"listening":false,"events":5,"overruns":1},)"

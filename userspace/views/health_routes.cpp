@@ -28,7 +28,7 @@ using json = nlohmann::ordered_json;
 // A running source shows its counters; one that is off, why.
 json bpf_json(const SourceHealth::Bpf &b) {
   if (!b.loaded) return {{"active", b.up}, {"reason", b.reason}};
-  return {{"active", b.up}, {"cgroup", b.cgroup}, {"events", b.events}, {"lost", b.lost}};
+  return {{"active", b.up}, {"cgroup", b.cgroup}, {"reads", b.reads}, {"events", b.events}, {"lost", b.lost}};
 }
 
 json sock_diag_json(const SourceHealth::SockDiag &d) {

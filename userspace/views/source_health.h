@@ -13,6 +13,7 @@ struct SourceHealth {
     bool loaded = false;  // the programs are attached
     bool up = false;      // loaded, and the ring buffer still delivers
     std::string cgroup;   // what it traces, when loaded
+    std::string reads;    // how it reads subflow fields: typed (6.2+) or probed
     std::string reason;   // why it is not loaded
     uint64_t events = 0, lost = 0, malformed = 0;
   } bpf;

@@ -20,7 +20,6 @@
 #include "sources/bpf/event_record_decode.h"
 #include "sources/bpf/ring_wakeup.h"
 #include "mptcp_events.h"
-#include "subflow_tracer.skel.h"
 
 namespace observer::bpf {
 namespace {
@@ -59,7 +58,6 @@ bool has_bpf_privileges() {
 }
 }  // namespace
 
-void BpfSubflowSource::SkeletonDeleter::operator()(subflow_tracer *s) const { subflow_tracer__destroy(s); }
 void BpfSubflowSource::RingDeleter::operator()(ring_buffer *r) const { ring_buffer__free(r); }
 
 std::unique_ptr<BpfSubflowSource> BpfSubflowSource::start(const BpfOptions &options, Sink sink, std::string &why) {
@@ -88,30 +86,25 @@ std::unique_ptr<BpfSubflowSource> BpfSubflowSource::start(const BpfOptions &opti
     why = explain_load_error(ENOENT);
     return nullptr;
   }
-  self->skeleton_.reset(subflow_tracer__open());
-  if (!self->skeleton_) {
-    why = explain_load_error(errno);
-    return nullptr;
-  }
-  // parse_options is the one check of the size (--bpf-ringbuf-size: a
-  // power of two of at least 4K). The kernel also wants a multiple of its
-  // page size; where pages are larger, libbpf rounds the size up to one
-  // (libbpf 1.0, 597fbc468296).
-  bpf_map__set_max_entries(self->skeleton_->maps.mpo_events, options.ringbuf_bytes);
   const int cpus = libbpf_num_possible_cpus();
   const RingWakeup wakeup = ring_wakeup_for(options.ringbuf_bytes, cpus > 0 ? static_cast<unsigned>(cpus) : 1024);
-  self->skeleton_->rodata->mpo_wake_above_bytes = wakeup.above_bytes;
-  self->skeleton_->rodata->mpo_wake_check_mask = wakeup.check_mask;
-  if (const int err = subflow_tracer__load(self->skeleton_.get()); err != 0) {
+  int err = 0;
+  if (!options.probe_reads) {
+    // Kernels before 6.2 have no bpf_rdonly_cast: libbpf refuses the object
+    // there, and the build that reads with probe reads loads instead.
+    self->tracer_ = TracerObject::load(SubflowReads::typed, options.ringbuf_bytes, wakeup, err);
+    if (!self->tracer_) log::debug("bpf", std::string("typed reads did not load: ") + std::strerror(-err));
+  }
+  if (!self->tracer_) self->tracer_ = TracerObject::load(SubflowReads::probed, options.ringbuf_bytes, wakeup, err);
+  if (!self->tracer_) {
     why = explain_load_error(-err);
     return nullptr;
   }
-  self->skeleton_->links.mpo_sockops = bpf_program__attach_cgroup(self->skeleton_->progs.mpo_sockops, cgroup.get());
-  if (!self->skeleton_->links.mpo_sockops) {
+  if (!self->tracer_->attach(cgroup.get())) {
     why = "cannot attach sock_ops to " + self->cgroup_path_ + ": " + std::strerror(errno);
     return nullptr;
   }
-  self->ring_.reset(ring_buffer__new(bpf_map__fd(self->skeleton_->maps.mpo_events), on_record, self.get(), nullptr));
+  self->ring_.reset(ring_buffer__new(self->tracer_->events_fd(), on_record, self.get(), nullptr));
   if (!self->ring_) {
     why = std::string("cannot open the BPF ring buffer: ") + std::strerror(errno);
     return nullptr;
@@ -165,12 +158,11 @@ int BpfSubflowSource::on_record(void *ctx, void *data, size_t size) {
 }
 
 void BpfSubflowSource::set_stream_watched(bool watched) {
-  // A global of the program, in its memory-mapped .bss: the next run sees it.
-  __atomic_store_n(&skeleton_->bss->mpo_stream_watched, watched ? 1u : 0u, __ATOMIC_RELAXED);
+  tracer_->set_stream_watched(watched);
 }
 
 void BpfSubflowSource::sync_listeners(uint32_t netns, const std::vector<uint16_t> &ports) {
-  const int fd = bpf_map__fd(skeleton_->maps.mpo_listeners);
+  const int fd = tracer_->listeners_fd();
   std::vector<mpo_listener_key> stale;
   mpo_listener_key key{}, next{};
   const mpo_listener_key *cursor = nullptr;
@@ -196,7 +188,7 @@ BpfCounters BpfSubflowSource::counters() const {
   if (cpus <= 0) return c;
   std::vector<uint64_t> values(static_cast<size_t>(cpus));
   const uint32_t key = MPO_CNT_DROPPED;
-  if (bpf_map_lookup_elem(bpf_map__fd(skeleton_->maps.mpo_counters), &key, values.data()) != 0) return c;
+  if (bpf_map_lookup_elem(tracer_->counters_fd(), &key, values.data()) != 0) return c;
   for (const uint64_t v : values) c.lost += v;
   return c;
 }

@@ -12,10 +12,10 @@
 #include <vector>
 
 #include "sources/bpf/outbound_handshakes.h"
+#include "sources/bpf/tracer_object.h"
 #include "events/mptcp_event.h"
 #include "mptcp_events.h"
 
-struct subflow_tracer;
 struct ring_buffer;
 
 namespace observer::bpf {
@@ -23,6 +23,7 @@ namespace observer::bpf {
 struct BpfOptions {
   std::string cgroup_path;  // empty: the root of the cgroup2 mount
   uint32_t ringbuf_bytes = MPO_DEFAULT_RINGBUF_BYTES;
+  bool probe_reads = false;  // load the probe-read build even where the typed one loads
 };
 
 struct BpfCounters {
@@ -49,15 +50,16 @@ class BpfSubflowSource {
   // Makes the kernel's MPTCP-listener set for one namespace equal `ports`.
   void sync_listeners(uint32_t netns, const std::vector<uint16_t> &ports);
   const std::string &cgroup_path() const { return cgroup_path_; }
+  // Which build of the program runs (see tracer_object.h).
+  SubflowReads reads() const { return tracer_->reads(); }
 
  private:
   BpfSubflowSource() = default;
   void consume();
   static int on_record(void *self, void *data, size_t size);
 
-  struct SkeletonDeleter { void operator()(subflow_tracer *s) const; };
   struct RingDeleter { void operator()(ring_buffer *r) const; };
-  std::unique_ptr<subflow_tracer, SkeletonDeleter> skeleton_;
+  std::unique_ptr<TracerObject> tracer_;
   std::unique_ptr<ring_buffer, RingDeleter> ring_;
   Sink sink_;
   OutboundHandshakes handshakes_;  // consumer thread only
