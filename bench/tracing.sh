@@ -5,7 +5,7 @@
 # verdict, log, in_client, in_server).
 #
 # One churn (CHURN connections through the router, each joining on the second
-# path) under five tracers, each attached where the daemon attaches (the root
+# path) under six tracers, each attached where the daemon attaches (the root
 # of the cgroup v2 hierarchy):
 #
 #   off     nothing attached
@@ -16,6 +16,8 @@
 #           wherever the daemon sends an event, drained by a reader that does
 #           nothing with it (mpo_floor_ring): the cost of carrying the events
 #   daemon  the daemon as it ships
+#   probed  the daemon with --bpf-probe-reads: the build of its program that
+#           kernels before 6.2 load (a probe read a callback)
 #   stream  the daemon with an /api/v1/events stream open (which also joins
 #           the path manager's netlink group in every namespace)
 #
@@ -24,13 +26,14 @@
 # the op census (bench/floor: mpo_census) beside it, and, with --perf, a
 # perf stat and a perf record of one churn each for off, floor and daemon.
 
-TRACING_VARIANTS=(floor flags ring daemon stream)
+TRACING_VARIANTS=(floor flags ring daemon probed stream)
 declare -A TRACING_LABEL=(
   [off]="no daemon"
   [floor]="floor: empty sock_ops program"
   [flags]="floor + the daemon's callback flags"
   [ring]="flags + the daemon's events through a ring, empty reader"
   [daemon]="daemon as it ships"
+  [probed]="daemon with --bpf-probe-reads (what kernels before 6.2 load)"
   [stream]="daemon, event stream open"
 )
 TRACING_CG=""
@@ -90,6 +93,7 @@ variant_start() {
     flags) floor_attach flags "$WORK/floor.out"; FLOOR_PID=$LOADER_PID ;;
     ring) floor_attach ring "$WORK/floor.out"; FLOOR_PID=$LOADER_PID ;;
     daemon) start_daemon ;;
+    probed) start_daemon --bpf-probe-reads ;;
     stream)
       start_daemon
       in_server curl -sN --max-time 900 http://127.0.0.1:8685/api/v1/events >"$WORK/stream.txt" 2>/dev/null &
@@ -102,7 +106,7 @@ variant_start() {
 variant_stop() {
   case $1 in
     floor | flags | ring) floor_detach "$FLOOR_PID"; FLOOR_PID="" ;;
-    daemon) stop_daemon ;;
+    daemon | probed) stop_daemon ;;
     stream) kill "$STREAM_PID" 2>/dev/null; wait "$STREAM_PID" 2>/dev/null; STREAM_PID=""; stop_daemon ;;
   esac
 }
@@ -150,12 +154,12 @@ churn() { in_client "$LOAD" churn "$SRV4" 9000 "$CHURN" 4 50 2>&1 | tee -a "$WOR
 churn_measured() {
   local v=$1 b0 t0 s0 s1 rate
   b0=$(busy_jiffies)
-  if [[ $v == daemon || $v == stream ]]; then t0=$(daemon_cpu_ns); read -r -a s0 < <(daemon_switches); fi
+  if [[ $v == daemon || $v == probed || $v == stream ]]; then t0=$(daemon_cpu_ns); read -r -a s0 < <(daemon_switches); fi
   note_foreign "$v"
   rate=$(churn | sed -nE 's/.*rate=([0-9.]+).*/\1/p')
   echo "${rate:-0}" >>"$WORK/t.$v"
   per_conn $(($(busy_jiffies) - b0)) $((1000000 / $(getconf CLK_TCK))) >>"$WORK/t.$v.cpu"
-  if [[ $v == daemon || $v == stream ]]; then
+  if [[ $v == daemon || $v == probed || $v == stream ]]; then
     per_conn $(($(daemon_cpu_ns) - t0)) 0.001 2 >>"$WORK/t.$v.daemon"
     read -r -a s1 < <(daemon_switches)
     echo "$(per_conn $((s1[0] - s0[0])) 1 3) $(per_conn $((s1[1] - s0[1])) 1 3)" >>"$WORK/t.$v.switches"
@@ -169,7 +173,7 @@ variant_prog_id() {
   local id
   case $1 in
     floor | flags | ring) awk '/^attached/ {print $3; exit}' "$WORK/floor.out" ;;
-    daemon | stream)
+    daemon | probed | stream)
       for id in $(awk '/^prog_id:/ {print $2}' /proc/"$DAEMON"/fdinfo/* 2>/dev/null | sort -u); do
         [[ $(bpftool prog show id "$id" -j | jq -r .name) == mpo_sockops ]] && { echo "$id"; return; }
       done ;;
@@ -187,13 +191,13 @@ stats_and_census() {
   variant_start "$v"
   [[ $v != off ]] && id=$(variant_prog_id "$v")
   [[ $v != off && -z $id ]] && { echo "bench/run: no program id for $v" >&2; exit 1; }
-  if [[ $v == daemon || $v == stream ]]; then
+  if [[ $v == daemon || $v == probed || $v == stream ]]; then
     e0=$(health | jq .sources.bpf.events); p0=$(health | jq '.sources.pm_netlink.events // 0')
   fi
   [[ -n $id ]] && read -r r0 n0 < <(prog_stats "$id")
   churn >/dev/null
   [[ -n $id ]] && read -r r1 n1 < <(prog_stats "$id")
-  if [[ $v == daemon || $v == stream ]]; then
+  if [[ $v == daemon || $v == probed || $v == stream ]]; then
     sleep 0.3  # the consumer drains the ring within its poll interval
     e=$(($(health | jq .sources.bpf.events) - e0)); p=$(($(health | jq '.sources.pm_netlink.events // 0') - p0))
     LOST=$(health | jq .sources.bpf.lost)
@@ -323,7 +327,7 @@ tracing_section() {  # OUT
 # own CPU (schedstat) for where it goes, which are the steadier measures.
 tracing_summary() {  # OFF_CPU
   local off_cpu=$1 floor_cpu flags_cpu ring_cpu daemon_cpu stream_cpu r_floor r_flags r_ring r_daemon
-  local events streamed pm records floor_ns flags_ns ring_ns daemon_ns user_us
+  local events streamed pm records floor_ns flags_ns ring_ns daemon_ns probed_ns user_us
   floor_cpu=$(median <"$WORK/t.floor.cpu"); flags_cpu=$(median <"$WORK/t.flags.cpu"); ring_cpu=$(median <"$WORK/t.ring.cpu")
   daemon_cpu=$(median <"$WORK/t.daemon.cpu"); stream_cpu=$(median <"$WORK/t.stream.cpu")
   r_floor=$(median <"$WORK/t.floor.pairs"); r_flags=$(median <"$WORK/t.flags.pairs")
@@ -333,10 +337,11 @@ tracing_summary() {  # OFF_CPU
   read -r _ flags_ns _ _ _ <"$WORK/s.flags"
   read -r _ ring_ns records _ _ <"$WORK/s.ring"
   read -r _ daemon_ns events _ _ <"$WORK/s.daemon"
+  read -r _ probed_ns _ _ _ <"$WORK/s.probed"
   read -r _ _ _ streamed pm <"$WORK/s.stream"
   awk -v off="$off_cpu" -v floor="$floor_cpu" -v flags="$flags_cpu" -v ring="$ring_cpu" -v daemon="$daemon_cpu" \
       -v stream="$stream_cpu" -v rf="$r_floor" -v rg="$r_flags" -v rr="$r_ring" -v rd="$r_daemon" -v ev="$events" \
-      -v rec="$records" -v pf="$floor_ns" -v pg="$flags_ns" -v pr="$ring_ns" -v pd="$daemon_ns" -v user="$user_us" \
+      -v rec="$records" -v pf="$floor_ns" -v pg="$flags_ns" -v pr="$ring_ns" -v pd="$daemon_ns" -v pp="$probed_ns" -v user="$user_us" \
       -v st="$streamed" -v pm="$pm" -v lost="$LOST" '
     BEGIN {
       printf "Machine CPU per connection above no daemon: floor %.1f us, flags %.1f, ring %.1f, daemon %.1f, daemon with a\n", floor - off, flags - off, ring - off, daemon - off
@@ -347,8 +352,8 @@ tracing_summary() {  # OFF_CPU
       printf "- the hook itself (the floor): %.2f us of program time for 18 runs, nothing done in them;\n", pf
       printf "- asking for the daemon'"'"'s callbacks (flags): %.2f us more, for 18 more runs (17 state changes and a join'"'"'s segment);\n", pg - pf
       printf "- carrying the daemon'"'"'s events (ring): %.2f us more for %.1f records, %.0f ns a record in the kernel;\n", pr - pg, rec, (rec > 0 ? (pr - pg) * 1000 / rec : 0)
-      printf "- the daemon'"'"'s program above that: %.2f us, reading what it reports from each subflow (one probe read of the\n", pd - pr
-      printf "  subflow context a callback) and filling %.1f events (%s lost);\n", ev, lost
+      printf "- the daemon'"'"'s program above that: %.2f us, reading what it reports from each subflow (through typed\n", pd - pr
+      printf "  pointers; %.2f us with a probe read a callback, as kernels before 6.2 need) and filling %.1f events (%s lost);\n", pp - pr, ev, lost
       printf "- the daemon'"'"'s process: %.2f us, decoding each event, keeping the table and the metrics.\n", user
       print ""
       target = (floor - off) / 3
