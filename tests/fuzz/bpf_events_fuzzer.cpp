@@ -42,26 +42,29 @@ void check_decoded(const mpo_event &raw, const MptcpEvent &e) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const auto input = std::as_bytes(std::span(data, size));
   // Anything but exactly one record is refused whole.
-  if (size != sizeof(mpo_event)) FUZZ_CHECK(!bpf::decode_event(input).has_value());
+  if (size != sizeof(mpo_event)) {
+    MptcpEvent refused;
+    FUZZ_CHECK(!bpf::decode_event(input, refused));
+  }
 
   bpf::OutboundHandshakes handshakes;
   for (size_t at = 0; at + sizeof(mpo_event) <= size; at += sizeof(mpo_event)) {
     const auto record = input.subspan(at, sizeof(mpo_event));
-    auto event = bpf::decode_event(record);
-    if (!event) continue;
+    MptcpEvent event;
+    if (!bpf::decode_event(record, event)) continue;
     mpo_event raw;
     std::memcpy(&raw, record.data(), sizeof raw);
-    check_decoded(raw, *event);
+    check_decoded(raw, event);
 
-    const uint64_t before = event->duration_ns;
-    handshakes.on_event(*event);
+    const uint64_t before = event.duration_ns;
+    handshakes.on_event(event);
     // Only an outbound handshake's end gets a duration, and only one that
     // fits between the SYN and this event.
-    if (event->duration_ns != before) {
-      FUZZ_CHECK(before == 0 && event->direction == Direction::outbound);
-      FUZZ_CHECK(event->type == EventType::subflow_established || event->type == EventType::fallback ||
-                 event->type == EventType::join_failed);
-      FUZZ_CHECK(event->duration_ns <= event->timestamp_ns);
+    if (event.duration_ns != before) {
+      FUZZ_CHECK(before == 0 && event.direction == Direction::outbound);
+      FUZZ_CHECK(event.type == EventType::subflow_established || event.type == EventType::fallback ||
+                 event.type == EventType::join_failed);
+      FUZZ_CHECK(event.duration_ns <= event.timestamp_ns);
     }
     FUZZ_CHECK(handshakes.pending() <= bpf::OutboundHandshakes::kMaxPending);
   }
