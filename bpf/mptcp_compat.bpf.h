@@ -3,7 +3,8 @@
  * Every kernel-version difference the BPF side copes with, in one place.
  * Reads go through CO-RE so one object runs on every kernel with BTF:
  * socket fields as plain loads from the typed pointer sock_ops hands out,
- * subflow-context fields as probe reads (the context hangs off a void *).
+ * subflow-context fields (the context hangs off a void *) through a typed
+ * pointer in the build with MPO_TYPED_READS (6.2+), else as probe reads.
  *
  * The program as a whole needs 5.10: bpf_skc_to_tcp_sock() from sock_ops
  * (commit 1df8f55a37bd, "bpf: Enable bpf_skc_to_* sock casting helper to
@@ -60,7 +61,7 @@ static __always_inline struct mptcp_subflow_context *mpo_subflow_ctx(struct sock
  * type cast"): bpf_rdonly_cast() gives the context's void pointer its type,
  * and the fields are read with plain (CO-RE relocated, fault-tolerant)
  * loads. A probe read a callback, the other way, costs about 30 ns even for
- * a few bytes: this object saves 0.3 to 0.4 us of program time a churned
+ * a few bytes: this object saves about 0.4 us of program time a churned
  * connection. Where the kfunc is missing, this object does not load and
  * user space loads the one built without MPO_TYPED_READS. */
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;

@@ -2,7 +2,7 @@
 // bpf/subflow_tracer.bpf.c is built twice (bpf/CMakeLists.txt): one object
 // reads the subflow context through a typed pointer (bpf_rdonly_cast, Linux
 // 6.2+), the other with a probe read a callback (5.10+), which costs about
-// 0.3 us more a churned connection. TracerObject is either one, opened,
+// 0.4 us more a churned connection. TracerObject is either one, opened,
 // sized and loaded, behind one face, so that the source needs to know which
 // only to say so.
 #include <cstdint>
