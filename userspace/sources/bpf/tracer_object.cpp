@@ -18,7 +18,7 @@ std::unique_ptr<TracerObject> TracerObject::load_build(SubflowReads reads, Skele
                                                        uint32_t ringbuf_bytes, const RingWakeup &wakeup, int &err) {
   Skeleton *skel = open();
   if (!skel) {
-    err = -errno;
+    err = errno ? -errno : -ENOMEM;
     return nullptr;
   }
   std::unique_ptr<TracerObject> self(new TracerObject());
