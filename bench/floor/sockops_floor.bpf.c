@@ -79,9 +79,12 @@ struct {
 	__type(value, __u64);
 } mpo_floor_queued SEC(".maps");
 
-/* The daemon's policy (subflow_tracer.bpf.c, emit), with the values
- * sources/bpf/ring_wakeup gives its default ring on a machine of up to 16
- * CPUs. */
+/* The daemon's policy (subflow_tracer.bpf.c, emit): the loader sets both
+ * from sources/bpf/ring_wakeup for this ring, as the daemon does for its
+ * own. */
+const volatile __u64 mpo_floor_wake_above_bytes = MPO_DEFAULT_RINGBUF_BYTES / 4;
+const volatile __u64 mpo_floor_wake_check_mask = 0;
+
 static __always_inline void send_record(void)
 {
 	struct mpo_event *e = bpf_ringbuf_reserve(&mpo_floor_events, sizeof(*e), 0);
@@ -91,8 +94,8 @@ static __always_inline void send_record(void)
 	__u32 zero = 0;
 	__u64 *queued = bpf_map_lookup_elem(&mpo_floor_queued, &zero);
 	__u64 flags = BPF_RB_NO_WAKEUP;
-	if (queued && (++*queued & 15) == 0 &&
-	    bpf_ringbuf_query(&mpo_floor_events, BPF_RB_AVAIL_DATA) > MPO_DEFAULT_RINGBUF_BYTES / 4)
+	if (queued && (++*queued & mpo_floor_wake_check_mask) == 0 &&
+	    bpf_ringbuf_query(&mpo_floor_events, BPF_RB_AVAIL_DATA) > mpo_floor_wake_above_bytes)
 		flags = BPF_RB_FORCE_WAKEUP;
 	bpf_ringbuf_submit(e, flags);
 }

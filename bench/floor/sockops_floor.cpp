@@ -19,11 +19,11 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
-#include <atomic>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -31,7 +31,9 @@
 #include <vector>
 
 #include "census.h"
+#include "mptcp_events.h"
 #include "sockops_floor.skel.h"
+#include "sources/bpf/ring_wakeup.h"
 
 namespace {
 struct SkeletonDeleter {
@@ -192,6 +194,10 @@ int main(int argc, char **argv) {
   bpf_program__set_autoload(skel->progs.mpo_floor_flags, which == "flags");
   bpf_program__set_autoload(skel->progs.mpo_floor_ring, which == "ring");
   bpf_program__set_autoload(skel->progs.mpo_census, census);
+  const int cpus = libbpf_num_possible_cpus();
+  const auto wakeup = observer::bpf::ring_wakeup_for(MPO_DEFAULT_RINGBUF_BYTES, cpus > 0 ? static_cast<unsigned>(cpus) : 1024);
+  skel->rodata->mpo_floor_wake_above_bytes = wakeup.above_bytes;
+  skel->rodata->mpo_floor_wake_check_mask = wakeup.check_mask;
   if (const int err = sockops_floor__load(skel.get()); err != 0) {
     std::fprintf(stderr, "sockops_floor: cannot load: %s (root, or CAP_BPF and CAP_NET_ADMIN, are needed)\n",
                  std::strerror(-err));
