@@ -357,8 +357,10 @@ void Daemon::start_bpf() {
       log::info("bpf", "tracing MPTCP subflows below " + bpf_->cgroup_path() + "; subflow fields read " +
                            (bpf_->reads() == bpf::SubflowReads::typed
                                 ? "through typed pointers"
-                                : options_.bpf_probe_reads ? "with probe reads (--bpf-probe-reads)"
-                                                           : "with probe reads (typed reads need Linux 6.2)"));
+                                : options_.bpf_probe_reads
+                                    ? "with probe reads (--bpf-probe-reads)"
+                                    : "with probe reads (the build with typed reads, for Linux 6.2 and later, did not "
+                                      "load; --log-level debug says why)"));
     } else {
       log::warn("bpf", "tracing is off: " + bpf_inactive_reason_);
     }
